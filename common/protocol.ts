@@ -1,0 +1,127 @@
+/**
+ * The qemu-replay extension of the Debug Adapter Protocol: custom requests, events and the launch/attach
+ * arguments. One source of truth for the adapter (adapter/), the extension (src/) and any other DAP client.
+ * Names here are the public interface: keep them.
+ */
+
+/** QEMU's `ReplayMode` (qapi/replay.json). */
+export type ReplayMode = 'none' | 'record' | 'play';
+
+/** Why a snapshot exists: the recording's first one, one placed by the automatic policy, or one the user saved. */
+export type SnapshotKind = 'initial' | 'automatic' | 'user';
+
+export interface SnapshotInfo {
+  /** QEMU's snapshot name (unique within the recording). */
+  name: string;
+  /** QEMU's snapshot id. */
+  id: string;
+  /** Instruction count at which the snapshot was taken (`SnapshotInfo.icount`). */
+  icount: number;
+  /** Creation time, milliseconds since the epoch. */
+  date: number;
+  /** Size of the saved VM state in bytes. */
+  vmStateSize: number;
+  kind: SnapshotKind;
+}
+
+/** Body of the `replayState` event and of the `replayInfo` response. */
+export interface ReplayState {
+  mode: ReplayMode;
+  /** Current instruction count (exact in replay, coarse in record). */
+  icount: number;
+  /** The replayable end of the recording (replay sessions), or undefined while recording. */
+  endIcount?: number;
+  /** The recording directory. */
+  recording?: string;
+  /** True while the guest runs. */
+  running: boolean;
+  /** The icount breakpoints the adapter keeps (QEMU itself keeps only one). */
+  icountBreakpoints: number[];
+}
+
+export interface IcountBreakpointResult {
+  icount: number;
+  verified: boolean;
+  message?: string;
+}
+
+/** Custom requests: name → [arguments, response body]. */
+export interface CustomRequests {
+  replayInfo: [Record<string, never>, ReplayState];
+  /** Replaces the whole set of icount breakpoints. */
+  setIcountBreakpoints: [{ icounts: number[] }, { breakpoints: IcountBreakpointResult[] }];
+  /** Seek to an icount, to a snapshot, or to the start or end of the recording. Exactly one field. */
+  seek: [{ icount?: number; to?: 'start' | 'end'; snapshot?: string }, ReplayState];
+  listSnapshots: [Record<string, never>, { snapshots: SnapshotInfo[] }];
+  saveSnapshot: [{ name?: string }, { snapshot: SnapshotInfo }];
+  deleteSnapshot: [{ name: string }, Record<string, never>];
+  /** Reverse step into: back to the previous line, entering calls (gdb `reverse-step`). */
+  reverseStepIn: [{ threadId: number; granularity?: 'statement' | 'line' | 'instruction' }, Record<string, never>];
+  /** Reverse step out: back to the call site of the current function (gdb `reverse-finish`). */
+  reverseStepOut: [{ threadId: number }, Record<string, never>];
+}
+
+export type CustomRequestName = keyof CustomRequests;
+export type CustomRequestArgs<K extends CustomRequestName> = CustomRequests[K][0];
+export type CustomResponseBody<K extends CustomRequestName> = CustomRequests[K][1];
+
+/** Custom events: name → body. */
+export interface CustomEvents {
+  replayState: ReplayState;
+  snapshotsChanged: { snapshots: SnapshotInfo[] };
+}
+
+export type CustomEventName = keyof CustomEvents;
+
+export const CUSTOM_REQUESTS: readonly CustomRequestName[] = [
+  'replayInfo', 'setIcountBreakpoints', 'seek', 'listSnapshots', 'saveSnapshot', 'deleteSnapshot',
+  'reverseStepIn', 'reverseStepOut',
+];
+
+/** Function breakpoints named `icount:N` are icount breakpoints (so they show and toggle in the Breakpoints view). */
+export const ICOUNT_FUNCTION_BREAKPOINT = /^\s*icount\s*:\s*(.+?)\s*$/;
+
+/** A recording limit: stop recording after this many instructions or seconds. */
+export type RecordLimit = { instructions: number } | { seconds: number };
+
+/** Launch arguments (mirror of `configurationAttributes.launch` in package.json). */
+export interface LaunchArguments {
+  mode: 'record' | 'replay';
+  program?: string;
+  kernel?: string;
+  recording: string;
+  overwrite?: boolean;
+  recordLimit?: RecordLimit;
+  qemuPath?: string;
+  qemuImgPath?: string;
+  machine?: string;
+  cpu?: string;
+  memory?: string;
+  qemuArgs?: string[];
+  gdbPath?: string;
+  icountShift?: number;
+  stopOnEntry?: boolean;
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Automatic snapshot spacing in instructions (0 turns the policy off). */
+  snapshotInterval?: number;
+  /** Disk budget for automatic snapshots in MB. */
+  snapshotBudgetMB?: number;
+  /** Source path substitutions, compile-time prefix → local prefix. */
+  sourceMap?: Record<string, string>;
+  /** Trace the adapter's gdb/MI and QMP traffic to the Debug Console. */
+  trace?: boolean;
+}
+
+/** Attach arguments (mirror of `configurationAttributes.attach`). */
+export interface AttachArguments {
+  /** QMP socket: a unix socket path, or `host:port`. */
+  qmp?: string;
+  /** gdb server address, `host:port` (default 127.0.0.1:1234). */
+  gdbServer?: string;
+  program?: string;
+  gdbPath?: string;
+  cwd?: string;
+  sourceMap?: Record<string, string>;
+  trace?: boolean;
+}

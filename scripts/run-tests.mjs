@@ -1,0 +1,60 @@
+// Runs every test suite and closes with one `N passed, N failed` line (CI reads it).
+//   node scripts/run-tests.mjs [unit|adapter|qapi|vscode ...]   (default: all)
+// Node's test runner runs the TypeScript suites (through tsx); the VS Code suite runs inside a real VS Code
+// (code-server + Chromium, see test/vscode/run.mjs) and reports its own counts.
+import { spawn } from 'node:child_process';
+import { readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const groups = [
+  { name: 'unit', dir: 'test/unit' },
+  { name: 'qapi', dir: 'test/qapi' },
+  { name: 'adapter', dir: 'test/adapter' },   // real QEMU + gdb: one file at a time (2 cores)
+];
+
+function testFiles(dir) {
+  const abs = path.join(root, dir);
+  if (!existsSync(abs)) return [];
+  return readdirSync(abs, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).sort()
+    .map((f) => path.join(dir, f));
+}
+
+function run(cmd, args) {
+  return new Promise((resolve) => {
+    let out = '';
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (d) => { process.stdout.write(d); out += d.toString(); });
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+let passed = 0, failed = 0, skipped = 0;
+const count = (out, word) =>
+  [...out.matchAll(new RegExp(`^(?:ℹ|#) ${word} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+
+for (const g of groups) {
+  if (wanted.length && !wanted.includes(g.name)) continue;
+  const files = testFiles(g.dir);
+  if (!files.length) continue;
+  console.log(`\n=== ${g.name} tests (${files.length} files)`);
+  const { code, out } = await run(process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files]);
+  const p = count(out, 'pass'), f = count(out, 'fail'), s = count(out, 'skipped') + count(out, 'todo');
+  passed += p; failed += f; skipped += s;
+  if (code !== 0 && f === 0) { console.log(`${g.name}: test runner exited with ${code}`); failed += 1; }
+  if (p + f === 0) { console.log(`${g.name}: no test ran`); failed += 1; }
+}
+
+if ((!wanted.length || wanted.includes('vscode')) && existsSync(path.join(root, 'test/vscode/run.mjs'))) {
+  console.log('\n=== tests in a real VS Code (code-server)');
+  const { code, out } = await run(process.execPath, ['test/vscode/run.mjs']);
+  const m = /^vscode: (\d+) passed, (\d+) failed$/m.exec(out);
+  if (m) { passed += Number(m[1]); failed += Number(m[2]); }
+  if (!m || Number(m[1]) === 0) { console.log('vscode: the suite reported no passing test'); failed += 1; }
+  else if (code !== 0 && Number(m[2]) === 0) { console.log(`vscode: runner exited with ${code}`); failed += 1; }
+}
+
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian 12 machine, idempotently: Debian packages (QEMU, qemu-img,
+# gdb-multiarch, cross compilers, Chromium for the UI tests) and the npm packages. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(qemu-system-arm qemu-system-misc qemu-utils gdb-multiarch gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
+  binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu make)
+if [[ "${1:-}" == "--ui" || "${QEMU_REPLAY_UI:-}" == 1 ]]; then
+  packages+=(chromium libkrb5-dev)   # code-server's native modules need libkrb5-dev; Chromium drives it
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages: reinstall only when the lock file changed since the last install.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund
+fi
