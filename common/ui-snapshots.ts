@@ -1,0 +1,67 @@
+/**
+ * The snapshots view's model: which snapshot is "here" and what each row says. Pure so it is unit-tested and the
+ * tree view, the status bar's tooltip and the timeline agree on the same choice.
+ */
+import type { SnapshotInfo, SnapshotKind } from './protocol';
+import { formatAge, formatBytes, formatIcount } from './ui-icount';
+
+/**
+ * The snapshot a seek to `icount` would start from: the latest one at or before it (QEMU loads the nearest
+ * snapshot ≤ the target, then replays forward). Ties at one icount go to the newest, which QEMU would also find
+ * last in the image. Undefined when none is at or before `icount`.
+ */
+export function nearestSnapshot(snapshots: readonly SnapshotInfo[], icount: number): SnapshotInfo | undefined {
+  let best: SnapshotInfo | undefined;
+  for (const s of snapshots) {
+    if (s.icount > icount) continue;
+    if (!best || s.icount > best.icount || (s.icount === best.icount && s.date > best.date)) best = s;
+  }
+  return best;
+}
+
+export interface SnapshotRow {
+  name: string;
+  icount: number;
+  kind: SnapshotKind;
+  /** The nearest snapshot at or before the current position. */
+  current: boolean;
+  /** The current position is exactly this snapshot's icount. */
+  atPosition: boolean;
+  /** Tree label. */
+  label: string;
+  /** Tree description: icount, kind, size, age. */
+  description: string;
+  /** Hover text, one fact a line. */
+  tooltip: string;
+}
+
+/** Rows in timeline order (icount, then date), the nearest one at or before `currentIcount` marked. */
+export function snapshotRows(
+  snapshots: readonly SnapshotInfo[], currentIcount: number | undefined, nowMs: number,
+): SnapshotRow[] {
+  const marked = currentIcount === undefined ? undefined : nearestSnapshot(snapshots, currentIcount);
+  return [...snapshots]
+    .sort((a, b) => a.icount - b.icount || a.date - b.date || a.name.localeCompare(b.name))
+    .map((s) => {
+      const age = formatAge(s.date, nowMs);
+      const size = formatBytes(s.vmStateSize);
+      const current = s === marked;
+      const atPosition = currentIcount === s.icount;
+      return {
+        name: s.name,
+        icount: s.icount,
+        kind: s.kind,
+        current,
+        atPosition,
+        label: s.name,
+        description: `${formatIcount(s.icount)} · ${s.kind} · ${size} · ${age}`,
+        tooltip: [
+          `${s.name} (${s.kind} snapshot)`,
+          `icount ${formatIcount(s.icount)}`,
+          `vm state ${size}`,
+          `saved ${age}`,
+          ...(current ? [atPosition ? 'the replay is here' : 'the nearest snapshot before the current position'] : []),
+        ].join('\n'),
+      };
+    });
+}
