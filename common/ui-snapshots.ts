@@ -65,3 +65,13 @@ export function snapshotRows(
       };
     });
 }
+
+/** QEMU snapshot names end up in HMP commands (`savevm NAME`): keep them to characters that survive that. */
+export function snapshotNameProblem(name: string, existing: readonly string[]): string | undefined {
+  if (name === '') return undefined;   // the adapter picks a name
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
+    return 'Use letters, digits, "_", "." and "-" (up to 64, starting with a letter or digit), or leave it empty for a generated name.';
+  }
+  if (existing.includes(name)) return `A snapshot named "${name}" already exists.`;
+  return undefined;
+}

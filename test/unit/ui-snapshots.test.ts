@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SnapshotInfo } from '../../common/protocol';
-import { nearestSnapshot, snapshotRows } from '../../common/ui-snapshots';
+import { nearestSnapshot, snapshotNameProblem, snapshotRows } from '../../common/ui-snapshots';
 
 const now = 1_700_000_000_000;
 const snap = (name: string, icount: number, kind: SnapshotInfo['kind'] = 'automatic', date = now - 60_000): SnapshotInfo =>
@@ -57,4 +57,13 @@ void test('no position known (recording): nothing marked', () => {
   const rows = snapshotRows(all, undefined, now);
   assert.equal(rows.length, 4);
   assert.ok(rows.every((r) => !r.current && !r.atPosition));
+});
+
+void test('snapshot names for "Save Snapshot Here…"', () => {
+  assert.equal(snapshotNameProblem('', ['init']), undefined);
+  assert.equal(snapshotNameProblem('before-crash_2.v1', ['init']), undefined);
+  assert.match(snapshotNameProblem('init', ['init']) ?? '', /already exists/);
+  for (const bad of ['with space', '-leading', 'semi;colon', 'a'.repeat(65), 'ünï']) {
+    assert.match(snapshotNameProblem(bad, []) ?? '', /letters, digits/, bad);
+  }
 });

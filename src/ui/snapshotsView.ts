@@ -1,0 +1,75 @@
+/**
+ * The Snapshots view in Run and Debug: one row per snapshot of the active replay session, the one a seek to the
+ * current position would start from marked. Its rows come from the store (the adapter's events), never from a
+ * request of its own.
+ */
+import * as vscode from 'vscode';
+import { formatIcount } from '../../common/ui-icount';
+import { snapshotRows, type SnapshotRow } from '../../common/ui-snapshots';
+import type { ReplayStore } from './sessionStore';
+
+export const SNAPSHOTS_VIEW = 'qemuReplay.snapshots';
+
+const KIND_ICON: Record<SnapshotRow['kind'], string> = { initial: 'debug-start', automatic: 'history', user: 'bookmark' };
+
+export class SnapshotsView implements vscode.TreeDataProvider<SnapshotRow>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view: vscode.TreeView<SnapshotRow>;
+  private readonly disposables: vscode.Disposable[];
+  private rows: SnapshotRow[] = [];
+  /** Ages in the descriptions go stale: re-render now and then while the view is visible. */
+  private readonly ageTimer: NodeJS.Timeout;
+
+  constructor(private readonly store: ReplayStore) {
+    this.view = vscode.window.createTreeView(SNAPSHOTS_VIEW, { treeDataProvider: this });
+    this.disposables = [this.view, this.changed, store.onDidChange(() => this.update())];
+    this.ageTimer = setInterval(() => { if (this.view.visible && this.rows.length) this.update(); }, 30_000);
+    this.update();
+  }
+
+  /** The rows as shown, for the test hook. */
+  get currentRows(): readonly SnapshotRow[] {
+    return this.rows;
+  }
+
+  private update(): void {
+    const model = this.store.active;
+    const state = model?.state;
+    this.rows = model ? snapshotRows(model.snapshots, state?.icount, Date.now()) : [];
+    this.view.description = state ? `at ${formatIcount(state.icount)}` : undefined;
+    // An empty view shows the viewsWelcome content; a message is for things the rows cannot say.
+    const end = this.store.lastEnd;
+    this.view.message = !model && end?.failure
+      ? `"${end.name}" stopped unexpectedly: ${end.failure}.`
+      : state?.mode === 'record' && this.rows.length
+        ? 'Recording: seeking to a snapshot works in the replay.'
+        : undefined;
+    this.changed.fire();
+  }
+
+  getTreeItem(row: SnapshotRow): vscode.TreeItem {
+    const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
+    item.id = `${row.name}@${row.icount}`;
+    item.description = row.current ? `${row.description} · ${row.atPosition ? 'here' : 'nearest'}` : row.description;
+    item.tooltip = row.tooltip;
+    item.iconPath = row.current
+      ? new vscode.ThemeIcon('debug-stackframe', new vscode.ThemeColor('debugIcon.breakpointCurrentStackframeForeground'))
+      : new vscode.ThemeIcon(KIND_ICON[row.kind]);
+    // `snapshot.initial` etc.: menus may treat the recording's first snapshot differently (it cannot be deleted).
+    item.contextValue = `snapshot.${row.kind}`;
+    item.accessibilityInformation = {
+      label: `Snapshot ${row.name}, ${row.kind}, instruction ${formatIcount(row.icount)}${row.current ? ', current' : ''}`,
+    };
+    return item;
+  }
+
+  getChildren(element?: SnapshotRow): SnapshotRow[] {
+    return element ? [] : this.rows;
+  }
+
+  dispose(): void {
+    clearInterval(this.ageTimer);
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Test-only commands, registered only when VS Code runs the extension's tests (or QEMU_REPLAY_TEST_HOOKS=1): they
+ * let the real-VS-Code suite read what the views show (tree rows, status bar text, what the webview drew) instead
+ * of trusting the model alone.
+ */
+import * as vscode from 'vscode';
+import type { SlowOperations } from './progress';
+import type { ReplayStore } from './sessionStore';
+import type { SnapshotsView } from './snapshotsView';
+import type { ReplayStatusBar } from './statusBar';
+import type { TimelinePanel } from './timelinePanel';
+
+interface Parts {
+  store: ReplayStore;
+  view: SnapshotsView;
+  statusBar: ReplayStatusBar;
+  timeline: TimelinePanel;
+  slow: SlowOperations;
+}
+
+/** The UI as shown, as plain JSON. */
+export interface UiState {
+  active?: { sessionId: string; name: string; state?: unknown; snapshotNames: string[]; stops: unknown[]; lastThreadId?: number };
+  snapshotRows: { name: string; description: string; current: boolean; atPosition: boolean }[];
+  statusBar: { visible: boolean; text: string; tooltip: string };
+  timeline: { open: boolean; visible: boolean; sent?: unknown; rendered?: unknown };
+  progressShown: string[];
+  lastEnd?: unknown;
+}
+
+export function registerTestHooks(context: vscode.ExtensionContext, parts: Parts): void {
+  context.subscriptions.push(vscode.commands.registerCommand('qemuReplay.test.getUiState', (): UiState => {
+    const model = parts.store.active;
+    return JSON.parse(JSON.stringify({
+      active: model && {
+        sessionId: model.session.id, name: model.session.name, state: model.state,
+        snapshotNames: model.snapshots.map((s) => s.name), stops: model.stops, lastThreadId: model.lastThreadId,
+      },
+      snapshotRows: parts.view.currentRows.map((r) => ({ name: r.name, description: r.description, current: r.current, atPosition: r.atPosition })),
+      statusBar: parts.statusBar.snapshot,
+      timeline: { open: parts.timeline.isOpen, visible: parts.timeline.isVisible, sent: parts.timeline.lastSent, rendered: parts.timeline.lastRendered },
+      progressShown: [...parts.slow.shown],
+      lastEnd: parts.store.lastEnd,
+    })) as UiState;
+  }));
+}

@@ -1,0 +1,180 @@
+/**
+ * The replay timeline: a webview panel (one per window) that shows the active session's recording as a time axis.
+ * It follows VS Code's webview rules: a strict CSP with a per-load nonce, resources only from media/ and
+ * dist/media/, typed messages (common/ui-messages.ts), state sent only after the webview says `ready`, and a
+ * serializer so a reopened window restores the panel with its zoom.
+ */
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import {
+  isWebviewToExtension, type ExtensionToWebview, type TimelineRendered, type TimelineState, type WebviewToExtension,
+} from '../../common/ui-messages';
+import type { ReplayCommands } from './commands';
+import type { ReplayStore, SessionModel } from './sessionStore';
+
+export const TIMELINE_VIEW_TYPE = 'qemuReplay.timeline';
+
+export class TimelinePanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private ready = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  /** What the webview last reported it drew (test hook). */
+  lastRendered: TimelineRendered | undefined;
+  /** What was last sent to the webview (test hook). */
+  lastSent: TimelineState | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly store: ReplayStore,
+    private readonly commands: ReplayCommands,
+  ) {
+    this.disposables.push(
+      store.onDidChange(() => this.post()),
+      vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
+        deserializeWebviewPanel: (panel) => {
+          // The webview restores its zoom from its own saved state (getState); the session is whatever is active now.
+          this.adopt(panel);
+          return Promise.resolve();
+        },
+      }),
+    );
+  }
+
+  get isOpen(): boolean {
+    return this.panel !== undefined;
+  }
+
+  get isVisible(): boolean {
+    return this.panel?.visible ?? false;
+  }
+
+  show(): void {
+    if (this.panel) {
+      this.panel.reveal(undefined, false);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, 'Replay Timeline',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, this.options());
+    this.adopt(panel);
+  }
+
+  private options(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return {
+      enableScripts: true,
+      // The panel is cheap to rebuild from the store: no retainContextWhenHidden (it costs memory while hidden).
+      localResourceRoots: [
+        vscode.Uri.joinPath(this.extensionUri, 'media'), vscode.Uri.joinPath(this.extensionUri, 'dist', 'media'),
+      ],
+    };
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    panel.webview.options = this.options();
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'timeline-icon.svg');
+    panel.webview.html = this.html(panel.webview);
+    const subscriptions = [
+      panel.webview.onDidReceiveMessage((m: unknown) => {
+        if (isWebviewToExtension(m)) void this.receive(m);
+      }),
+      panel.onDidChangeViewState(() => this.post()),
+    ];
+    panel.onDidDispose(() => {
+      for (const s of subscriptions) s.dispose();
+      if (this.panel === panel) {
+        this.panel = undefined;
+        this.lastRendered = undefined;
+      }
+    });
+  }
+
+  private async receive(m: WebviewToExtension): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.post();
+        return;
+      case 'rendered':
+        this.lastRendered = m.rendered;
+        return;
+      case 'seek':
+        await vscode.commands.executeCommand('qemuReplay.goToIcount', m.icount);
+        return;
+      case 'gotoSnapshot':
+        await vscode.commands.executeCommand('qemuReplay.goToSnapshot', m.name);
+        return;
+      case 'toggleBreakpoint':
+        this.commands.toggleIcountBreakpoint(m.icount);
+        return;
+      case 'startDebugging':
+        await vscode.commands.executeCommand('workbench.view.debug');
+        return;
+    }
+  }
+
+  /** Sends the active session's state; a webview that has not said `ready` yet would drop it. */
+  private post(): void {
+    if (!this.panel || !this.ready) return;
+    const state = timelineState(this.store.active, this.store.lastEnd?.failure);
+    this.lastSent = state;
+    const message: ExtensionToWebview = { type: 'state', state };
+    void this.panel.webview.postMessage(message);
+  }
+
+  private html(webview: vscode.Webview): string {
+    // A fresh unguessable nonce per load: only our own script runs, even if a snapshot name contained markup.
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'media', 'timeline.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'timeline.css'));
+    const csp = [
+      "default-src 'none'", `style-src ${webview.cspSource}`, `img-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>Replay Timeline</title>
+</head>
+<body>
+<main id="app" aria-live="polite"><p class="loading">Loading the replay timeline…</p></main>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** The webview's whole input for the active session, or the empty state saying how to get one. */
+export function timelineState(model: SessionModel | undefined, lastFailure: string | undefined): TimelineState {
+  if (!model) {
+    return lastFailure
+      ? { kind: 'empty', reason: 'ended', detail: lastFailure }
+      : { kind: 'empty', reason: 'no-session' };
+  }
+  const state = model.state;
+  if (!state) return { kind: 'empty', reason: 'not-replay-session', detail: 'waiting for the session to report its position' };
+  return {
+    kind: 'session',
+    session: {
+      id: model.session.id,
+      name: model.session.name,
+      mode: state.mode,
+      icount: state.icount,
+      endIcount: state.endIcount,
+      recording: state.recording,
+      running: state.running,
+      snapshots: model.snapshots.map((s) => ({ name: s.name, icount: s.icount, kind: s.kind, vmStateSize: s.vmStateSize, date: s.date })),
+      icountBreakpoints: [...state.icountBreakpoints],
+      stops: [...model.stops],
+    },
+  };
+}
