@@ -1,0 +1,161 @@
+// A program is a root schema file with everything it includes, checked as a whole: that is how QEMU reads
+// `qapi-schema.json`, and an included module may use types only an outer file defines. Parses are cached by
+// file text, so re-checking after an edit re-parses only the edited file.
+
+import path from 'node:path';
+import { getMember, type Problem, type QString, type Span } from './ast';
+import { checkDefinitionExpr } from './checkExpr';
+import { extractDefinition, typeRefs, type Definition } from './model';
+import { emptyPragma, type Pragma } from './names';
+import { parseSchema, type ParsedFile } from './parser';
+import { SchemaChecker } from './schema';
+
+/** Where file contents come from: open editor buffers first, then the disk. */
+export interface FileSource {
+  /** The text, or undefined if the file cannot be read. */
+  read(file: string): string | undefined;
+}
+
+export interface Include {
+  readonly node: QString;
+  readonly target: string;
+}
+
+export interface Module {
+  readonly file: string;
+  readonly parsed: ParsedFile;
+  readonly includes: Include[];
+}
+
+export interface Reference {
+  readonly file: string;
+  readonly node: QString;
+}
+
+export interface Program {
+  readonly root: string;
+  /** In load order (depth-first through includes, like QEMU). */
+  readonly modules: Map<string, Module>;
+  readonly definitions: Definition[];
+  /** The definition each name resolves to (the first one, if defined twice). */
+  readonly byName: Map<string, Definition>;
+  /** Type name → the strings that use it, across all modules. */
+  readonly references: Map<string, Reference[]>;
+  readonly problems: Map<string, Problem[]>;
+  readonly pragma: Pragma;
+}
+
+export class ParseCache {
+  private readonly entries = new Map<string, ParsedFile>();
+
+  parse(file: string, text: string): ParsedFile {
+    const hit = this.entries.get(file);
+    if (hit && hit.text === text) return hit;
+    const parsed = parseSchema(text);
+    this.entries.set(file, parsed);
+    return parsed;
+  }
+}
+
+export function analyzeProgram(root: string, source: FileSource, cache = new ParseCache()): Program {
+  const modules = new Map<string, Module>();
+  const problems = new Map<string, Problem[]>();
+  const report = (file: string, span: Span, message: string, related?: Problem['related']): void => {
+    let list = problems.get(file);
+    if (!list) problems.set(file, (list = []));
+    list.push({ start: span.start, end: span.end, message, severity: 'error', related });
+  };
+
+  const load = (file: string, stack: string[]): void => {
+    const text = source.read(file);
+    if (text === undefined) return;
+    const parsed = cache.parse(file, text);
+    const mod: Module = { file, parsed, includes: [] };
+    modules.set(file, mod);
+    problems.set(file, [...parsed.problems]);
+    for (const expr of parsed.exprs) {
+      if (expr.kind !== 'include' || expr.value.kind !== 'object') continue;
+      const node = getMember(expr.value, 'include')!.value as QString;
+      const target = path.resolve(path.dirname(file), node.value);
+      mod.includes.push({ node, target });
+      if (target === file || stack.includes(target)) {
+        report(file, node, `inclusion loop for ${node.value}`);
+      } else if (!modules.has(target)) {
+        if (source.read(target) === undefined) {
+          report(file, node, `can't read include file '${node.value}': No such file or directory`);
+        } else {
+          load(target, [...stack, file]);
+        }
+      }
+    }
+  };
+  if (source.read(root) === undefined) {
+    report(root, { start: 0, end: 0 }, `can't read schema file '${root}'`);
+  } else {
+    load(root, []);
+  }
+
+  const pragma = collectPragmas(modules, report);
+  const definitions: Definition[] = [];
+  for (const mod of modules.values()) {
+    for (const expr of mod.parsed.exprs) {
+      if (expr.kind !== 'definition' && !(expr.kind === 'invalid' && expr.broken)) continue;
+      const def = extractDefinition(expr, mod.file);
+      if (expr.kind === 'definition') {
+        const err = checkDefinitionExpr(expr, pragma);
+        if (err) {
+          report(mod.file, err.span, err.message);
+          if (def) def.valid = false;
+        }
+      }
+      if (def) definitions.push(def);
+    }
+  }
+
+  const checker = new SchemaChecker(definitions, pragma, report);
+  checker.run();
+  const byName = new Map<string, Definition>();
+  for (const def of definitions) if (!byName.has(def.name)) byName.set(def.name, def);
+  const references = new Map<string, Reference[]>();
+  for (const def of definitions) {
+    for (const ref of typeRefs(def)) {
+      let list = references.get(ref.name);
+      if (!list) references.set(ref.name, (list = []));
+      list.push({ file: def.file, node: ref.node });
+    }
+  }
+  return { root, modules, definitions, byName, references, problems, pragma };
+}
+
+/** Pragmas apply to the whole schema, wherever they appear. */
+function collectPragmas(modules: Map<string, Module>, report: (file: string, span: Span, message: string) => void): Pragma {
+  const pragma = emptyPragma();
+  const lists = {
+    'command-name-exceptions': pragma.commandNameExceptions,
+    'command-returns-exceptions': pragma.commandReturnsExceptions,
+    'member-name-exceptions': pragma.memberNameExceptions,
+  } as const;
+  for (const mod of modules.values()) {
+    for (const expr of mod.parsed.exprs) {
+      if (expr.kind !== 'pragma' || expr.value.kind !== 'object') continue;
+      const body = expr.value.members[0].value;
+      if (body?.kind !== 'object') continue;
+      for (const { key, value } of body.members) {
+        if (!value) continue;
+        if (key.value === 'doc-required') {
+          if (value.kind !== 'bool') report(mod.file, value, "pragma 'doc-required' must be boolean");
+          else pragma.docRequired = value.value;
+        } else if (key.value in lists) {
+          if (value.kind !== 'array' || value.items.some((i) => i.kind !== 'string')) {
+            report(mod.file, value, `pragma ${key.value} must be a list of strings`);
+          } else {
+            for (const item of value.items) lists[key.value as keyof typeof lists].add((item as QString).value);
+          }
+        } else {
+          report(mod.file, key, `unknown pragma '${key.value}'`);
+        }
+      }
+    }
+  }
+  return pragma;
+}

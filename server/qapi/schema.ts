@@ -1,0 +1,290 @@
+// Checks across definitions, once every file of a schema is loaded: names defined twice, unknown types, bases,
+// unions and their discriminators, alternates whose branches cannot be told apart on the wire, what commands
+// may take and return, member names that collide in C, and doc comments that describe members or features the
+// definition does not have (qapi-code-gen.rst; the wording of the messages follows QEMU's generator).
+
+import type { Problem, Span } from './ast';
+import type { Definition, Member, TypeRef } from './model';
+import { BUILTIN_TYPES, QTYPE_VALUES, builtinJsonType, cName, type Pragma } from './names';
+
+type Entity = { kind: 'builtin'; name: string } | { kind: 'def'; def: Definition };
+
+export type Report = (file: string, span: Span, message: string, related?: Problem['related']) => void;
+
+const SPECIAL_FEATURES = new Set(['deprecated', 'unstable']);
+
+export function describeEntity(e: Entity): string {
+  if (e.kind === 'builtin') return e.name === 'QType' ? "enum type 'QType'" : `built-in type '${e.name}'`;
+  const { def } = e;
+  return ['command', 'event'].includes(def.meta) ? `${def.meta} '${def.name}'` : `${def.meta} type '${def.name}'`;
+}
+
+export class SchemaChecker {
+  readonly entities = new Map<string, Entity>();
+
+  constructor(
+    private readonly defs: readonly Definition[],
+    private readonly pragma: Pragma,
+    private readonly report: Report,
+  ) {
+    for (const name of BUILTIN_TYPES.keys()) this.entities.set(name, { kind: 'builtin', name });
+  }
+
+  run(): void {
+    for (const def of this.defs) this.define(def);
+    for (const def of this.defs) {
+      if (!def.valid || this.lookupDef(def.name) !== def) continue;
+      this.checkDefinition(def);
+      if (def.doc && !def.doc.broken && def.doc.symbol === def.name) this.checkDoc(def);
+    }
+  }
+
+  lookupDef(name: string): Definition | undefined {
+    const e = this.entities.get(name);
+    return e?.kind === 'def' ? e.def : undefined;
+  }
+
+  private define(def: Definition): void {
+    const other = this.entities.get(def.name);
+    if (!other) {
+      this.entities.set(def.name, { kind: 'def', def });
+      return;
+    }
+    if (!def.valid) return;
+    if (other.kind === 'builtin') {
+      this.report(def.file, def.nameNode, `${describeEntity(other)} is already defined`);
+    } else {
+      this.report(def.file, def.nameNode, `'${def.name}' is already defined`,
+        { file: other.def.file, span: other.def.nameNode, message: 'previous definition' });
+    }
+  }
+
+  private checkDefinition(def: Definition): void {
+    this.checkFeatures(def);
+    switch (def.meta) {
+      case 'enum': return this.checkClash(def, def.members.map((m) => ({ m, owner: undefined })), 'value');
+      case 'struct': return this.checkStruct(def);
+      case 'union': return this.checkUnion(def);
+      case 'alternate': return this.checkAlternate(def);
+      case 'command':
+      case 'event': return this.checkCommandOrEvent(def);
+    }
+  }
+
+  /** Resolves a type reference, reporting unknown names. */
+  private resolve(def: Definition, ref: TypeRef | undefined, what: string): Entity | undefined {
+    if (!ref) return undefined;
+    const e = this.entities.get(ref.name);
+    if (!e) this.report(def.file, ref.node, `${what} uses unknown type '${ref.name}'`);
+    return e;
+  }
+
+  private checkFeatures(def: Definition): void {
+    const isType = !['command', 'event'].includes(def.meta);
+    const lists = [def.features, ...def.members.map((m) => m.features), ...def.branches.map((m) => m.features)];
+    lists.forEach((list, i) => {
+      const seen = new Map<string, string>();
+      for (const f of list) {
+        if (isType && i === 0 && SPECIAL_FEATURES.has(f.name)) {
+          this.report(def.file, f.node, `feature '${f.name}' is not supported for types`);
+        }
+        const prev = seen.get(cName(f.name));
+        if (prev !== undefined) this.report(def.file, f.node, `feature '${f.name}' collides with feature '${prev}'`);
+        seen.set(cName(f.name), f.name);
+      }
+    });
+  }
+
+  private resolveMembers(def: Definition, members: readonly Member[]): void {
+    for (const m of members) this.resolve(def, m.type, `member '${m.name}'`);
+  }
+
+  /** All members of a struct (base first), or undefined when its base chain loops or cannot be resolved. */
+  objectMembers(def: Definition, seen = new Set<Definition>()): { m: Member; owner: Definition }[] | undefined {
+    if (seen.has(def)) return undefined;
+    seen.add(def);
+    let inherited: { m: Member; owner: Definition }[] = [];
+    if (def.baseRef) {
+      const base = this.lookupDef(def.baseRef.name);
+      if (!base || base.meta !== 'struct') return def.meta === 'union' ? [] : undefined;
+      const b = this.objectMembers(base, seen);
+      if (!b) return undefined;
+      inherited = b;
+    }
+    return [...inherited, ...def.members.map((m) => ({ m, owner: def }))];
+  }
+
+  private checkBase(def: Definition): boolean {
+    const base = this.resolve(def, def.baseRef, "'base'");
+    if (!base) return !def.baseRef;
+    if (base.kind !== 'def' || base.def.meta !== 'struct') {
+      this.report(def.file, def.baseRef!.node, `'base' requires a struct type, ${describeEntity(base)} isn't`);
+      return false;
+    }
+    if (!this.objectMembers(def)) {
+      this.report(def.file, def.baseRef!.node, `object ${def.name} contains itself`);
+      return false;
+    }
+    return true;
+  }
+
+  private checkStruct(def: Definition): void {
+    this.resolveMembers(def, def.members);
+    if (!this.checkBase(def)) return;
+    this.checkClash(def, this.objectMembers(def)!, 'member');
+  }
+
+  /** Members whose C names coincide (`a-b` and `a_b`) cannot both exist. */
+  private checkClash(def: Definition, members: { m: Member; owner: Definition | undefined }[], word: string): void {
+    const seen = new Map<string, { m: Member; owner: Definition | undefined }>();
+    const describe = (x: { m: Member; owner: Definition | undefined }): string =>
+      `${word} '${x.m.name}'${x.owner && x.owner !== def ? ` of type '${x.owner.name}'` : ''}`;
+    for (const x of members) {
+      const key = cName(x.m.name);
+      const prev = seen.get(key);
+      if (prev) {
+        const span = x.owner === def || !x.owner ? x.m.node : def.baseRef?.node ?? def.nameNode;
+        this.report(def.file, span, `${describe(x)} collides with ${describe(prev)}`);
+        return;
+      }
+      seen.set(key, x);
+    }
+  }
+
+  private checkUnion(def: Definition): void {
+    this.resolveMembers(def, def.members);
+    if (def.baseRef && !this.checkBase(def)) return;
+    const baseMembers = this.objectMembers(def) ?? [];
+    const baseName = def.baseRef ? `base type '${def.baseRef.name}'` : "'base'";
+    const disc = def.discriminator;
+    if (!disc) return;
+    const tag = baseMembers.find((x) => x.m.name === disc.value && !disc.value.startsWith('*'));
+    if (!tag) return this.report(def.file, disc, `discriminator '${disc.value}' is not a member of ${baseName}`);
+    if (tag.m.optional) return this.report(def.file, disc, `discriminator member '${disc.value}' of ${baseName} must not be optional`);
+    if (tag.m.conditional) return this.report(def.file, disc, `discriminator member '${disc.value}' of ${baseName} must not be conditional`);
+    const tagType = tag.m.type && this.entities.get(tag.m.type.name);
+    if (!tagType) return;   // unknown type: reported where the member is defined
+    const values = tagType.kind === 'def' && tagType.def.meta === 'enum' && !tag.m.type!.array
+      ? tagType.def.members.map((v) => v.name)
+      : tagType.kind === 'builtin' && tagType.name === 'QType' ? QTYPE_VALUES : undefined;
+    if (!values) return this.report(def.file, disc, `discriminator member '${disc.value}' of ${baseName} must be of enum type`);
+    if (!values.length) return this.report(def.file, def.nameNode, 'union has no branches: its discriminator enum has no values');
+    for (const branch of def.branches) {
+      if (!values.includes(branch.name)) {
+        this.report(def.file, branch.node, `branch '${branch.name}' is not a value of ${describeEntity(tagType)}`);
+        continue;
+      }
+      const t = this.resolve(def, branch.type, `branch '${branch.name}'`);
+      if (!t) continue;
+      if (t.kind !== 'def' || (t.def.meta !== 'struct' && t.def.meta !== 'union')) {
+        this.report(def.file, branch.node, `branch '${branch.name}' cannot use ${describeEntity(t)}`);
+        continue;
+      }
+      const variant = this.objectMembers(t.def);
+      if (!variant) continue;
+      const seen = new Map(baseMembers.map((x) => [cName(x.m.name), x]));
+      for (const v of variant) {
+        const prev = seen.get(cName(v.m.name));
+        if (prev) {
+          const prevDesc = prev.owner === def ? `base member '${prev.m.name}'` : `member '${prev.m.name}' of type '${prev.owner.name}'`;
+          this.report(def.file, branch.node, `member '${v.m.name}' of type '${v.owner.name}' collides with ${prevDesc}`);
+          break;
+        }
+      }
+    }
+  }
+
+  private alternateJsonTypes(t: Entity, array: boolean): string[] | undefined {
+    if (array) return ['array'];
+    if (t.kind === 'builtin') {
+      const j = builtinJsonType(t.name);
+      // A string branch also takes what the command line would turn into numbers and booleans.
+      return j === undefined ? undefined : j === 'string' ? ['string', 'number', 'bool'] : [j];
+    }
+    switch (t.def.meta) {
+      case 'enum': {
+        const out = ['string'];
+        if (t.def.members.some((v) => v.name === 'on' || v.name === 'off')) out.push('bool');
+        if (t.def.members.some((v) => /^[-+0-9.]/.test(v.name))) out.push('number');
+        return out;
+      }
+      case 'struct':
+      case 'union': return ['object'];
+      default: return undefined;
+    }
+  }
+
+  private checkAlternate(def: Definition): void {
+    const seen = new Map<string, string>();
+    const names = new Map<string, string>();
+    for (const branch of def.branches) {
+      const prevName = names.get(cName(branch.name));
+      if (prevName !== undefined) {
+        this.report(def.file, branch.node, `branch '${branch.name}' collides with branch '${prevName}'`);
+        return;
+      }
+      names.set(cName(branch.name), branch.name);
+      const t = this.resolve(def, branch.type, `branch '${branch.name}'`);
+      if (!t) continue;
+      const types = this.alternateJsonTypes(t, branch.type!.array);
+      if (!types) {
+        this.report(def.file, branch.node, `branch '${branch.name}' cannot use ${describeEntity(t)}`);
+        continue;
+      }
+      for (const jt of types) {
+        const other = seen.get(jt);
+        if (other !== undefined) {
+          this.report(def.file, branch.node, `branch '${branch.name}' can't be distinguished from '${other}'`);
+          return;
+        }
+      }
+      for (const jt of types) seen.set(jt, branch.name);
+    }
+  }
+
+  private checkCommandOrEvent(def: Definition): void {
+    const what = `${def.meta}'s 'data'`;
+    this.resolveMembers(def, def.members);
+    this.checkClash(def, def.members.map((m) => ({ m, owner: def })), 'member');
+    const data = this.resolve(def, def.dataRef, what);
+    if (data) {
+      if (def.dataRef!.array || data.kind !== 'def' || (data.def.meta !== 'struct' && data.def.meta !== 'union')) {
+        this.report(def.file, def.dataRef!.node, `${what} cannot take ${describeEntity(data)}`);
+      } else if (data.def.meta === 'union' && !def.boxed) {
+        this.report(def.file, def.dataRef!.node, `${what} can take ${describeEntity(data)} only with 'boxed': true`);
+      }
+    }
+    const ret = this.resolve(def, def.returns, "command's 'returns'");
+    if (ret && !this.pragma.commandReturnsExceptions.has(def.name)) {
+      if (ret.kind !== 'def' || (ret.def.meta !== 'struct' && ret.def.meta !== 'union')) {
+        const desc = def.returns!.array ? `array type ['${def.returns!.name}']` : describeEntity(ret);
+        this.report(def.file, def.returns!.node, `command's 'returns' cannot take ${desc}: return an object or list of objects, `
+          + 'or list the command in pragma command-returns-exceptions');
+      }
+    }
+  }
+
+  /** Members and features a doc comment describes must exist; every feature must be described. */
+  private checkDoc(def: Definition): void {
+    const doc = def.doc!;
+    const members = def.meta === 'alternate' ? def.branches : def.meta === 'union' && def.baseRef ? [] : def.members;
+    const memberNames = new Set(members.map((m) => m.name));
+    const features = [...def.features, ...members.flatMap((m) => m.features)];
+    const featureNames = new Set(features.map((f) => f.name));
+    const bogus = [...doc.args.entries()].filter(([n]) => !memberNames.has(n));
+    if (bogus.length) {
+      const names = bogus.map(([n]) => `'${n}'`).join(', ');
+      const span = { start: bogus[0][1].start, end: bogus[0][1].start + bogus[0][0].length + 4 };
+      this.report(def.file, span, bogus.length > 1 ? `documented members ${names} do not exist` : `documented member ${names} does not exist`);
+    }
+    const bogusFeatures = [...doc.features.entries()].filter(([n]) => !featureNames.has(n));
+    if (bogusFeatures.length) {
+      const names = bogusFeatures.map(([n]) => `'${n}'`).join(', ');
+      const span = { start: bogusFeatures[0][1].start, end: bogusFeatures[0][1].start + bogusFeatures[0][0].length + 4 };
+      this.report(def.file, span, bogusFeatures.length > 1 ? `documented features ${names} do not exist` : `documented feature ${names} does not exist`);
+    }
+    for (const f of features) {
+      if (!doc.features.has(f.name)) this.report(def.file, f.node, `feature '${f.name}' lacks documentation`);
+    }
+  }
+}
