@@ -1,0 +1,188 @@
+/**
+ * DAP breakpoints on top of gdb's: source, function, instruction and data breakpoints, plus icount breakpoints
+ * (function breakpoints named `icount:N`). Keeps the map from gdb numbers to DAP ids and kinds so stops can say
+ * which breakpoint was hit, and handles logpoints and hit counts.
+ */
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { ICOUNT_FUNCTION_BREAKPOINT } from '../../common/protocol';
+import { Gdb, miQuote } from '../gdb/gdb';
+import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
+import type { ReplayEngine } from '../engine/replayEngine';
+
+export type BreakpointKind = 'source' | 'function' | 'instruction' | 'data';
+
+interface Entry {
+  gdbNumber: string;
+  dapId: number;
+  kind: BreakpointKind;
+  logMessage?: string;
+}
+
+let nextId = 1;
+
+export class Breakpoints {
+  private readonly byGdb = new Map<string, Entry>();
+  private readonly bySource = new Map<string, Entry[]>();
+  private functions: Entry[] = [];
+  private instructions: Entry[] = [];
+  private data: Entry[] = [];
+  private icountFunctionIds = new Map<number, number>();
+
+  constructor(private readonly gdb: Gdb, private readonly engine: ReplayEngine) {}
+
+  lookup(gdbNumber: string | undefined): Entry | undefined {
+    return gdbNumber ? this.byGdb.get(gdbNumber) : undefined;
+  }
+
+  private async remove(entries: Entry[]): Promise<void> {
+    for (const e of entries) {
+      this.byGdb.delete(e.gdbNumber);
+      await this.gdb.command(`-break-delete ${e.gdbNumber}`).catch(() => undefined);
+    }
+  }
+
+  /** Inserts one gdb breakpoint; a failure becomes an unverified DAP breakpoint with gdb's message. */
+  private async insert(location: string, kind: BreakpointKind, opts: { condition?: string; hitCondition?: string; logMessage?: string }): Promise<{ bp: DebugProtocol.Breakpoint; entry?: Entry }> {
+    const dapId = nextId++;
+    const parts = ['-break-insert'];
+    if (opts.condition) parts.push('-c', miQuote(opts.condition));
+    if (opts.hitCondition) {
+      const n = parseHitCondition(opts.hitCondition);
+      if (n === undefined) {
+        return { bp: { id: dapId, verified: false, message: `Hit count "${opts.hitCondition}" is not understood: use a number N (stop at the N-th hit) or ">= N".` } };
+      }
+      if (n > 1) parts.push('-i', String(n - 1));
+    }
+    parts.push(miQuote(location));
+    try {
+      const r = await this.gdb.command(parts.join(' '));
+      const bkpt = miTuple(r.bkpt);
+      const entry: Entry = { gdbNumber: miString(bkpt?.number) ?? '', dapId, kind, logMessage: opts.logMessage };
+      this.byGdb.set(entry.gdbNumber, entry);
+      return { bp: toDap(dapId, bkpt), entry };
+    } catch (err) {
+      return { bp: { id: dapId, verified: false, message: cleanGdbMessage((err as Error).message, location) } };
+    }
+  }
+
+  async setSource(path: string, bps: DebugProtocol.SourceBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
+    await this.remove(this.bySource.get(path) ?? []);
+    const entries: Entry[] = [];
+    const out: DebugProtocol.Breakpoint[] = [];
+    for (const b of bps) {
+      const { bp, entry } = await this.insert(`${path}:${b.line}`, 'source', b);
+      if (entry) entries.push(entry);
+      out.push(bp);
+    }
+    this.bySource.set(path, entries);
+    return out;
+  }
+
+  async setFunctions(bps: DebugProtocol.FunctionBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
+    await this.remove(this.functions);
+    this.functions = [];
+    const out: DebugProtocol.Breakpoint[] = [];
+    const icounts: Array<{ index: number; value: number }> = [];
+    for (const [index, b] of bps.entries()) {
+      const m = ICOUNT_FUNCTION_BREAKPOINT.exec(b.name);
+      if (m) {
+        const value = Number(m[1].replace(/[,_]/g, ''));
+        icounts.push({ index, value });
+        out.push({ verified: false });
+        continue;
+      }
+      const { bp, entry } = await this.insert(b.name, 'function', b);
+      if (entry) this.functions.push(entry);
+      out.push(bp);
+    }
+    // icount breakpoints from the Breakpoints view replace the engine's set (the view is the source of truth).
+    if (icounts.length || this.icountFunctionIds.size) {
+      const results = this.engine.setIcountBreakpoints(icounts.map((i) => i.value));
+      const ids = new Map<number, number>();
+      icounts.forEach(({ index }, k) => {
+        const r = results[k];
+        const id = this.icountFunctionIds.get(r.icount) ?? nextId++;
+        ids.set(r.icount, id);
+        out[index] = { id, verified: r.verified, message: r.message ?? `stops when the replay reaches icount ${r.icount}` };
+      });
+      this.icountFunctionIds = ids;
+    }
+    return out;
+  }
+
+  icountBreakpointId(icount: number): number | undefined {
+    return this.icountFunctionIds.get(icount);
+  }
+
+  async setInstructions(bps: DebugProtocol.InstructionBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
+    await this.remove(this.instructions);
+    this.instructions = [];
+    const out: DebugProtocol.Breakpoint[] = [];
+    for (const b of bps) {
+      let address: bigint;
+      try {
+        address = BigInt(b.instructionReference) + BigInt(b.offset ?? 0);
+      } catch {
+        out.push({ verified: false, message: `"${b.instructionReference}" is not an address.` });
+        continue;
+      }
+      const { bp, entry } = await this.insert(`*0x${address.toString(16)}`, 'instruction', b);
+      if (entry) this.instructions.push(entry);
+      out.push({ ...bp, instructionReference: `0x${address.toString(16)}` });
+    }
+    return out;
+  }
+
+  async setData(bps: DebugProtocol.DataBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
+    await this.remove(this.data);
+    this.data = [];
+    const out: DebugProtocol.Breakpoint[] = [];
+    for (const b of bps) {
+      const dapId = nextId++;
+      const flag = b.accessType === 'read' ? '-r ' : b.accessType === 'readWrite' ? '-a ' : '';
+      try {
+        const r = await this.gdb.command(`-break-watch ${flag}${miQuote(b.dataId)}`);
+        const wpt = miTuple(r.wpt) ?? miTuple(r.hw_rwpt) ?? miTuple(r.hw_awpt);
+        const entry: Entry = { gdbNumber: miString(wpt?.number) ?? '', dapId, kind: 'data' };
+        this.byGdb.set(entry.gdbNumber, entry);
+        this.data.push(entry);
+        if (b.condition) await this.gdb.command(`-break-condition ${entry.gdbNumber} ${b.condition}`).catch(() => undefined);
+        out.push({ id: dapId, verified: true, message: `watching ${b.dataId}` });
+      } catch (err) {
+        out.push({ id: dapId, verified: false, message: cleanGdbMessage((err as Error).message, b.dataId) });
+      }
+    }
+    return out;
+  }
+}
+
+/** VS Code's hit conditions: "N", "= N", ">= N" all stop first at the N-th hit. */
+export function parseHitCondition(text: string): number | undefined {
+  const m = /^\s*(?:>=|==|=)?\s*(\d+)\s*$/.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n >= 1 ? n : undefined;
+}
+
+function toDap(id: number, bkpt: MiTuple | undefined): DebugProtocol.Breakpoint {
+  // gdb reports pending/multiple locations; use the first real one for line and address.
+  const loc = miTuple(miList(bkpt?.locations)[0]) ?? bkpt;
+  const line = Number(miString(loc?.line) ?? miString(bkpt?.line));
+  const file = miString(loc?.fullname) ?? miString(bkpt?.fullname);
+  const addr = miString(loc?.addr) ?? miString(bkpt?.addr);
+  const pending = miString(bkpt?.pending);
+  if (pending || !addr || addr === '<PENDING>') return { id, verified: false, message: `no code at ${pending ?? 'this location'} in the program` };
+  return {
+    id,
+    verified: true,
+    line: Number.isFinite(line) && line > 0 ? line : undefined,
+    source: file ? { path: file } : undefined,
+    instructionReference: addr.startsWith('0x') ? addr : undefined,
+  };
+}
+
+function cleanGdbMessage(msg: string, location: string): string {
+  if (/No line \d+ in file/.test(msg) || /No source file named/.test(msg)) return `No code at ${location}: ${msg}`;
+  if (/Function .* not defined/.test(msg)) return `No function ${location} in the program's symbols.`;
+  return msg;
+}

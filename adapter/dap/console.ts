@@ -1,0 +1,89 @@
+/**
+ * Debug Console commands beyond expressions: `-exec <gdb command>`, `qmp <command or JSON>`, `hmp <text>`.
+ * Results are printed readably; QEMU's and gdb's own errors are passed on as the user's error.
+ */
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { errorMessage, UserError } from '../errors';
+import { Gdb, miQuote } from '../gdb/gdb';
+import { miList, miString } from '../gdb/miParser';
+import { QmpClient, QmpCommandError } from '../qemu/qmp';
+
+/** QMP commands that move the replay or change the machine: they go through the engine, not the console. */
+const QMP_DRIVING = new Set(['replay-seek', 'replay-break', 'replay-delete-break', 'cont', 'stop', 'system_reset', 'loadvm', 'quit', 'snapshot-load']);
+
+export interface ConsoleResult {
+  text: string;
+  invalidate?: boolean;
+}
+
+export class ConsoleCommands {
+  constructor(private readonly gdb: Gdb, private readonly qmp: QmpClient | undefined) {}
+
+  /** Returns undefined when the text is an ordinary expression. */
+  async run(text: string, state: { running: boolean; replaying: boolean }): Promise<ConsoleResult | undefined> {
+    const trimmed = text.trim();
+    const m = /^(-exec|qmp|hmp)(?:\s+([\s\S]*))?$/.exec(trimmed);
+    if (!m) return undefined;
+    const rest = (m[2] ?? '').trim();
+    if (m[1] === '-exec') {
+      if (!rest) throw new UserError('evaluate', 'Usage: -exec <gdb command>, for example -exec info registers pc');
+      if (state.running) throw new UserError('running', 'gdb commands need a stopped guest. Pause it first.');
+      const out = await this.gdb.console(rest).catch((err: unknown) => { throw new UserError('evaluate', `gdb: ${errorMessage(err)}`); });
+      return { text: out.trimEnd(), invalidate: true };
+    }
+    if (!this.qmp) throw new UserError('unsupported', 'This session has no QMP connection.');
+    if (m[1] === 'hmp') {
+      if (!rest) throw new UserError('evaluate', 'Usage: hmp <monitor command>, for example hmp info snapshots');
+      const verb = rest.split(/\s+/)[0];
+      if (['loadvm', 'replay_seek', 'replay_break', 'cont', 'c', 'stop', 'quit', 'q', 'system_reset'].includes(verb)) {
+        throw new UserError('unsupported', `"${verb}" moves or stops the guest behind the debugger's back; use the debugger's own commands (Go to Instruction Count, snapshots, pause/continue).`);
+      }
+      return { text: (await this.qmp.hmp(rest)).trimEnd() || '(no output)' };
+    }
+    // qmp: a command name with optional JSON arguments, or a whole JSON object {"execute": ..., "arguments": ...}
+    let command: string;
+    let args: Record<string, unknown> | undefined;
+    try {
+      if (rest.startsWith('{')) {
+        const obj = JSON.parse(rest) as { execute?: unknown; arguments?: unknown };
+        if (typeof obj.execute !== 'string') throw new Error('"execute" is missing');
+        command = obj.execute;
+        args = obj.arguments as Record<string, unknown> | undefined;
+      } else {
+        const sp = rest.search(/\s/);
+        command = sp < 0 ? rest : rest.slice(0, sp);
+        const json = sp < 0 ? '' : rest.slice(sp).trim();
+        args = json ? JSON.parse(json) as Record<string, unknown> : undefined;
+      }
+    } catch (err) {
+      throw new UserError('evaluate', `Usage: qmp <command> [JSON arguments], or qmp {"execute": ..., "arguments": {...}} (${errorMessage(err)})`);
+    }
+    if (!command) throw new UserError('evaluate', 'Usage: qmp <command> [JSON arguments], for example qmp query-replay');
+    if (QMP_DRIVING.has(command)) {
+      throw new UserError('unsupported', `"${command}" moves or stops the guest behind the debugger's back; use the debugger's own commands (seek, icount breakpoints, pause/continue).`);
+    }
+    try {
+      const value = await this.qmp.execute(command, args);
+      return { text: JSON.stringify(value, null, 2) };
+    } catch (err) {
+      if (err instanceof QmpCommandError) throw new UserError('evaluate', `QEMU rejected ${command}: ${err.desc} (${err.errorClass})`);
+      throw err;
+    }
+  }
+
+  async complete(text: string, column: number): Promise<DebugProtocol.CompletionItem[]> {
+    const prefix = text.slice(0, Math.max(0, column - 1));
+    if (/^qmp\s+\S*$/.test(prefix) && this.qmp) {
+      const word = prefix.replace(/^qmp\s+/, '');
+      const cmds = await this.qmp.execute<Array<{ name: string }>>('query-commands');
+      return cmds.map((c) => c.name).filter((n) => n.startsWith(word)).sort().map((n) => ({ label: n, start: prefix.length - word.length, length: word.length }));
+    }
+    const gdbText = prefix.startsWith('-exec ') ? prefix.slice(6) : `print ${prefix}`;
+    const r = await this.gdb.command(`-complete ${miQuote(gdbText)}`).catch(() => undefined);
+    const word = /[\w$.]*$/.exec(prefix)?.[0] ?? '';
+    return miList(r?.matches).map((x) => miString(x) ?? '').filter(Boolean).map((full) => {
+      const label = /[\w$.]*$/.exec(full)?.[0] ?? full;
+      return { label, start: prefix.length - word.length, length: word.length };
+    });
+  }
+}

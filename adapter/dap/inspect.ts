@@ -1,0 +1,234 @@
+/**
+ * Inspection: scopes, variables (through gdb variable objects, so structs, arrays and pointers expand lazily
+ * and large arrays page), registers, evaluate, disassembly and memory. Variable references are valid until the
+ * next stop (DAP's rule), when `reset()` drops them.
+ */
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { Gdb, GdbError, miQuote } from '../gdb/gdb';
+import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
+
+type Ref =
+  | { kind: 'locals' | 'arguments' | 'globals'; frame: number; thread: number }
+  | { kind: 'registers'; frame: number; thread: number }
+  | { kind: 'varobj'; name: string; start?: number; count?: number };
+
+const PAGE = 100; // children of a large array are shown in pages of this many
+
+export class Inspector {
+  private refs = new Map<number, Ref>();
+  private nextRef = 1;
+  private varobjs: string[] = [];
+  private registerNames: string[] | undefined;
+
+  constructor(private readonly gdb: Gdb) {}
+
+  async reset(): Promise<void> {
+    this.refs.clear();
+    this.nextRef = 1;
+    const old = this.varobjs;
+    this.varobjs = [];
+    for (const v of old) await this.gdb.command(`-var-delete ${v}`).catch(() => undefined);
+  }
+
+  private ref(r: Ref): number {
+    const id = this.nextRef++;
+    this.refs.set(id, r);
+    return id;
+  }
+
+  scopes(thread: number, frame: number): DebugProtocol.Scope[] {
+    return [
+      { name: 'Locals', presentationHint: 'locals', variablesReference: this.ref({ kind: 'locals', frame, thread }), expensive: false },
+      { name: 'Arguments', presentationHint: 'arguments', variablesReference: this.ref({ kind: 'arguments', frame, thread }), expensive: false },
+      { name: 'Globals', variablesReference: this.ref({ kind: 'globals', frame, thread }), expensive: false },
+      { name: 'Registers', presentationHint: 'registers', variablesReference: this.ref({ kind: 'registers', frame, thread }), expensive: false },
+    ];
+  }
+
+  async variables(reference: number, start?: number, count?: number): Promise<DebugProtocol.Variable[]> {
+    const r = this.refs.get(reference);
+    if (!r) return [];
+    switch (r.kind) {
+      case 'locals':
+      case 'arguments':
+        return await this.frameVariables(r.kind, r.thread, r.frame);
+      case 'globals':
+        return await this.globals(r.thread, r.frame);
+      case 'registers':
+        return await this.registers(r.thread, r.frame);
+      case 'varobj':
+        return await this.children(r.name, start ?? r.start, count ?? r.count);
+    }
+  }
+
+  private async frameVariables(kind: 'locals' | 'arguments', thread: number, frame: number): Promise<DebugProtocol.Variable[]> {
+    const r = await this.gdb.command(`-stack-list-variables --thread ${thread} --frame ${frame} --simple-values`);
+    const out: DebugProtocol.Variable[] = [];
+    for (const v of miList(r.variables).map(miTuple)) {
+      if (!v) continue;
+      const isArg = miString(v.arg) === '1';
+      if ((kind === 'arguments') !== isArg) continue;
+      out.push(await this.varobjVariable(miString(v.name) ?? '?', miString(v.name) ?? '?', thread, frame));
+    }
+    return out;
+  }
+
+  /** Globals and statics of the current file (gdb's `info variables` for that file's symtab). */
+  private async globals(thread: number, frame: number): Promise<DebugProtocol.Variable[]> {
+    const f = miTuple((await this.gdb.command(`-stack-info-frame --thread ${thread} --frame ${frame}`)).frame);
+    const file = miString(f?.fullname) ?? miString(f?.file);
+    if (!file) return [];
+    const r = await this.gdb.command('-symbol-info-variables');
+    const names: string[] = [];
+    for (const group of miList(miTuple(r.symbols)?.debug).map(miTuple)) {
+      if (miString(group?.fullname) !== file && miString(group?.filename) !== file) continue;
+      for (const sym of miList(group?.symbols).map(miTuple)) {
+        const name = miString(sym?.name);
+        if (name) names.push(name);
+      }
+    }
+    const out: DebugProtocol.Variable[] = [];
+    for (const name of [...new Set(names)].sort()) out.push(await this.varobjVariable(name, `'${file.split('/').pop()}'::${name}`, thread, frame));
+    return out;
+  }
+
+  private async varobjVariable(display: string, expression: string, thread: number, frame: number): Promise<DebugProtocol.Variable> {
+    try {
+      const v = await this.gdb.command(`-var-create --thread ${thread} --frame ${frame} - * ${miQuote(expression)}`);
+      return this.fromVarobj(display, v, expression);
+    } catch (err) {
+      return { name: display, value: `<${(err as Error).message}>`, variablesReference: 0 };
+    }
+  }
+
+  private fromVarobj(display: string, v: MiTuple, evaluateName?: string): DebugProtocol.Variable {
+    const name = miString(v.name)!;
+    this.varobjs.push(name);
+    const numchild = Number(miString(v.numchild) ?? '0');
+    const type = miString(v.type);
+    const value = miString(v.value) ?? '';
+    const isArray = /\[\d+\]$/.test(type ?? '');
+    return {
+      name: display,
+      value,
+      type,
+      evaluateName,
+      variablesReference: numchild > 0 ? this.ref({ kind: 'varobj', name }) : 0,
+      indexedVariables: isArray && numchild > PAGE ? numchild : undefined,
+      memoryReference: /^0x[0-9a-f]+/.exec(value)?.[0],
+    };
+  }
+
+  private async children(varobj: string, start?: number, count?: number): Promise<DebugProtocol.Variable[]> {
+    const from = start ?? 0;
+    const to = count !== undefined ? from + count : undefined;
+    const r = await this.gdb.command(`-var-list-children --all-values ${varobj}${to !== undefined ? ` ${from} ${to}` : ''}`);
+    const out: DebugProtocol.Variable[] = [];
+    for (const c of miList(r.children).map(miTuple)) {
+      if (!c) continue;
+      const exp = miString(c.exp) ?? '?';
+      // Access specifiers (public/private) are pseudo-children in C++: flatten them.
+      if (['public', 'private', 'protected'].includes(exp) && !miString(c.type)) {
+        out.push(...(await this.children(miString(c.name)!)));
+        continue;
+      }
+      const isIndex = /^\d+$/.test(exp);
+      out.push(this.fromVarobj(isIndex ? `[${exp}]` : exp, c));
+    }
+    return out;
+  }
+
+  private async registers(thread: number, frame: number): Promise<DebugProtocol.Variable[]> {
+    if (!this.registerNames) {
+      this.registerNames = miList((await this.gdb.command('-data-list-register-names')).register_names).map((n) => miString(n) ?? '');
+    }
+    const r = await this.gdb.command(`-data-list-register-values --thread ${thread} --frame ${frame} x`);
+    const out: DebugProtocol.Variable[] = [];
+    for (const v of miList(r['register-values']).map(miTuple)) {
+      const name = this.registerNames[Number(miString(v?.number))];
+      if (!name) continue;
+      const value = miString(v?.value) ?? '';
+      out.push({ name, value: decorateRegister(name, value), evaluateName: `$${name}`, variablesReference: 0, memoryReference: /^0x[0-9a-f]+$/.test(value) ? value : undefined });
+    }
+    return out;
+  }
+
+  async evaluate(expression: string, thread?: number, frame?: number): Promise<DebugProtocol.EvaluateResponse['body']> {
+    const scope = thread !== undefined ? `--thread ${thread} --frame ${frame ?? 0} ` : '';
+    const v = await this.gdb.command(`-var-create ${scope}- * ${miQuote(expression)}`);
+    const variable = this.fromVarobj(expression, v, expression);
+    return { result: variable.value, type: variable.type, variablesReference: variable.variablesReference, indexedVariables: variable.indexedVariables, memoryReference: variable.memoryReference };
+  }
+
+  async disassemble(memoryReference: string, offset: number, instructionOffset: number, instructionCount: number): Promise<DebugProtocol.DisassembledInstruction[]> {
+    const base = BigInt(memoryReference) + BigInt(offset);
+    const before = Math.max(0, -instructionOffset);
+    // Instructions are 2 or 4 bytes on the supported targets: disassemble a generous window and align on `base`.
+    const start = base - BigInt(before * 4 + 16) > 0n ? base - BigInt(before * 4 + 16) : 0n;
+    const end = base + BigInt(Math.max(0, instructionOffset + instructionCount) * 4 + 16);
+    let lines: DebugProtocol.DisassembledInstruction[] = [];
+    try {
+      const r = await this.gdb.command(`-data-disassemble -s 0x${start.toString(16)} -e 0x${end.toString(16)} -- 5`);
+      lines = flattenDisassembly(r);
+    } catch (err) {
+      if (!(err instanceof GdbError)) throw err;
+    }
+    let index = lines.findIndex((l) => BigInt(l.address) >= base);
+    if (index < 0) index = lines.length;
+    const out: DebugProtocol.DisassembledInstruction[] = [];
+    for (let i = index + instructionOffset; out.length < instructionCount; i++) {
+      if (i >= 0 && i < lines.length) out.push(lines[i]);
+      else out.push({ address: `0x${(base + BigInt((i - index) * 4)).toString(16)}`, instruction: '', presentationHint: 'invalid' });
+    }
+    return out;
+  }
+
+  async readMemory(memoryReference: string, offset: number, count: number): Promise<DebugProtocol.ReadMemoryResponse['body']> {
+    const address = BigInt(memoryReference) + BigInt(offset);
+    const addr = `0x${address.toString(16)}`;
+    try {
+      const r = await this.gdb.command(`-data-read-memory-bytes ${addr} ${count}`);
+      const chunks = miList(r.memory).map(miTuple);
+      const bytes = Buffer.concat(chunks.filter((c) => BigInt(miString(c?.begin) ?? '0') >= address).map((c) => Buffer.from(miString(c?.contents) ?? '', 'hex')));
+      return { address: addr, data: bytes.toString('base64'), unreadableBytes: count - bytes.length };
+    } catch (err) {
+      if (err instanceof GdbError) return { address: addr, unreadableBytes: count };
+      throw err;
+    }
+  }
+}
+
+function flattenDisassembly(r: MiTuple): DebugProtocol.DisassembledInstruction[] {
+  const out: DebugProtocol.DisassembledInstruction[] = [];
+  for (const item of miList(r.asm_insns).map(miTuple)) {
+    if (!item) continue;
+    const insns = item.line_asm_insn !== undefined ? miList(item.line_asm_insn).map(miTuple) : [item];
+    const file = miString(item.fullname) ?? miString(item.file);
+    const line = Number(miString(item.line));
+    insns.forEach((insn, k) => {
+      if (!insn) return;
+      const fn = miString(insn['func-name']);
+      const off = miString(insn.offset);
+      out.push({
+        address: miString(insn.address) ?? '0x0',
+        instructionBytes: miString(insn.opcodes),
+        instruction: miString(insn.inst) ?? '',
+        symbol: fn ? `${fn}+${off ?? 0}` : undefined,
+        location: file && k === 0 ? { path: file, name: file.split('/').pop() } : undefined,
+        line: file && Number.isFinite(line) ? line : undefined,
+      });
+    });
+  }
+  return out;
+}
+
+/** Show flags registers decoded next to their value (aarch64 `cpsr`/`pstate` NZCV, riscv has none). */
+export function decorateRegister(name: string, value: string): string {
+  if ((name === 'cpsr' || name === 'pstate') && /^0x[0-9a-f]+$/.test(value)) {
+    const v = Number(BigInt(value) & 0xffffffffn);
+    const flags = ['N', 'Z', 'C', 'V'].filter((_, i) => (v >>> (31 - i)) & 1).join('') || '-';
+    const el = (v >> 2) & 3;
+    return `${value} [${flags} EL${el}]`;
+  }
+  return value;
+}

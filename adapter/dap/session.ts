@@ -1,0 +1,588 @@
+/**
+ * The DAP session: translates Debug Adapter Protocol requests into the replay engine's operations and the
+ * engine's stops into DAP events. It knows nothing of QEMU's command lines or gdb's protocol details.
+ */
+import {
+  Breakpoint, Event, InitializedEvent, InvalidatedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, Thread,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { readFile, stat } from 'node:fs/promises';
+import type { CustomRequestName, ReplayState } from '../../common/protocol';
+import { Execution, GdbRunCommand, Stop } from '../engine/execution';
+import { Emulator, launch } from '../engine/launcher';
+import { ReplayEngine } from '../engine/replayEngine';
+import { errorMessage, UserError } from '../errors';
+import { miList, miString, miTuple } from '../gdb/miParser';
+import { PendingRecording, SerialTimeline } from '../qemu/recording';
+import { Breakpoints } from './breakpoints';
+import { ConsoleCommands } from './console';
+import { Inspector } from './inspect';
+
+const DEFAULT_SNAPSHOT_INTERVAL = 10_000_000;
+const DEFAULT_SNAPSHOT_BUDGET_MB = 512;
+
+export class QemuReplaySession extends LoggingDebugSession {
+  private emulator: Emulator | undefined;
+  private exec: Execution | undefined;
+  private engine: ReplayEngine | undefined;
+  private breakpoints: Breakpoints | undefined;
+  private inspector: Inspector | undefined;
+  private console: ConsoleCommands | undefined;
+  private serial: SerialTimeline | undefined;
+  private serialHighWater = 0;
+  private stopOnEntry = true;
+  private ending: Promise<void> | undefined;
+  private recordWatch: NodeJS.Timeout | undefined;
+  private recordSerialOffset = 0;
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+  }
+
+  // ---- plumbing: every async handler answers, even when it fails -------------------------------------------
+
+  private handle<R extends DebugProtocol.Response>(response: R, work: () => Promise<R['body'] | void> | R['body'] | void): void {
+    Promise.resolve().then(work).then(
+      (body) => {
+        if (body !== undefined) response.body = body;
+        this.sendResponse(response);
+      },
+      (err: unknown) => this.fail(response, err),
+    );
+  }
+
+  private fail(response: DebugProtocol.Response, err: unknown): void {
+    const user = err instanceof UserError;
+    const message = user ? err.message : `Internal error: ${errorMessage(err)}`;
+    if (!user && err instanceof Error && err.stack) this.log(`${err.stack}\n`);
+    this.sendErrorResponse(response, { id: user ? err.id : 1000, format: message.replace(/\{/g, '{{').replace(/\}/g, '}}'), showUser: true });
+  }
+
+  private log(text: string, category: 'console' | 'stderr' | 'stdout' | 'important' = 'console'): void {
+    this.sendEvent(new OutputEvent(text, category));
+  }
+
+  private need(): { exec: Execution; engine: ReplayEngine; emulator: Emulator; breakpoints: Breakpoints; inspector: Inspector } {
+    if (!this.exec || !this.engine || !this.emulator || !this.breakpoints || !this.inspector) {
+      throw new UserError('config', 'The session has not been launched yet.');
+    }
+    return { exec: this.exec, engine: this.engine, emulator: this.emulator, breakpoints: this.breakpoints, inspector: this.inspector };
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------------------
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsFunctionBreakpoints: true,
+      supportsInstructionBreakpoints: true,
+      supportsDataBreakpoints: true,
+      supportsSteppingGranularity: true,
+      supportsEvaluateForHovers: true,
+      supportsDisassembleRequest: true,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: false,
+      supportsSetVariable: false,
+      supportsSetExpression: false,
+      supportsLoadedSourcesRequest: true,
+      supportsCompletionsRequest: true,
+      supportsTerminateRequest: true,
+      supportsStepBack: false, // announced with a `capabilities` event once a replay is running
+      supportsGotoTargetsRequest: false,
+      supportsValueFormattingOptions: false,
+    };
+    this.sendResponse(response);
+  }
+
+  protected override launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): void {
+    this.handle(response, async () => {
+      const raw = args as Record<string, unknown>;
+      this.stopOnEntry = raw.stopOnEntry !== false;
+      const emulator = await launch(raw, (text) => this.log(text, 'stderr'));
+      this.emulator = emulator;
+      for (const w of emulator.warnings) this.log(`Warning: ${w}\n`, 'important');
+      const replay = emulator.mode === 'replay';
+      const rec = emulator.recording;
+      const mode = replay ? 'play' : 'record';
+      this.exec = new Execution(emulator.gdb, emulator.qemu.qmp);
+      this.engine = new ReplayEngine(this.exec, emulator.qemu.qmp, {
+        mode,
+        endIcount: rec instanceof PendingRecording ? undefined : rec.manifest.endIcount,
+        recording: rec instanceof PendingRecording ? rec.finalDir : rec.dir,
+        snapshotInterval: typeof raw.snapshotInterval === 'number' ? raw.snapshotInterval : DEFAULT_SNAPSHOT_INTERVAL,
+        snapshotBudgetBytes: (typeof raw.snapshotBudgetMB === 'number' ? raw.snapshotBudgetMB : DEFAULT_SNAPSHOT_BUDGET_MB) * 1024 * 1024,
+      });
+      this.breakpoints = new Breakpoints(emulator.gdb, this.engine);
+      this.inspector = new Inspector(emulator.gdb);
+      this.console = new ConsoleCommands(emulator.gdb, emulator.qemu.qmp);
+      if (!(rec instanceof PendingRecording)) this.serial = new SerialTimeline(rec.serial, rec.log.charWriteIcounts);
+      this.wireEngine(this.engine);
+      emulator.qemu.on('exit', () => { void this.onEmulatorGone('QEMU exited'); });
+      emulator.gdb.on('exit', () => { void this.onEmulatorGone('gdb exited'); });
+      await this.engine.prepare();
+      if (replay) this.sendEvent(new Event('capabilities', { capabilities: { supportsStepBack: true } }));
+      this.log(`${replay ? 'Replaying' : 'Recording'} ${this.engine.options.recording}${replay ? ` (icount 0 to ${this.engine.end})` : ''}\n`);
+      this.sendEvent(new InitializedEvent());
+    });
+  }
+
+  private wireEngine(engine: ReplayEngine): void {
+    engine.on('progress', (from, to) => this.emitSerial(from, to));
+    engine.on('snapshotsChanged', (snapshots) => this.sendEvent(new Event('snapshotsChanged', { snapshots })));
+    engine.on('running', () => this.sendState(true));
+  }
+
+  private emitSerial(_from: number, to: number): void {
+    if (!this.serial || to <= this.serialHighWater) return;
+    for (const line of this.serial.slice(this.serialHighWater, to)) this.log(`[icount ${line.icount}] ${line.text}`, 'stdout');
+    this.serialHighWater = to;
+  }
+
+  private sendState(running?: boolean): void {
+    if (!this.engine) return;
+    const state: ReplayState = this.engine.state(running);
+    this.sendEvent(new Event('replayState', state));
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.handle(response, () => {
+      const { engine } = this.need();
+      if (engine.options.mode === 'record') this.startRecordWatch();
+      if (this.stopOnEntry) {
+        setImmediate(() => this.reportStop({ reason: 'entry', icount: engine.state().icount }));
+      } else {
+        setImmediate(() => this.runAndReport(() => engine.forward('-exec-continue')));
+      }
+    });
+  }
+
+  /** Record mode: live serial output from the record-time file, and the record limit. */
+  private startRecordWatch(): void {
+    const { emulator, engine, exec } = this.need();
+    const limit = emulator.recordLimit;
+    const started = Date.now();
+    const serialFile = (emulator.recording as PendingRecording).file('serial');
+    this.recordWatch = setInterval(() => {
+      void (async () => {
+        const size = (await stat(serialFile).catch(() => undefined))?.size ?? 0;
+        if (size > this.recordSerialOffset) {
+          const data = (await readFile(serialFile)).subarray(this.recordSerialOffset, size);
+          this.recordSerialOffset = size;
+          this.log(data.toString('utf8'), 'stdout');
+        }
+        if (!limit || !exec.running) return;
+        const reached = 'seconds' in limit ? Date.now() - started >= limit.seconds * 1000 : (await engine.refreshIcount().catch(() => 0)) >= limit.instructions;
+        if (reached) {
+          this.log(`Record limit reached (${JSON.stringify(limit)}): finishing the recording.\n`);
+          void this.end('record limit');
+        }
+      })();
+    }, 100);
+  }
+
+  private runAndReport(op: () => Promise<Stop>): void {
+    op().then((stop) => this.reportStop(stop), (err: unknown) => {
+      if (this.ending) return;
+      this.log(`${errorMessage(err)}\n`, 'important');
+      this.sendState(false);
+    });
+  }
+
+  private reportStop(stop: Stop): void {
+    void (async () => {
+      const { breakpoints, inspector, engine } = this.need();
+      await inspector.reset();
+      if (stop.reason === 'exited') {
+        await this.end('guest exited');
+        return;
+      }
+      const entry = breakpoints.lookup(stop.gdbBreakpoint);
+      if (entry?.logMessage) {
+        this.log(`${await this.formatLogMessage(entry.logMessage)}\n`, 'console');
+        this.runAndReport(() => engine.forward('-exec-continue'));
+        return;
+      }
+      let reason: string = stop.reason;
+      const hit: number[] = [];
+      if (stop.reason === 'breakpoint' || stop.reason === 'watchpoint') {
+        reason = entry?.kind === 'function' ? 'function breakpoint' : entry?.kind === 'instruction' ? 'instruction breakpoint' : entry?.kind === 'data' ? 'data breakpoint' : 'breakpoint';
+        if (entry) hit.push(entry.dapId);
+      } else if (stop.reason === 'icount breakpoint') {
+        reason = 'breakpoint';
+        const id = breakpoints.icountBreakpointId(stop.icount);
+        if (id !== undefined) { hit.push(id); reason = 'function breakpoint'; }
+      } else if (['end', 'start', 'seek', 'signal', 'snapshot point'].includes(stop.reason)) {
+        reason = stop.reason === 'seek' ? 'goto' : 'step';
+      }
+      const icountText = engine.options.mode === 'play' ? `icount ${stop.icount}` : undefined;
+      const ev = new StoppedEvent(reason, 1);
+      ev.body.allThreadsStopped = true;
+      ev.body.description = [describe(stop), icountText].filter(Boolean).join(' at ');
+      ev.body.text = stop.text ?? icountText;
+      if (hit.length) ev.body.hitBreakpointIds = hit;
+      if (stop.text && (stop.reason === 'end' || stop.reason === 'start')) this.log(`${stop.text}\n`, 'important');
+      this.sendState(false);
+      this.sendEvent(ev);
+      if (stop.reason === 'seek') this.sendEvent(new InvalidatedEvent(['all']));
+    })().catch((err: unknown) => this.log(`${errorMessage(err)}\n`, 'important'));
+  }
+
+  private async formatLogMessage(template: string): Promise<string> {
+    const { inspector } = this.need();
+    let out = '';
+    let last = 0;
+    for (const m of template.matchAll(/\{([^}]+)\}/g)) {
+      out += template.slice(last, m.index);
+      out += await inspector.evaluate(m[1]).then((r) => r.result, (e: unknown) => `<${errorMessage(e)}>`);
+      last = m.index + m[0].length;
+    }
+    return out + template.slice(last);
+  }
+
+  private async onEmulatorGone(what: string): Promise<void> {
+    if (this.ending) return;
+    const { emulator } = this.need();
+    if (emulator.mode === 'record') {
+      this.log(`${what}: the guest finished.\n`);
+    } else {
+      this.log(`${what} unexpectedly (${emulator.qemu.describeExit()}). The recording is unchanged: start the replay again to continue.\n`, 'important');
+    }
+    await this.end(what);
+  }
+
+  /** Ends the session once: stops QEMU cleanly, finalises a recording, stops gdb. */
+  private end(why: string): Promise<void> {
+    this.ending ??= (async () => {
+      if (this.recordWatch) clearInterval(this.recordWatch);
+      const emulator = this.emulator;
+      if (!emulator) return;
+      await emulator.qemu.stop();
+      await emulator.gdb.stop();
+      if (emulator.recording instanceof PendingRecording && emulator.manifestBase) {
+        try {
+          const m = await emulator.recording.finalize(emulator.manifestBase);
+          this.log(`Recording saved to ${emulator.recording.finalDir} (${m.endIcount + 1} instructions, ${why}). Replay it with "mode": "replay".\n`, 'important');
+        } catch (err) {
+          await emulator.recording.discard();
+          this.log(`The recording could not be saved: ${errorMessage(err)}\n`, 'important');
+        }
+      }
+      this.sendEvent(new TerminatedEvent());
+    })();
+    return this.ending;
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.handle(response, async () => { await this.end('session stopped'); });
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.handle(response, async () => { await this.end('session stopped'); });
+  }
+
+  // ---- execution -------------------------------------------------------------------------------------------
+
+  private run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>): void {
+    try {
+      const { exec, engine } = this.need();
+      exec.assertStopped('run');
+      if (exec.isBusy) throw new UserError('running', 'Another operation is still in progress; try again when it finishes.');
+      const started = op(engine);
+      this.sendResponse(response);
+      started.then((stop) => this.reportStop(stop), (err: unknown) => {
+        if (this.ending) return;
+        this.log(`${errorMessage(err)}\n`, 'important');
+        this.reportStop({ reason: 'signal', icount: engine.state().icount, text: errorMessage(err) });
+      });
+    } catch (err) {
+      this.fail(response, err);
+    }
+  }
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    response.body = { allThreadsContinued: true };
+    this.run(response, (e) => e.forward('-exec-continue'));
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.run(response, (e) => e.forward(args.granularity === 'instruction' ? '-exec-next-instruction' : '-exec-next'));
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.run(response, (e) => e.forward(args.granularity === 'instruction' ? '-exec-step-instruction' : '-exec-step'));
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
+    const cmd: GdbRunCommand = '-exec-finish';
+    this.run(response, (e) => e.forward(cmd));
+  }
+
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    this.run(response, (e) => e.stepBack(args.granularity === 'instruction' ? 'instruction' : 'line'));
+  }
+
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    this.run(response, (e) => e.reverseContinue());
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    this.handle(response, async () => {
+      const { exec } = this.need();
+      await exec.pause();
+    });
+  }
+
+  // ---- inspection ------------------------------------------------------------------------------------------
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    this.handle(response, async () => {
+      const { exec, emulator } = this.need();
+      if (exec.running) return { threads: [new Thread(1, 'CPU #0')] };
+      const r = await emulator.gdb.command('-thread-info');
+      const threads = miList(r.threads).map(miTuple).map((t) => {
+        const id = Number(miString(t?.id) ?? '1');
+        return new Thread(id, `CPU #${id - 1}${miString(t?.['target-id']) ? ` (${miString(t?.['target-id'])})` : ''}`);
+      });
+      return { threads: threads.length ? threads : [new Thread(1, 'CPU #0')] };
+    });
+  }
+
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    this.handle(response, async () => {
+      const { exec, emulator } = this.need();
+      exec.assertStopped('read the stack');
+      const start = args.startFrame ?? 0;
+      const levels = args.levels && args.levels > 0 ? args.levels : 64;
+      const r = await emulator.gdb.command(`-stack-list-frames --thread ${args.threadId} ${start} ${start + levels - 1}`);
+      const frames = miList(r.stack).map(miTuple).map((f): DebugProtocol.StackFrame => {
+        const level = Number(miString(f?.level) ?? '0');
+        const addr = miString(f?.addr) ?? '0x0';
+        const file = miString(f?.fullname);
+        const line = Number(miString(f?.line) ?? '0');
+        const func = miString(f?.func) ?? '??';
+        return {
+          id: args.threadId * 10_000 + level,
+          name: file ? func : `${func} <no source>`,
+          source: file ? { name: file.split('/').pop(), path: file } : undefined,
+          line: file ? line : 0,
+          column: file ? 1 : 0,
+          instructionPointerReference: addr,
+          presentationHint: file ? 'normal' : 'subtle',
+        };
+      });
+      const depth = await emulator.gdb.command(`-stack-info-depth --thread ${args.threadId}`).then((d) => Number(miString(d.depth))).catch(() => frames.length);
+      return { stackFrames: frames, totalFrames: depth };
+    });
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    this.handle(response, () => {
+      const { inspector } = this.need();
+      return { scopes: inspector.scopes(Math.floor(args.frameId / 10_000), args.frameId % 10_000) };
+    });
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    this.handle(response, async () => {
+      const { inspector, exec } = this.need();
+      exec.assertStopped('read variables');
+      return { variables: await inspector.variables(args.variablesReference, args.start, args.count) };
+    });
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    this.handle(response, async () => {
+      const { inspector, exec } = this.need();
+      const thread = args.frameId !== undefined ? Math.floor(args.frameId / 10_000) : undefined;
+      const frame = args.frameId !== undefined ? args.frameId % 10_000 : undefined;
+      if (args.context === 'repl') {
+        const special = await this.console!.run(args.expression, { running: exec.running, replaying: this.engine?.replaying ?? false });
+        if (special !== undefined) {
+          if (special.invalidate) this.sendEvent(new InvalidatedEvent(['all']));
+          return { result: special.text, variablesReference: 0 };
+        }
+      }
+      exec.assertStopped('evaluate expressions');
+      try {
+        return await inspector.evaluate(args.expression, thread, frame);
+      } catch (err) {
+        throw new UserError('evaluate', `Cannot evaluate "${args.expression}": ${errorMessage(err)}`);
+      }
+    });
+  }
+
+  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse): void {
+    this.fail(response, this.readOnlyError('change variables'));
+  }
+  protected override setExpressionRequest(response: DebugProtocol.SetExpressionResponse): void {
+    this.fail(response, this.readOnlyError('change expressions'));
+  }
+  protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse): void {
+    this.fail(response, this.readOnlyError('write memory'));
+  }
+  protected override gotoRequest(response: DebugProtocol.GotoResponse): void {
+    this.fail(response, this.readOnlyError('jump to another location'));
+  }
+
+  private readOnlyError(what: string): UserError {
+    const mode = this.engine?.options.mode;
+    return new UserError('read-only', mode === 'record'
+      ? `Cannot ${what} while recording: QEMU does not log debugger writes, so the replay would no longer match the recording.`
+      : `Cannot ${what} in a replay: the replay is read-only, and a write would desynchronise it from the recording. Use "Go to Instruction Count" or step to change where you are in time.`);
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    this.handle(response, () => {
+      const name = args.name;
+      // Registers cannot be watched; anything gdb can take the address of can.
+      const body: DebugProtocol.DataBreakpointInfoResponse['body'] = /^\$/.test(name)
+        ? { dataId: null, description: `${name} is a register and cannot be watched.` }
+        : { dataId: name, description: name, accessTypes: ['write', 'read', 'readWrite'], canPersist: true };
+      return body;
+    });
+  }
+
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    this.handle(response, async () => {
+      const { breakpoints } = this.need();
+      const path = args.source.path;
+      if (!path) return { breakpoints: (args.breakpoints ?? []).map(() => new Breakpoint(false)) };
+      return { breakpoints: await this.withTargetStopped(() => breakpoints.setSource(path, args.breakpoints ?? [])) };
+    });
+  }
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    this.handle(response, async () => {
+      const { breakpoints } = this.need();
+      const result = await this.withTargetStopped(() => breakpoints.setFunctions(args.breakpoints));
+      this.sendState();
+      return { breakpoints: result };
+    });
+  }
+
+  protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
+    this.handle(response, async () => ({ breakpoints: await this.withTargetStopped(() => this.need().breakpoints.setInstructions(args.breakpoints)) }));
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    this.handle(response, async () => ({ breakpoints: await this.withTargetStopped(() => this.need().breakpoints.setData(args.breakpoints)) }));
+  }
+
+  /**
+   * Breakpoints may change while the guest runs: interrupt, change, resume. In a replay the resume goes
+   * through the engine so the end-of-log guard stays armed.
+   */
+  private async withTargetStopped<T>(change: () => Promise<T>): Promise<T> {
+    const { exec, engine } = this.need();
+    if (!exec.running) return await change();
+    await exec.pause();
+    while (exec.isBusy) await new Promise((r) => setTimeout(r, 5));
+    const result = await change();
+    this.runAndReport(() => engine.forward('-exec-continue'));
+    return result;
+  }
+
+  protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
+    this.handle(response, async () => {
+      const { inspector, exec } = this.need();
+      exec.assertStopped('disassemble');
+      return { instructions: await inspector.disassemble(args.memoryReference, args.offset ?? 0, args.instructionOffset ?? 0, args.instructionCount) };
+    });
+  }
+
+  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    this.handle(response, async () => {
+      const { inspector, exec } = this.need();
+      exec.assertStopped('read memory');
+      return await inspector.readMemory(args.memoryReference, args.offset ?? 0, args.count);
+    });
+  }
+
+  protected override loadedSourcesRequest(response: DebugProtocol.LoadedSourcesResponse): void {
+    this.handle(response, async () => {
+      const { emulator } = this.need();
+      const r = await emulator.gdb.command('-file-list-exec-source-files');
+      const seen = new Set<string>();
+      const sources: DebugProtocol.Source[] = [];
+      for (const f of miList(r.files).map(miTuple)) {
+        const p = miString(f?.fullname);
+        if (p && !seen.has(p)) { seen.add(p); sources.push({ name: p.split('/').pop(), path: p }); }
+      }
+      return { sources };
+    });
+  }
+
+  protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
+    this.handle(response, async () => ({ targets: await this.console!.complete(args.text, args.column) }));
+  }
+
+  // ---- the qemu-replay protocol extension ------------------------------------------------------------------
+
+  protected override customRequest(command: string, response: DebugProtocol.Response, args: Record<string, unknown> | undefined): void {
+    const a = args ?? {};
+    const name = command as CustomRequestName;
+    switch (name) {
+      case 'replayInfo':
+        this.handle(response, async () => {
+          const { engine, exec } = this.need();
+          if (!exec.running && !exec.isBusy) await engine.refreshIcount();
+          return engine.state();
+        });
+        return;
+      case 'setIcountBreakpoints':
+        this.handle(response, () => {
+          const { engine } = this.need();
+          const breakpoints = engine.setIcountBreakpoints(a.icounts);
+          this.sendState();
+          return { breakpoints };
+        });
+        return;
+      case 'seek':
+        this.handle(response, async () => {
+          const { engine, exec } = this.need();
+          exec.assertStopped('seek');
+          const stop = await engine.seek(a);
+          this.reportStop(stop);
+          return engine.state(false);
+        });
+        return;
+      case 'listSnapshots':
+        this.handle(response, async () => ({ snapshots: await this.need().engine.listSnapshots() }));
+        return;
+      case 'saveSnapshot':
+        this.handle(response, async () => ({ snapshot: await this.need().engine.saveSnapshot(a.name) }));
+        return;
+      case 'deleteSnapshot':
+        this.handle(response, async () => { await this.need().engine.deleteSnapshot(a.name); return {}; });
+        return;
+      case 'reverseStepIn':
+        this.run(response, (e) => e.stepBack(a.granularity === 'instruction' ? 'instruction' : 'line', true));
+        return;
+      case 'reverseStepOut':
+        this.run(response, (e) => e.reverseStepOut());
+        return;
+      default:
+        super.customRequest(command, response, args);
+    }
+  }
+}
+
+function describe(stop: Stop): string {
+  switch (stop.reason) {
+    case 'entry': return 'Paused on entry';
+    case 'breakpoint': return 'Breakpoint hit';
+    case 'watchpoint': return 'Data breakpoint hit';
+    case 'icount breakpoint': return 'icount breakpoint hit';
+    case 'pause': return 'Paused';
+    case 'step': return 'Stepped';
+    case 'end': return 'End of the recording';
+    case 'start': return 'Start of the recording';
+    case 'seek': return 'Moved in time';
+    default: return stop.text ?? 'Stopped';
+  }
+}

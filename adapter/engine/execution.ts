@@ -1,0 +1,159 @@
+/**
+ * Runs the guest through gdb and reports where it stopped. One operation at a time: an operation holds the
+ * target until its stop has been classified (icount read back from QMP), so nothing else talks to gdb or QMP in
+ * between. This is the only place that sends gdb execution commands.
+ */
+import { EventEmitter } from 'node:events';
+import { UserError } from '../errors';
+import { Gdb } from '../gdb/gdb';
+import { MiTuple, miString, miTuple } from '../gdb/miParser';
+import type { QmpClient } from '../qemu/qmp';
+
+export type StopReason =
+  | 'entry' | 'step' | 'breakpoint' | 'watchpoint' | 'pause' | 'icount breakpoint' | 'end' | 'start' | 'seek'
+  | 'signal' | 'exited' | 'snapshot point';
+
+export interface Stop {
+  reason: StopReason;
+  icount: number;
+  /** gdb's breakpoint number when a breakpoint or watchpoint stopped it. */
+  gdbBreakpoint?: string;
+  frame?: MiTuple;
+  /** Human text for the stop (shown in the UI). */
+  text?: string;
+  record?: MiTuple;
+}
+
+export type GdbRunCommand =
+  | '-exec-continue' | '-exec-next' | '-exec-step' | '-exec-finish' | '-exec-step-instruction' | '-exec-next-instruction';
+
+export interface ExecutionEvents {
+  running: [];
+  stopped: [Stop];
+}
+
+export class Execution extends EventEmitter<ExecutionEvents> {
+  private lock: Promise<unknown> = Promise.resolve();
+  private busy = false;
+  private pauseRequested = false;
+  private runningNow = false;
+  private waiters: Array<{ resolve(r: MiTuple): void; reject(e: Error): void }> = [];
+
+  constructor(readonly gdb: Gdb, readonly qmp: QmpClient | undefined) {
+    super();
+    gdb.on('stopped', (r) => {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f.resolve(r);
+    });
+    gdb.on('exit', () => {
+      const w = this.waiters;
+      this.waiters = [];
+      this.runningNow = false;
+      for (const f of w) f.reject(new UserError('gdb-exited', 'gdb exited while the guest was running.'));
+    });
+  }
+
+  get running(): boolean {
+    return this.runningNow;
+  }
+
+  get isBusy(): boolean {
+    return this.busy;
+  }
+
+  /** Runs `op` with exclusive use of the target. */
+  exclusive<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(async () => {
+      this.busy = true;
+      try {
+        return await op();
+      } finally {
+        this.busy = false;
+      }
+    });
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Fails fast for requests that need a stopped target. */
+  assertStopped(what: string): void {
+    if (this.runningNow) throw new UserError('running', `Cannot ${what} while the guest is running. Pause it first.`);
+  }
+
+  async icount(): Promise<number> {
+    if (!this.qmp) return 0;
+    const r = await this.qmp.execute<{ icount: number }>('query-replay');
+    return r.icount;
+  }
+
+  /**
+   * Sends one gdb execution command and waits for the stop. The caller arms anything QMP-side before.
+   * Returns gdb's `*stopped` record.
+   */
+  async gdbRun(command: GdbRunCommand, reverse: boolean): Promise<MiTuple> {
+    let waiter!: { resolve(r: MiTuple): void; reject(e: Error): void };
+    const stopped = new Promise<MiTuple>((resolve, reject) => this.waiters.push((waiter = { resolve, reject })));
+    this.pauseRequested = false;
+    this.runningNow = true;
+    this.emit('running');
+    try {
+      await this.gdb.command(reverse ? `${command} --reverse` : command);
+    } catch (err) {
+      this.runningNow = false;
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+      stopped.catch(() => undefined);
+      throw err;
+    }
+    try {
+      return await stopped;
+    } finally {
+      this.runningNow = false;
+    }
+  }
+
+  /** Interrupts a run (DAP pause). Safe to call when not running. */
+  async pause(): Promise<void> {
+    if (!this.runningNow) return;
+    this.pauseRequested = true;
+    await this.gdb.command('-exec-interrupt');
+  }
+
+  /** Turns a gdb `*stopped` record into a stop of ours. */
+  classify(record: MiTuple, icount: number, expected: { icountTarget?: number; guard?: number; step?: boolean }): Stop {
+    const reason = miString(record.reason);
+    const frame = miTuple(record.frame);
+    const base = { icount, frame, record };
+    switch (reason) {
+      case 'breakpoint-hit':
+        return { ...base, reason: 'breakpoint', gdbBreakpoint: miString(record.bkptno) };
+      case 'watchpoint-trigger':
+      case 'read-watchpoint-trigger':
+      case 'access-watchpoint-trigger': {
+        const wpt = miTuple(record.wpt) ?? miTuple(record.hw_awpt) ?? miTuple(record.hw_rwpt);
+        return { ...base, reason: 'watchpoint', gdbBreakpoint: miString(wpt?.number) };
+      }
+      case 'end-stepping-range':
+      case 'function-finished':
+        return { ...base, reason: 'step' };
+      case 'exited-normally':
+      case 'exited':
+      case 'exited-signalled':
+        return { ...base, reason: 'exited', text: 'The guest exited.' };
+      case 'no-history':
+        return { ...base, reason: 'start', text: 'Reached the start of the recording.' };
+    }
+    // Signals: QMP-caused stops (replay-break) and our own interrupts arrive as SIGINT/SIGTRAP.
+    if (this.pauseRequested) {
+      this.pauseRequested = false;
+      return { ...base, reason: 'pause' };
+    }
+    if (expected.guard !== undefined && icount >= expected.guard) {
+      return { ...base, reason: 'end', text: `End of the recording (icount ${icount}).` };
+    }
+    if (expected.icountTarget !== undefined && icount === expected.icountTarget) return { ...base, reason: 'icount breakpoint' };
+    if (icount === 0) return { ...base, reason: 'start', text: 'Reached the start of the recording.' };
+    if (expected.step) return { ...base, reason: 'step' };
+    return { ...base, reason: 'signal', text: `Stopped: ${miString(record['signal-name']) ?? 'signal'}` };
+  }
+}

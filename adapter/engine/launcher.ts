@@ -1,0 +1,200 @@
+/**
+ * Brings up an emulator for a session: validates the launch arguments, prepares or opens the recording, starts
+ * QEMU (paused) and gdb, and tears all of it down again on failure so nothing is left running.
+ */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import type { LaunchArguments, RecordLimit } from '../../common/protocol';
+import { readElfHeader, NotElfError, sha256File } from '../elf';
+import { UserError } from '../errors';
+import { Gdb, GdbError, miQuote } from '../gdb/gdb';
+import { architectureByName, architectureForElf, knownArchitectures } from '../qemu/architectures';
+import { freeLocalPort, QemuCommand, QemuProcess, QemuStartError } from '../qemu/process';
+import { createSnapshotImage, OpenedRecording, openRecording, PendingRecording, qemuVersion } from '../qemu/recording';
+
+export interface Emulator {
+  mode: 'record' | 'replay';
+  qemu: QemuProcess;
+  gdb: Gdb;
+  recording: OpenedRecording | PendingRecording;
+  warnings: string[];
+  program?: string;
+  recordLimit?: RecordLimit;
+  /** For a record session: everything the manifest needs when the recording is finalised. */
+  manifestBase?: Parameters<PendingRecording['finalize']>[0];
+}
+
+type Checked = Required<Pick<LaunchArguments, 'mode' | 'recording'>> & LaunchArguments;
+
+/** Checks the shape of launch arguments; every message names the attribute and says how to fix it. */
+export function checkLaunchArguments(raw: unknown): Checked {
+  if (typeof raw !== 'object' || raw === null) throw new UserError('config', 'The launch configuration must be an object.');
+  const a = raw as Record<string, unknown>;
+  const fail = (msg: string) => { throw new UserError('config', msg); };
+  if (a.mode !== 'record' && a.mode !== 'replay') fail(`"mode" must be "record" or "replay"${a.mode === undefined ? ' (it is missing)' : `, not ${JSON.stringify(a.mode)}`}.`);
+  if (typeof a.recording !== 'string' || a.recording.trim() === '') fail('"recording" must name the recording directory (for example "${workspaceFolder}/.recordings/run1").');
+  for (const key of ['program', 'kernel', 'qemuPath', 'qemuImgPath', 'machine', 'cpu', 'memory', 'gdbPath', 'cwd'] as const) {
+    if (a[key] !== undefined && (typeof a[key] !== 'string' || a[key] === '')) fail(`"${key}" must be a non-empty string.`);
+  }
+  if (a.qemuArgs !== undefined && (!Array.isArray(a.qemuArgs) || a.qemuArgs.some((x) => typeof x !== 'string'))) {
+    fail('"qemuArgs" must be an array of strings, one argument each (for example ["-d", "guest_errors"]).');
+  }
+  if (a.env !== undefined && (typeof a.env !== 'object' || a.env === null || Object.values(a.env).some((v) => typeof v !== 'string'))) {
+    fail('"env" must be an object of string values.');
+  }
+  for (const key of ['overwrite', 'stopOnEntry', 'trace'] as const) {
+    if (a[key] !== undefined && typeof a[key] !== 'boolean') fail(`"${key}" must be true or false.`);
+  }
+  if (a.icountShift !== undefined && (!Number.isInteger(a.icountShift) || (a.icountShift as number) < 0 || (a.icountShift as number) > 10)) {
+    fail('"icountShift" must be a whole number from 0 to 10 (QEMU\'s -icount shift).');
+  }
+  for (const key of ['snapshotInterval', 'snapshotBudgetMB'] as const) {
+    if (a[key] !== undefined && (typeof a[key] !== 'number' || !Number.isInteger(a[key]) || (a[key]) < 0)) fail(`"${key}" must be a whole number ≥ 0.`);
+  }
+  if (a.recordLimit !== undefined) {
+    const l = a.recordLimit as Record<string, unknown>;
+    const ok = typeof l === 'object' && l !== null && Object.keys(l).length === 1 &&
+      ((typeof l.instructions === 'number' && Number.isInteger(l.instructions) && l.instructions > 0) ||
+        (typeof l.seconds === 'number' && l.seconds > 0));
+    if (!ok) fail('"recordLimit" must be { "instructions": N } or { "seconds": S } with a positive number.');
+  }
+  if (a.mode === 'record' && a.program === undefined && a.kernel === undefined) {
+    fail('Record mode needs "program" (the guest ELF) or "kernel" (the image QEMU boots).');
+  }
+  return a as unknown as Checked;
+}
+
+function resolvePath(p: string, cwd: string): string {
+  return path.resolve(cwd, p);
+}
+
+function checkExecutable(file: string, what: string, install: string): string {
+  const candidates = file.includes('/') ? [file] : (process.env.PATH ?? '').split(':').map((d) => path.join(d, file));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      if (statSync(c).isFile()) return c;
+    } catch {
+      /* try the next one */
+    }
+  }
+  const code = what === 'gdb' ? 'gdb-missing' : 'qemu-missing';
+  throw new UserError(code, `${what} was not found or is not executable ("${file}"). ${install}`);
+}
+
+function checkProgram(file: string, attr: string): string {
+  if (!existsSync(file)) throw new UserError('program', `"${attr}" ${file} does not exist. Build the guest first or fix the path.`);
+  if (statSync(file).isDirectory()) throw new UserError('program', `"${attr}" ${file} is a directory; it must be the guest's ELF file.`);
+  return file;
+}
+
+export async function launch(raw: unknown, log: (msg: string) => void): Promise<Emulator> {
+  const args = checkLaunchArguments(raw);
+  const cwd = args.cwd ? path.resolve(args.cwd) : process.cwd();
+  const env = args.env ? { ...process.env, ...args.env } : process.env;
+  const recordingDir = resolvePath(args.recording, cwd);
+  const gdbPath = checkExecutable(args.gdbPath ?? 'gdb-multiarch', 'gdb', 'Install it: apt-get install gdb-multiarch, or set "gdbPath".');
+  const program = args.program ? checkProgram(resolvePath(args.program, cwd), 'program') : undefined;
+  const warnings: string[] = [];
+
+  let recording: OpenedRecording | PendingRecording;
+  let cmd: QemuCommand;
+  let manifestBase: Emulator['manifestBase'];
+  const gdbPort = await freeLocalPort();
+
+  if (args.mode === 'record') {
+    const kernel = args.kernel ? checkProgram(resolvePath(args.kernel, cwd), 'kernel') : program!;
+    let elf;
+    try {
+      elf = await readElfHeader(program ?? kernel);
+    } catch (err) {
+      if (err instanceof NotElfError) throw new UserError('program', `${err.message}. "program" must be the guest's ELF with symbols (built with -g).`);
+      throw err;
+    }
+    const arch = architectureForElf(elf.machine, elf.bits);
+    if (!arch) {
+      throw new UserError('architecture', `${program ?? kernel} is for ELF machine ${elf.machine} (${elf.bits}-bit), which qemu-replay has no QEMU for. Known: ${knownArchitectures().join(', ')}. Set "qemuPath" and "machine" only for one of those.`);
+    }
+    if (arch.caveat) warnings.push(arch.caveat);
+    const qemuPath = checkExecutable(args.qemuPath ?? arch.qemu, 'QEMU', `Install it: apt-get install ${arch.qemuPackage}, or set "qemuPath".`);
+    const qemuImg = checkExecutable(args.qemuImgPath ?? 'qemu-img', 'qemu-img', 'Install it: apt-get install qemu-utils, or set "qemuImgPath".');
+    const pending = await PendingRecording.create(recordingDir, args.overwrite ?? false);
+    recording = pending;
+    try {
+      await createSnapshotImage(qemuImg, pending.file('snapshots'));
+      await pending.copyKernel(kernel);
+    } catch (err) {
+      await pending.discard();
+      throw err;
+    }
+    cmd = {
+      qemuPath, machine: args.machine ?? arch.machine, cpu: args.cpu ?? arch.cpu, memory: args.memory ?? '128M',
+      kernel: pending.file('kernel'), icountShift: args.icountShift ?? 7, rr: 'record', replayFile: pending.file('log'),
+      snapshotImage: pending.file('snapshots'), serialFile: pending.file('serial'), gdbPort, archArgs: arch.extraArgs,
+      userArgs: args.qemuArgs ?? [],
+    };
+    manifestBase = {
+      qemu: { path: qemuPath, version: await qemuVersion(qemuPath), argv: [] },
+      architecture: arch.name, machine: cmd.machine, cpu: cmd.cpu, memory: cmd.memory, icountShift: cmd.icountShift,
+      archArgs: cmd.archArgs, qemuArgs: cmd.userArgs,
+      program: program ? { path: program, sha256: await sha256File(program) } : undefined,
+      kernel: { originalPath: kernel, sha256: await sha256File(kernel) },
+    };
+  } else {
+    const opened = await openRecording(recordingDir);
+    recording = opened;
+    const m = opened.manifest;
+    const arch = architectureByName(m.architecture);
+    const qemuPath = checkExecutable(args.qemuPath ?? m.qemu.path, 'QEMU', `Install it: apt-get install ${arch?.qemuPackage ?? 'qemu-system'}, or set "qemuPath".`);
+    if (program && m.program && (await sha256File(program)) !== m.program.sha256) {
+      warnings.push(`${program} changed since it was recorded: symbols may not match what ran. Rebuild the same source, or record again.`);
+    }
+    cmd = {
+      qemuPath, machine: m.machine, cpu: m.cpu, memory: m.memory, kernel: opened.file('kernel'), icountShift: m.icountShift,
+      rr: 'replay', replayFile: opened.file('log'), snapshotImage: opened.file('snapshots'), gdbPort, archArgs: m.archArgs,
+      userArgs: m.qemuArgs,
+    };
+  }
+
+  const qemu = new QemuProcess();
+  qemu.on('stderr', (d) => log(d));
+  const gdb = new Gdb();
+  try {
+    try {
+      await qemu.start(cmd, { cwd, env });
+    } catch (err) {
+      if (err instanceof QemuStartError) {
+        const detail = err.stderr.trim() ? `\n${err.stderr.trim().split('\n').slice(-8).join('\n')}` : '';
+        throw new UserError('qemu-start', `QEMU failed to start: ${err.message}.${detail}`);
+      }
+      throw err;
+    }
+    if (manifestBase) manifestBase.qemu.argv = qemu.argv;
+    try {
+      await gdb.start(gdbPath, { cwd, env });
+    } catch (err) {
+      throw new UserError('gdb-start', `gdb could not be started ("${gdbPath}"): ${(err as Error).message}. Install gdb-multiarch or fix "gdbPath".`);
+    }
+    const symbols = program ?? (args.mode === 'replay' ? existingProgram(recording as OpenedRecording) : undefined);
+    if (symbols) await gdb.command(`-file-exec-and-symbols ${miQuote(symbols)}`);
+    await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
+    await gdb.console('set code-cache off');
+    try {
+      await gdb.command(`-target-select remote ${miQuote(`127.0.0.1:${gdbPort}`)}`);
+    } catch (err) {
+      if (err instanceof GdbError) throw new UserError('gdb-start', `gdb could not connect to QEMU's gdb server: ${err.message}`);
+      throw err;
+    }
+    return { mode: args.mode, qemu, gdb, recording, warnings, program: symbols, recordLimit: args.recordLimit, manifestBase };
+  } catch (err) {
+    await gdb.stop().catch(() => undefined);
+    await qemu.kill();
+    if (recording instanceof PendingRecording) await recording.discard();
+    throw err;
+  }
+}
+
+function existingProgram(rec: OpenedRecording): string | undefined {
+  const p = rec.manifest.program?.path;
+  return p && existsSync(p) ? p : undefined;
+}

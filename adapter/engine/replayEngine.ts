@@ -1,0 +1,392 @@
+/**
+ * The replay engine: time travel on top of gdb (execution, symbols) and QMP (icount, seek, snapshots).
+ * It keeps the user away from QEMU 7.2's traps (see docs/design.md):
+ *  - the end of the log: a replay breakpoint one before the first SHUTDOWN is armed before every forward run,
+ *    so QEMU never runs off the end (it would exit, or abort on the next seek);
+ *  - one replay breakpoint: the engine keeps any number of icount breakpoints and arms the nearest one;
+ *  - stale gdb caches after QMP seeks: flushed after every seek;
+ *  - nothing talks to gdb while QMP drives a run (operations are exclusive);
+ *  - reverse-continue skipping a hit at icount-1: the engine steps back one instruction first and checks it.
+ */
+import { EventEmitter } from 'node:events';
+import type { ReplayMode, ReplayState, SnapshotInfo, IcountBreakpointResult } from '../../common/protocol';
+import { UserError } from '../errors';
+import { miQuote } from '../gdb/gdb';
+import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
+import type { QmpClient } from '../qemu/qmp';
+import { Execution, GdbRunCommand, Stop } from './execution';
+import { AUTO_PREFIX, INITIAL_SNAPSHOT, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
+
+export interface EngineOptions {
+  mode: ReplayMode;
+  /** Last icount a replay can stop at (replay only). */
+  endIcount?: number;
+  recording?: string;
+  snapshotInterval: number;
+  snapshotBudgetBytes: number;
+}
+
+export interface EngineEvents {
+  state: [ReplayState];
+  snapshotsChanged: [SnapshotInfo[]];
+  /** Serial output reached by replay, for icounts in [from, to). */
+  progress: [number, number];
+  running: [];
+}
+
+export type StepGranularity = 'line' | 'instruction';
+
+export function checkIcount(value: unknown, what: string, end: number | undefined): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new UserError('icount', `${what} must be a number, not ${JSON.stringify(value)}.`);
+  if (!Number.isInteger(value)) throw new UserError('icount', `${what} must be a whole number of instructions, not ${value}.`);
+  if (value < 0) throw new UserError('icount', `${what} ${value} is negative; instruction counts start at 0.`);
+  if (end !== undefined && value > end) {
+    throw new UserError('icount', `${what} ${value} is beyond the end of the recording (${end}). Use a value from 0 to ${end}.`);
+  }
+  return value;
+}
+
+export class ReplayEngine extends EventEmitter<EngineEvents> {
+  readonly snapshots: SnapshotStore | undefined;
+  readonly policy: SnapshotPolicy;
+  private icountBreakpoints: number[] = [];
+  private lastIcount = 0;
+
+  constructor(readonly exec: Execution, readonly qmp: QmpClient | undefined, readonly options: EngineOptions) {
+    super();
+    this.snapshots = qmp && options.mode === 'play' ? new SnapshotStore(qmp) : undefined;
+    this.policy = new SnapshotPolicy({ interval: options.snapshotInterval, budgetBytes: options.snapshotBudgetBytes });
+    exec.on('running', () => this.emit('running'));
+  }
+
+  get replaying(): boolean {
+    return this.options.mode === 'play';
+  }
+  get end(): number | undefined {
+    return this.options.endIcount;
+  }
+
+  state(running = this.exec.running): ReplayState {
+    return {
+      mode: this.options.mode,
+      icount: this.lastIcount,
+      endIcount: this.options.endIcount,
+      recording: this.options.recording,
+      running,
+      icountBreakpoints: [...this.icountBreakpoints],
+    };
+  }
+
+  /** Called once after gdb attached: the first seek needs no snapshot load (a load in prelaunch crashes QEMU 7.2). */
+  async prepare(): Promise<void> {
+    if (this.replaying && this.qmp) await this.qmpSeek(0);
+    this.lastIcount = await this.exec.icount();
+  }
+
+  async refreshIcount(): Promise<number> {
+    this.lastIcount = await this.exec.icount();
+    return this.lastIcount;
+  }
+
+  // ---- forward execution -------------------------------------------------------------------------------------
+
+  forward(command: GdbRunCommand): Promise<Stop> {
+    return this.exec.exclusive(async () => {
+      let from = await this.refreshIcount();
+      const end = this.end;
+      if (this.replaying && end !== undefined && from >= end) {
+        return this.atEnd(from);
+      }
+      for (;;) {
+        const target = this.replaying ? this.icountBreakpoints.find((b) => b > from) : undefined;
+        let snapPoint: number | undefined;
+        if (this.replaying && this.snapshots && command === '-exec-continue') {
+          snapPoint = this.policy.nextPoint(from, Math.min(target ?? Infinity, end ?? Infinity), await this.snapshots.list());
+        }
+        if (this.replaying && this.qmp && end !== undefined) {
+          await this.qmp.execute('replay-break', { icount: Math.min(target ?? end, end, snapPoint ?? Infinity) });
+        }
+        const record = await this.exec.gdbRun(command, false);
+        const icount = await this.refreshIcount();
+        this.emit('progress', from, icount);
+        if (snapPoint !== undefined && icount === snapPoint && isPlainSignal(record)) {
+          await this.saveAutomaticSnapshot(icount);
+          from = icount;
+          continue;
+        }
+        return this.exec.classify(record, icount, { icountTarget: target, guard: end, step: command !== '-exec-continue' });
+      }
+    });
+  }
+
+  private atEnd(icount: number): Stop {
+    return { reason: 'end', icount, text: `End of the recording (icount ${icount}): nothing is recorded after this. Step back, reverse continue or seek.` };
+  }
+
+  // ---- reverse execution -------------------------------------------------------------------------------------
+
+  private requireReplay(what: string): void {
+    if (!this.replaying) {
+      throw new UserError('not-replaying', `${what} needs a replay session: the guest is ${this.options.mode === 'record' ? 'being recorded' : 'not replaying'}. Replay the recording (launch with "mode": "replay") to travel in time.`);
+    }
+  }
+
+  private atStart(): Stop {
+    return { reason: 'start', icount: 0, text: 'At the start of the recording (icount 0): there is nothing before it.' };
+  }
+
+  /** Step back one instruction, or one source line (over calls), or into the previous line (`into`). */
+  stepBack(granularity: StepGranularity, into = false): Promise<Stop> {
+    this.requireReplay('Stepping back');
+    return this.exec.exclusive(async () => {
+      if ((await this.refreshIcount()) === 0) return this.atStart();
+      const command: GdbRunCommand = granularity === 'instruction' ? (into ? '-exec-step-instruction' : '-exec-next-instruction')
+        : into ? '-exec-step' : '-exec-next';
+      const record = await this.exec.gdbRun(command, true);
+      let stop = this.exec.classify(record, await this.refreshIcount(), { step: true });
+      if (granularity === 'line' && stop.reason === 'step') stop = await this.toLineStart(stop);
+      return stop;
+    });
+  }
+
+  /** Back to the call site of the current function. */
+  reverseStepOut(): Promise<Stop> {
+    this.requireReplay('Reverse step out');
+    return this.exec.exclusive(async () => {
+      if ((await this.refreshIcount()) === 0) return this.atStart();
+      const record = await this.exec.gdbRun('-exec-finish', true);
+      return this.exec.classify(record, await this.refreshIcount(), { step: true });
+    });
+  }
+
+  /**
+   * gdb's reverse-next can stop inside a line when the line table has several rows for it: keep stepping back
+   * by instruction while the pc is not at the start of a line-table row of the same line.
+   */
+  private async toLineStart(stop: Stop): Promise<Stop> {
+    for (let i = 0; i < 32; i++) {
+      const pc = miString(stop.frame?.addr);
+      if (!pc) return stop;
+      const info = await this.exec.gdb.console(`info line *${pc}`);
+      const m = /starts at address (0x[0-9a-f]+)/.exec(info);
+      if (!m || BigInt(m[1]) === BigInt(pc) || stop.icount === 0) return stop;
+      const line = miString(stop.frame?.line);
+      const record = await this.exec.gdbRun('-exec-step-instruction', true);
+      const next = this.exec.classify(record, await this.refreshIcount(), { step: true });
+      if (next.reason !== 'step' || miString(next.frame?.line) !== line) return stop.reason === 'step' ? next : stop;
+      stop = next;
+    }
+    return stop;
+  }
+
+  /** Back to the most recent earlier stop of any enabled breakpoint, watchpoint or icount breakpoint. */
+  reverseContinue(): Promise<Stop> {
+    this.requireReplay('Reverse continue');
+    return this.exec.exclusive(async () => {
+      const from = await this.refreshIcount();
+      if (from === 0) return this.atStart();
+      const behind = [...this.icountBreakpoints].reverse().find((b) => b < from);
+      const gdbBreakpoints = await this.enabledGdbBreakpoints();
+      if (gdbBreakpoints.length === 0) {
+        // Nothing for gdb to find: a seek is exact and cheaper than replaying every window back to the start.
+        const target = behind ?? 0;
+        await this.qmpSeek(target);
+        return behind !== undefined ? { reason: 'icount breakpoint', icount: target } : this.atStart();
+      }
+      // QEMU 7.2 misses a hit at exactly icount-1 when reverse-continue starts from a breakpoint: check it first.
+      const back = await this.exec.gdbRun('-exec-step-instruction', true);
+      const prev = await this.refreshIcount();
+      if (behind === prev) return { reason: 'icount breakpoint', icount: prev, frame: miTuple(back.frame) };
+      const hit = await this.breakpointAt(miString(miTuple(back.frame)?.addr), gdbBreakpoints);
+      if (hit) return { reason: 'breakpoint', icount: prev, gdbBreakpoint: hit, frame: miTuple(back.frame) };
+      if (prev === 0) return this.atStart();
+      const record = await this.exec.gdbRun('-exec-continue', true);
+      const icount = await this.refreshIcount();
+      if (behind !== undefined && behind > icount) {
+        await this.qmpSeek(behind);
+        return { reason: 'icount breakpoint', icount: behind };
+      }
+      const stop = this.exec.classify(record, icount, {});
+      if (stop.reason === 'signal' && icount > 0) {
+        // A reverse watchpoint hit arrives as a plain SIGTRAP.
+        const wp = gdbBreakpoints.find((b) => b.type.includes('watchpoint'));
+        if (wp) return { ...stop, reason: 'watchpoint', gdbBreakpoint: wp.number, text: undefined };
+      }
+      return stop;
+    });
+  }
+
+  private async enabledGdbBreakpoints(): Promise<Array<{ number: string; type: string; addr?: string; cond?: string }>> {
+    const table = miTuple((await this.exec.gdb.command('-break-list')).BreakpointTable);
+    const out: Array<{ number: string; type: string; addr?: string; cond?: string }> = [];
+    for (const row of miList(table?.body)) {
+      const bkpt = miTuple(row);
+      if (!bkpt || miString(bkpt.enabled) !== 'y') continue;
+      const locations = miList(bkpt.locations).map(miTuple);
+      const addrs = [miString(bkpt.addr), ...locations.map((l) => miString(l?.addr))].filter((a): a is string => !!a && a.startsWith('0x'));
+      for (const addr of addrs.length ? addrs : [undefined]) {
+        out.push({ number: miString(bkpt.number) ?? '', type: miString(bkpt.type) ?? '', addr, cond: miString(bkpt.cond) });
+      }
+    }
+    return out;
+  }
+
+  private async breakpointAt(pc: string | undefined, bps: Array<{ number: string; type: string; addr?: string; cond?: string }>): Promise<string | undefined> {
+    if (!pc) return undefined;
+    for (const bp of bps) {
+      if (!bp.addr || bp.type.includes('watchpoint') || BigInt(bp.addr) !== BigInt(pc)) continue;
+      if (bp.cond) {
+        const r = await this.exec.gdb.command(`-data-evaluate-expression ${miQuote(bp.cond)}`).catch(() => undefined);
+        const v = miString(r?.value);
+        if (v === undefined || v === '0' || v === 'false') continue;
+      }
+      return bp.number;
+    }
+    return undefined;
+  }
+
+  // ---- time: seek, icount breakpoints ---------------------------------------------------------------------
+
+  seek(target: { icount?: unknown; to?: unknown; snapshot?: unknown }): Promise<Stop> {
+    this.requireReplay('Seeking');
+    const end = this.end ?? 0;
+    const given = ['icount', 'to', 'snapshot'].filter((k) => (target as Record<string, unknown>)[k] !== undefined);
+    if (given.length !== 1) throw new UserError('icount', 'seek needs exactly one of "icount", "to" ("start" or "end") or "snapshot".');
+    return this.exec.exclusive(async () => {
+      let icount: number;
+      if (target.to !== undefined) {
+        if (target.to !== 'start' && target.to !== 'end') throw new UserError('icount', `seek "to" must be "start" or "end", not ${JSON.stringify(target.to)}.`);
+        icount = target.to === 'start' ? 0 : end;
+      } else if (target.snapshot !== undefined) {
+        const snaps = await this.snapshots!.list();
+        const snap = snaps.find((s) => s.name === target.snapshot);
+        if (!snap) throw new UserError('snapshot', `No snapshot named ${JSON.stringify(target.snapshot)}. Known: ${snaps.map((s) => s.name).join(', ')}.`);
+        icount = snap.icount;
+      } else {
+        icount = checkIcount(target.icount, 'The icount to seek to', end);
+      }
+      await this.qmpSeek(icount);
+      this.lastIcount = icount;
+      return { reason: 'seek', icount, text: `Moved to icount ${icount}.` };
+    });
+  }
+
+  /** QMP drives the run; gdb is not spoken to until it is over, then its caches are dropped. */
+  private async qmpSeek(icount: number): Promise<void> {
+    const qmp = this.qmp!;
+    const from = this.lastIcount;
+    const stopped = this.waitForQmpStop(icount);
+    try {
+      await qmp.execute('replay-seek', { icount });
+    } catch (err) {
+      stopped.cancel();
+      throw err;
+    }
+    await stopped.promise;
+    await this.exec.gdb.console('maintenance flush register-cache');
+    await this.exec.gdb.console('maintenance flush dcache');
+    this.lastIcount = icount;
+    if (icount > from) this.emit('progress', from, icount);
+  }
+
+  private waitForQmpStop(icount: number): { promise: Promise<void>; cancel(): void } {
+    const qmp = this.qmp!;
+    let cancelled = false;
+    const promise = (async () => {
+      const deadline = Date.now() + 60_000 + icount / 5_000; // generous: replay runs ~40 M instructions/s here
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 5));
+        if (cancelled) return;
+        const status = await qmp.execute<{ running: boolean; status: string }>('query-status');
+        if (!status.running) {
+          const r = await qmp.execute<{ icount: number }>('query-replay');
+          if (r.icount === icount) return;
+        }
+        if (Date.now() > deadline) throw new UserError('qemu-exited', `QEMU did not reach icount ${icount} in time.`);
+      }
+    })();
+    promise.catch(() => undefined);
+    return { promise, cancel: () => { cancelled = true; } };
+  }
+
+  setIcountBreakpoints(icounts: unknown): IcountBreakpointResult[] {
+    if (!Array.isArray(icounts)) throw new UserError('icount', '"icounts" must be an array of instruction counts.');
+    const results: IcountBreakpointResult[] = [];
+    const kept = new Set<number>();
+    for (const value of icounts) {
+      try {
+        if (!this.replaying) {
+          throw new UserError('not-replaying', 'icount breakpoints work only while replaying: QEMU says "setting the breakpoint is allowed only in play mode". Replay the recording to use them.');
+        }
+        const icount = checkIcount(value, 'An icount breakpoint', this.end);
+        kept.add(icount);
+        results.push({ icount, verified: true });
+      } catch (err) {
+        results.push({ icount: typeof value === 'number' ? value : NaN, verified: false, message: (err as Error).message });
+      }
+    }
+    this.icountBreakpoints = [...kept].sort((a, b) => a - b);
+    return results;
+  }
+
+  get icountBreakpointList(): number[] {
+    return [...this.icountBreakpoints];
+  }
+
+  // ---- snapshots -------------------------------------------------------------------------------------------
+
+  async listSnapshots(): Promise<SnapshotInfo[]> {
+    this.requireReplay('Snapshots');
+    return await this.exec.exclusive(() => this.snapshots!.list());
+  }
+
+  saveSnapshot(name?: unknown): Promise<SnapshotInfo> {
+    this.requireReplay('Saving a snapshot');
+    this.exec.assertStopped('save a snapshot');
+    return this.exec.exclusive(async () => {
+      const store = this.snapshots!;
+      const existing = await store.list();
+      const icount = await this.refreshIcount();
+      const chosen = name === undefined || name === '' ? uniqueName(`at-${icount}`, existing) : validateSnapshotName(name, existing);
+      await store.save(chosen);
+      const list = await store.list();
+      this.emit('snapshotsChanged', list);
+      const saved = list.find((s) => s.name === chosen);
+      if (!saved) throw new UserError('snapshot', `QEMU did not keep snapshot "${chosen}".`);
+      return saved;
+    });
+  }
+
+  deleteSnapshot(name: unknown): Promise<void> {
+    this.requireReplay('Deleting a snapshot');
+    return this.exec.exclusive(async () => {
+      const store = this.snapshots!;
+      if (name === INITIAL_SNAPSHOT) {
+        throw new UserError('snapshot', `The initial snapshot "${INITIAL_SNAPSHOT}" cannot be deleted: reverse execution and seeks start from it.`);
+      }
+      const existing = await store.list();
+      if (typeof name !== 'string' || !existing.some((s) => s.name === name)) {
+        throw new UserError('snapshot', `No snapshot named ${JSON.stringify(name)}. Known: ${existing.map((s) => s.name).join(', ')}.`);
+      }
+      await store.delete(name);
+      this.emit('snapshotsChanged', await store.list());
+    });
+  }
+
+  private async saveAutomaticSnapshot(icount: number): Promise<void> {
+    const store = this.snapshots!;
+    await store.save(`${AUTO_PREFIX}${icount}`);
+    for (const victim of this.policy.evictions(await store.list())) await store.delete(victim.name);
+    this.emit('snapshotsChanged', await store.list());
+  }
+}
+
+function isPlainSignal(record: MiTuple): boolean {
+  return miString(record.reason) === 'signal-received';
+}
+
+function uniqueName(base: string, existing: SnapshotInfo[]): string {
+  let name = base;
+  for (let i = 2; existing.some((s) => s.name === name); i++) name = `${base}-${i}`;
+  return name;
+}

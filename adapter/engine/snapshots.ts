@@ -1,0 +1,141 @@
+/**
+ * The recording's snapshots (they live in its qcow2 and persist between sessions) and the automatic snapshot
+ * policy: keep one every `interval` instructions as replay advances, within a disk budget, evicting the one whose
+ * removal leaves the smallest gap. Reverse operations and seeks cost the distance to the nearest earlier snapshot,
+ * so this is what keeps time travel interactive in a long recording.
+ */
+import type { SnapshotInfo, SnapshotKind } from '../../common/protocol';
+import { UserError } from '../errors';
+import type { QmpClient } from '../qemu/qmp';
+
+export const INITIAL_SNAPSHOT = 'init';
+export const AUTO_PREFIX = 'auto-';
+/** Names QEMU and the HMP parser accept without quoting trouble, and that never look like a snapshot id. */
+const NAME_RULE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+interface QmpSnapshot {
+  id: string;
+  name: string;
+  icount?: number;
+  'vm-state-size': number;
+  'date-sec': number;
+  'date-nsec': number;
+}
+interface QmpBlockInfo {
+  device: string;
+  inserted?: { image?: { snapshots?: QmpSnapshot[] } };
+}
+
+export function snapshotKind(name: string): SnapshotKind {
+  if (name === INITIAL_SNAPSHOT) return 'initial';
+  return name.startsWith(AUTO_PREFIX) ? 'automatic' : 'user';
+}
+
+export function validateSnapshotName(name: unknown, existing: SnapshotInfo[]): string {
+  if (typeof name !== 'string' || name.trim() === '') throw new UserError('snapshot', 'A snapshot name must be a non-empty string.');
+  if (!NAME_RULE.test(name)) {
+    throw new UserError('snapshot', `"${name}" is not a valid snapshot name: use up to 64 letters, digits, "_", "." or "-", starting with a letter or "_".`);
+  }
+  if (name.startsWith(AUTO_PREFIX)) throw new UserError('snapshot', `Names starting with "${AUTO_PREFIX}" are reserved for automatic snapshots.`);
+  if (existing.some((s) => s.name === name)) {
+    throw new UserError('snapshot', `A snapshot named "${name}" already exists (QEMU would silently replace it). Choose another name or delete it first.`);
+  }
+  return name;
+}
+
+export class SnapshotStore {
+  private cache: SnapshotInfo[] | undefined;
+
+  constructor(private readonly qmp: QmpClient) {}
+
+  invalidate(): void {
+    this.cache = undefined;
+  }
+
+  async list(): Promise<SnapshotInfo[]> {
+    if (this.cache) return this.cache;
+    const blocks = await this.qmp.execute<QmpBlockInfo[]>('query-block');
+    const rr = blocks.find((b) => b.device === 'rr') ?? blocks.find((b) => b.inserted?.image?.snapshots);
+    const raw = rr?.inserted?.image?.snapshots ?? [];
+    this.cache = raw
+      .map((s) => ({
+        name: s.name,
+        id: s.id,
+        icount: s.icount ?? 0,
+        date: s['date-sec'] * 1000 + Math.floor(s['date-nsec'] / 1e6),
+        vmStateSize: s['vm-state-size'],
+        kind: snapshotKind(s.name),
+      }))
+      .sort((a, b) => a.icount - b.icount || a.date - b.date);
+    return this.cache;
+  }
+
+  /** The nearest snapshot at or before `icount`. */
+  async nearestBefore(icount: number): Promise<SnapshotInfo | undefined> {
+    const all = await this.list();
+    let best: SnapshotInfo | undefined;
+    for (const s of all) if (s.icount <= icount) best = s;
+    return best;
+  }
+
+  async save(name: string): Promise<void> {
+    this.invalidate();
+    const out = await this.qmp.hmp(`savevm ${name}`, 60_000);
+    if (out.trim()) throw new UserError('snapshot', `QEMU could not save snapshot "${name}": ${out.trim()}`);
+  }
+
+  async delete(name: string): Promise<void> {
+    this.invalidate();
+    const out = await this.qmp.hmp(`delvm ${name}`, 60_000);
+    if (out.trim()) throw new UserError('snapshot', `QEMU could not delete snapshot "${name}": ${out.trim()}`);
+  }
+}
+
+export interface SnapshotPolicyOptions {
+  /** Instructions between automatic snapshots; 0 turns the policy off. */
+  interval: number;
+  budgetBytes: number;
+}
+
+/** Decides where automatic snapshots go and which to evict. Pure: the engine does the QMP work. */
+export class SnapshotPolicy {
+  constructor(readonly options: SnapshotPolicyOptions) {}
+
+  get enabled(): boolean {
+    return this.options.interval > 0;
+  }
+
+  /** The next icount after `from` (and before `limit`) where an automatic snapshot is wanted, if any. */
+  nextPoint(from: number, limit: number, snapshots: SnapshotInfo[]): number | undefined {
+    if (!this.enabled) return undefined;
+    const step = this.options.interval;
+    for (let p = (Math.floor(from / step) + 1) * step; p < limit; p += step) {
+      if (!snapshots.some((s) => Math.abs(s.icount - p) < step / 2)) return p;
+    }
+    return undefined;
+  }
+
+  /** Automatic snapshots to delete so that they fit the budget, least useful first. */
+  evictions(snapshots: SnapshotInfo[]): SnapshotInfo[] {
+    const auto = snapshots.filter((s) => s.kind === 'automatic');
+    let used = auto.reduce((n, s) => n + s.vmStateSize, 0);
+    const out: SnapshotInfo[] = [];
+    const remaining = [...snapshots].sort((a, b) => a.icount - b.icount);
+    while (used > this.options.budgetBytes) {
+      // Removing snapshot i merges the gaps on its two sides: evict the one whose merged gap is smallest.
+      let victim = -1;
+      let smallest = Infinity;
+      for (let i = 0; i < remaining.length; i++) {
+        if (remaining[i].kind !== 'automatic') continue;
+        const prev = i > 0 ? remaining[i - 1].icount : 0;
+        const next = i + 1 < remaining.length ? remaining[i + 1].icount : remaining[i].icount;
+        if (next - prev < smallest) { smallest = next - prev; victim = i; }
+      }
+      if (victim < 0) break;
+      const [gone] = remaining.splice(victim, 1);
+      used -= gone.vmStateSize;
+      out.push(gone);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * A gdb/MI client: spawns gdb without a shell, sends one command at a time (a queue: requests that arrive
+ * back to back never interleave), matches results by token, and emits async records (`*stopped`, `*running`,
+ * `=...`) and console output as events.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import * as readline from 'node:readline';
+import { MiParseError, MiRecord, MiTuple, parseMiLine } from './miParser';
+
+/** gdb answered `^error`. */
+export class GdbError extends Error {
+  constructor(readonly command: string, message: string, readonly code?: string) {
+    super(message);
+    this.name = 'GdbError';
+  }
+}
+
+/** gdb is gone or never started. */
+export class GdbExitedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GdbExitedError';
+  }
+}
+
+export class GdbTimeoutError extends Error {
+  constructor(readonly command: string, timeoutMs: number) {
+    super(`gdb did not answer ${command.split(' ')[0]} within ${timeoutMs} ms`);
+    this.name = 'GdbTimeoutError';
+  }
+}
+
+export interface GdbEvents {
+  stopped: [MiTuple];
+  running: [MiTuple];
+  notify: [string, MiTuple];
+  console: [string];
+  /** stderr or `&` log output from gdb itself. */
+  log: [string];
+  exit: [number | null, NodeJS.Signals | null];
+  trace: [string, string];
+}
+
+interface Pending {
+  command: string;
+  resolve(r: MiTuple): void;
+  reject(e: Error): void;
+  console: string[];
+  stack?: string;
+}
+
+/** Quotes one argument of an MI command (C string rules), so user text can never become another argument. */
+export function miQuote(text: string): string {
+  let out = '"';
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (c < 0x20 || c === 0x7f) out += '\\' + c.toString(8).padStart(3, '0');
+    else out += ch;
+  }
+  return out + '"';
+}
+
+export class Gdb extends EventEmitter<GdbEvents> {
+  private proc: ChildProcess | undefined;
+  private nextToken = 1;
+  private readonly pending = new Map<number, Pending>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private exited: string | undefined;
+  private readonly stderr: string[] = [];
+
+  constructor(private readonly defaultTimeoutMs = 30_000) {
+    super();
+  }
+
+  /** Starts gdb; resolves once it answered a first command (so a missing or broken binary fails here). */
+  async start(gdbPath: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+    const proc = spawn(gdbPath, ['--interpreter=mi3', '-nx', '-q'], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      shell: false,
+    });
+    this.proc = proc;
+    const spawned = new Promise<void>((resolve, reject) => {
+      proc.once('spawn', () => resolve());
+      proc.once('error', (err) => reject(err));
+    });
+    proc.on('exit', (code, signal) => {
+      this.exited = signal ? `gdb was killed by ${signal}` : `gdb exited with code ${code}`;
+      const tail = this.stderr.join('').trim().split('\n').slice(-5).join('\n');
+      for (const p of this.pending.values()) p.reject(new GdbExitedError(`${this.exited}${tail ? `: ${tail}` : ''}`));
+      this.pending.clear();
+      this.emit('exit', code, signal);
+    });
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (d: string) => {
+      this.stderr.push(d);
+      if (this.stderr.length > 50) this.stderr.shift();
+      this.emit('log', d);
+    });
+    proc.stdin.on('error', () => { /* reported through 'exit' */ });
+    readline.createInterface({ input: proc.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
+    await spawned;
+    await this.command('-gdb-set mi-async on');
+    await this.command('-gdb-set pagination off');
+    await this.command('-gdb-set confirm off');
+    await this.command('-gdb-set print pretty off');
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get isRunning(): boolean {
+    return !!this.proc && this.exited === undefined;
+  }
+
+  /** Sends one MI command after the ones before it have been answered. */
+  command(command: string, timeoutMs = this.defaultTimeoutMs): Promise<MiTuple> {
+    const stack = new Error().stack;
+    const run = this.queue.then(() => this.send(command, timeoutMs, stack));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A console (CLI) command through MI; resolves with what gdb printed. */
+  async console(cli: string, timeoutMs?: number): Promise<string> {
+    const r = await this.command(`-interpreter-exec console ${miQuote(cli)}`, timeoutMs);
+    return String((r as { __console?: string }).__console ?? '');
+  }
+
+  private send(command: string, timeoutMs: number, stack?: string): Promise<MiTuple> {
+    return new Promise<MiTuple>((resolve, reject) => {
+      if (!this.proc || this.exited !== undefined) {
+        reject(new GdbExitedError(this.exited ?? 'gdb is not running'));
+        return;
+      }
+      const token = this.nextToken++;
+      const timer = setTimeout(() => {
+        this.pending.delete(token);
+        reject(new GdbTimeoutError(command, timeoutMs));
+      }, timeoutMs);
+      this.pending.set(token, {
+        command,
+        console: [],
+        stack,
+        resolve: (r) => { clearTimeout(timer); resolve(r); },
+        reject: (e) => { clearTimeout(timer); reject(e); },
+      });
+      this.emit('trace', '->', `${token}${command}`);
+      this.proc.stdin!.write(`${token}${command}\n`);
+    });
+  }
+
+  private currentConsole(): string[] | undefined {
+    const first = this.pending.values().next();
+    return first.done ? undefined : first.value.console;
+  }
+
+  private onLine(line: string): void {
+    if (!line) return;
+    this.emit('trace', '<-', line);
+    let record: MiRecord;
+    try {
+      record = parseMiLine(line);
+    } catch (err) {
+      if (err instanceof MiParseError) {
+        this.emit('log', `unparsed gdb output: ${line}\n`); // e.g. output of the inferior or a stray message
+        return;
+      }
+      throw err;
+    }
+    switch (record.kind) {
+      case 'prompt':
+        return;
+      case 'console':
+      case 'target': {
+        const sink = this.currentConsole();
+        if (sink) sink.push(record.text);
+        else this.emit('console', record.text);
+        return;
+      }
+      case 'log':
+        this.currentConsole()?.push(record.text);
+        this.emit('log', record.text);
+        return;
+      case 'exec':
+        if (record.asyncClass === 'stopped') this.emit('stopped', record.results);
+        else if (record.asyncClass === 'running') this.emit('running', record.results);
+        return;
+      case 'status':
+        return;
+      case 'notify':
+        this.emit('notify', record.asyncClass, record.results);
+        return;
+      case 'result': {
+        const p = record.token === undefined ? undefined : this.pending.get(record.token);
+        if (!p || record.token === undefined) return;
+        this.pending.delete(record.token);
+        if (record.resultClass === 'error') {
+          const msg = typeof record.results.msg === 'string' ? record.results.msg : 'gdb reported an error';
+          const err = new GdbError(p.command, msg, typeof record.results.code === 'string' ? record.results.code : undefined);
+          if (p.stack) err.stack = `${err.name}: ${err.message}\n${p.stack.split('\n').slice(1).join('\n')}`;
+          p.reject(err);
+        } else {
+          Object.defineProperty(record.results, '__console', { value: p.console.join(''), enumerable: false });
+          p.resolve(record.results);
+        }
+      }
+    }
+  }
+
+  /** Asks gdb to exit and waits; kills it if it does not. */
+  async stop(timeoutMs = 2_000): Promise<void> {
+    const proc = this.proc;
+    if (!proc || this.exited !== undefined) return;
+    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    try {
+      proc.stdin!.write('-gdb-exit\n');
+    } catch {
+      /* already closing */
+    }
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    await gone;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,39 @@
+/** What QEMU and gdb need to know per guest architecture, keyed by ELF machine and class. */
+
+export interface Architecture {
+  /** Our name, stored in recording manifests. */
+  name: string;
+  qemu: string;
+  machine: string;
+  /** Default `-cpu`, or undefined to use the board's default. */
+  cpu?: string;
+  /** Options the board needs to start a bare ELF with `-kernel`. */
+  extraArgs: string[];
+  /** The Debian package that ships `qemu`. */
+  qemuPackage: string;
+  /** Known limits of QEMU 7.2's reverse debugging on this target, shown to the user at launch. */
+  caveat?: string;
+}
+
+const ARCHES: Array<Architecture & { elfMachine: number; bits: 32 | 64 }> = [
+  { name: 'aarch64', elfMachine: 183, bits: 64, qemu: 'qemu-system-aarch64', machine: 'virt', cpu: 'cortex-a53', extraArgs: [], qemuPackage: 'qemu-system-arm' },
+  { name: 'arm', elfMachine: 40, bits: 32, qemu: 'qemu-system-arm', machine: 'virt', cpu: 'cortex-a15', extraArgs: [], qemuPackage: 'qemu-system-arm' },
+  { name: 'riscv64', elfMachine: 243, bits: 64, qemu: 'qemu-system-riscv64', machine: 'virt', extraArgs: ['-bios', 'none'], qemuPackage: 'qemu-system-misc' },
+  { name: 'riscv32', elfMachine: 243, bits: 32, qemu: 'qemu-system-riscv32', machine: 'virt', extraArgs: ['-bios', 'none'], qemuPackage: 'qemu-system-misc' },
+  {
+    name: 'x86_64', elfMachine: 62, bits: 64, qemu: 'qemu-system-x86_64', machine: 'pc', extraArgs: [], qemuPackage: 'qemu-system-x86',
+    caveat: 'QEMU 7.2 deadlocks on reverse-continue for x86_64 guests; step back and seek work.',
+  },
+];
+
+export function architectureForElf(machine: number, bits: 32 | 64): Architecture | undefined {
+  return ARCHES.find((a) => a.elfMachine === machine && a.bits === bits);
+}
+
+export function architectureByName(name: string): Architecture | undefined {
+  return ARCHES.find((a) => a.name === name);
+}
+
+export function knownArchitectures(): string[] {
+  return ARCHES.map((a) => a.name);
+}

@@ -1,0 +1,199 @@
+/**
+ * Runs one QEMU: builds its command line (as an argument array, never through a shell), keeps its sockets in a
+ * private directory (mode 0700), captures stderr, and stops it the way that keeps a recording replayable
+ * (QMP `stop` + `quit`, then SIGTERM; SIGKILL only as a last resort).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { QmpClient } from './qmp';
+
+export interface QemuCommand {
+  qemuPath: string;
+  machine: string;
+  cpu?: string;
+  memory: string;
+  kernel: string;
+  icountShift: number;
+  rr: 'record' | 'replay';
+  replayFile: string;
+  snapshotImage: string;
+  /** Where the guest's serial output goes in record mode (a file); replay uses `null` (the log holds it). */
+  serialFile?: string;
+  gdbPort: number;
+  archArgs: string[];
+  userArgs: string[];
+}
+
+/** The argv after the program name. The initial snapshot is always `init` (record and replay must agree). */
+export function qemuArgv(cmd: QemuCommand, qmpSocket: string): string[] {
+  const argv = ['-M', cmd.machine];
+  if (cmd.cpu) argv.push('-cpu', cmd.cpu);
+  argv.push(
+    '-m', cmd.memory,
+    '-display', 'none', '-net', 'none', '-monitor', 'none',
+    '-serial', cmd.rr === 'record' && cmd.serialFile ? `file:${cmd.serialFile}` : 'null',
+    ...cmd.archArgs,
+    '-kernel', cmd.kernel,
+    '-icount', `shift=${cmd.icountShift},rr=${cmd.rr},rrfile=${escapeOpt(cmd.replayFile)},rrsnapshot=init`,
+    '-drive', `file=${escapeOpt(cmd.snapshotImage)},if=none,id=rr,format=qcow2`,
+    '-qmp', `unix:${escapeOpt(qmpSocket)},server=on,wait=off`,
+    '-gdb', `tcp:127.0.0.1:${cmd.gdbPort}`,
+    '-S', '-no-reboot',
+    ...cmd.userArgs,
+  );
+  return argv;
+}
+
+/** QEMU's option syntax doubles commas inside values. */
+export function escapeOpt(value: string): string {
+  return value.replace(/,/g, ',,');
+}
+
+export async function freeLocalPort(): Promise<number> {
+  return await new Promise<number>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export class QemuStartError extends Error {
+  constructor(message: string, readonly stderr: string) {
+    super(message);
+    this.name = 'QemuStartError';
+  }
+}
+
+export interface QemuProcessEvents {
+  exit: [number | null, NodeJS.Signals | null];
+  stderr: [string];
+}
+
+export class QemuProcess extends EventEmitter<QemuProcessEvents> {
+  private proc: ChildProcess | undefined;
+  private privateDir: string | undefined;
+  private stderrText = '';
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  readonly qmp = new QmpClient();
+  argv: string[] = [];
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+  get exited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+  get stderr(): string {
+    return this.stderrText;
+  }
+  get socketDir(): string | undefined {
+    return this.privateDir;
+  }
+
+  /** Starts QEMU paused (-S) and connects QMP. On failure nothing is left running. */
+  async start(cmd: QemuCommand, options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<void> {
+    this.privateDir = await mkdtemp(path.join(os.tmpdir(), 'qemu-replay-')); // mkdtemp creates it with mode 0700
+    const qmpSocket = path.join(this.privateDir, 'qmp.sock');
+    this.argv = [cmd.qemuPath, ...qemuArgv(cmd, qmpSocket)];
+    const proc = spawn(cmd.qemuPath, this.argv.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', 'ignore', 'pipe'], shell: false });
+    this.proc = proc;
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (d: string) => {
+      if (this.stderrText.length < 64 * 1024) this.stderrText += d;
+      this.emit('stderr', d);
+    });
+    const exited = new Promise<void>((resolve) => {
+      proc.on('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        this.qmp.close();
+        this.emit('exit', code, signal);
+        resolve();
+      });
+    });
+    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
+    try {
+      const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+      for (;;) {
+        const failed = await Promise.race([
+          spawnError,
+          exited.then(() => new QemuStartError(`QEMU exited during start-up (${this.describeExit()})`, this.stderrText)),
+          delay(25).then(() => undefined),
+        ]);
+        if (failed) throw failed;
+        if (existsSync(qmpSocket)) break;
+        if (Date.now() > deadline) throw new QemuStartError('QEMU did not open its QMP socket in time', this.stderrText);
+      }
+      await this.qmp.connect({ path: qmpSocket });
+    } catch (err) {
+      await this.kill();
+      if (err instanceof QemuStartError) {
+        // stderr may still be arriving when QEMU dies
+        await delay(50);
+        throw new QemuStartError(err.message, this.stderrText);
+      }
+      throw err;
+    }
+  }
+
+  describeExit(): string {
+    if (!this.exitInfo) return 'running';
+    return this.exitInfo.signal ? `killed by ${this.exitInfo.signal}` : `exit code ${this.exitInfo.code}`;
+  }
+
+  /** Ends QEMU cleanly: QMP `stop` + `quit` (a recording stays replayable), then SIGTERM, then SIGKILL. */
+  async stop(timeoutMs = 3_000): Promise<void> {
+    const proc = this.proc;
+    if (!proc || this.exitInfo) return await this.cleanup();
+    const gone = new Promise<void>((resolve) => (this.exitInfo ? resolve() : proc.once('exit', () => resolve())));
+    if (this.qmp.isOpen) {
+      await this.qmp.execute('stop', undefined, 1_000).catch(() => undefined);
+      await this.qmp.execute('quit', undefined, 1_000).catch(() => undefined);
+    }
+    if (!(await within(gone, timeoutMs))) {
+      proc.kill('SIGTERM');
+      if (!(await within(gone, timeoutMs))) {
+        proc.kill('SIGKILL');
+        await gone;
+      }
+    }
+    await this.cleanup();
+  }
+
+  /** For start-up failures: nothing worth keeping yet. */
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    if (proc && !this.exitInfo) {
+      const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGTERM');
+      if (!(await within(gone, 2_000))) {
+        proc.kill('SIGKILL');
+        await gone;
+      }
+    }
+    await this.cleanup();
+  }
+
+  private async cleanup(): Promise<void> {
+    this.qmp.close();
+    if (this.privateDir) await rm(this.privateDir, { recursive: true, force: true });
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function within(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const ok = await Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+  clearTimeout(timer);
+  return ok;
+}

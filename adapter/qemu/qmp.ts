@@ -1,0 +1,227 @@
+/**
+ * A QMP client: greeting, capabilities negotiation, commands with ids and timeouts, events, typed errors.
+ * QEMU answers commands in order; ids make that explicit and let a late reply after a timeout be dropped.
+ */
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+
+/** An error QEMU returned for a command (`{"error": {"class", "desc"}}`). */
+export class QmpCommandError extends Error {
+  constructor(readonly command: string, readonly errorClass: string, readonly desc: string) {
+    super(desc);
+    this.name = 'QmpCommandError';
+  }
+}
+
+/** The connection broke, timed out or carried something that is not QMP. */
+export class QmpConnectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'QmpConnectionError';
+  }
+}
+
+export class QmpProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QmpProtocolError';
+  }
+}
+
+export interface QmpEvent {
+  event: string;
+  data?: Record<string, unknown>;
+  timestamp?: { seconds: number; microseconds: number };
+}
+
+export type QmpMessage =
+  | { kind: 'greeting'; version: unknown }
+  | { kind: 'return'; id?: unknown; value: unknown }
+  | { kind: 'error'; id?: unknown; errorClass: string; desc: string }
+  | { kind: 'event'; event: QmpEvent };
+
+/** Longest line accepted from QEMU; anything longer is a protocol error rather than unbounded buffering. */
+export const MAX_QMP_LINE = 16 * 1024 * 1024;
+
+/** Splits a QMP byte stream into messages. Throws only QmpProtocolError. */
+export class QmpStreamParser {
+  private buffer = '';
+
+  push(chunk: string): QmpMessage[] {
+    this.buffer += chunk;
+    const out: QmpMessage[] = [];
+    let nl: number;
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, nl).trim();
+      this.buffer = this.buffer.slice(nl + 1);
+      if (line) out.push(parseQmpMessage(line));
+    }
+    if (this.buffer.length > MAX_QMP_LINE) {
+      this.buffer = '';
+      throw new QmpProtocolError(`QMP line longer than ${MAX_QMP_LINE} bytes`);
+    }
+    return out;
+  }
+}
+
+export function parseQmpMessage(line: string): QmpMessage {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch {
+    throw new QmpProtocolError(`QMP sent something that is not JSON: ${line.slice(0, 200)}`);
+  }
+  if (!isObject(obj)) throw new QmpProtocolError(`QMP sent a non-object: ${line.slice(0, 200)}`);
+  if ('QMP' in obj) return { kind: 'greeting', version: isObject(obj.QMP) ? obj.QMP.version : undefined };
+  if ('return' in obj) return { kind: 'return', id: obj.id, value: obj.return };
+  if ('error' in obj) {
+    const e = obj.error;
+    if (!isObject(e) || typeof e.desc !== 'string') throw new QmpProtocolError(`malformed QMP error: ${line.slice(0, 200)}`);
+    return { kind: 'error', id: obj.id, errorClass: typeof e.class === 'string' ? e.class : 'GenericError', desc: e.desc };
+  }
+  if (typeof obj.event === 'string') {
+    return {
+      kind: 'event',
+      event: { event: obj.event, data: isObject(obj.data) ? obj.data : undefined, timestamp: obj.timestamp as QmpEvent['timestamp'] },
+    };
+  }
+  throw new QmpProtocolError(`unknown QMP message: ${line.slice(0, 200)}`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export type QmpAddress = { path: string } | { host: string; port: number };
+
+interface Pending {
+  command: string;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+  stack: string | undefined;
+}
+
+export interface QmpClientEvents {
+  event: [QmpEvent];
+  close: [Error | undefined];
+  trace: [string, string];
+}
+
+export class QmpClient extends EventEmitter<QmpClientEvents> {
+  private socket: net.Socket | undefined;
+  private readonly parser = new QmpStreamParser();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  private closeError: Error | undefined;
+
+  constructor(private readonly defaultTimeoutMs = 10_000) {
+    super();
+  }
+
+  /** Connects, waits for the greeting and negotiates capabilities. */
+  async connect(address: QmpAddress, timeoutMs = 5_000): Promise<void> {
+    const socket = 'path' in address ? net.createConnection(address.path) : net.createConnection(address.port, address.host);
+    this.socket = socket;
+    socket.setEncoding('utf8');
+    const greeting = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new QmpConnectionError('QEMU did not send the QMP greeting in time')), timeoutMs);
+      let greeted = false;
+      socket.on('data', (chunk: string) => {
+        let messages: QmpMessage[];
+        try {
+          messages = this.parser.push(chunk);
+        } catch (err) {
+          this.fail(err as Error);
+          return;
+        }
+        for (const m of messages) {
+          if (m.kind === 'greeting' && !greeted) {
+            greeted = true;
+            clearTimeout(timer);
+            resolve();
+          } else this.dispatch(m);
+        }
+      });
+      socket.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new QmpConnectionError(`cannot connect to QMP: ${err.message}`, { cause: err }));
+        this.fail(err);
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        reject(new QmpConnectionError('QMP connection closed before the greeting'));
+        this.fail(undefined);
+      });
+    });
+    await greeting;
+    await this.execute('qmp_capabilities');
+  }
+
+  get isOpen(): boolean {
+    return !!this.socket && !this.closed;
+  }
+
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = this.defaultTimeoutMs): Promise<T> {
+    const stack = new Error().stack; // the caller's stack, for errors that surface later
+    return new Promise<T>((resolve, reject) => {
+      if (!this.socket || this.closed) {
+        reject(new QmpConnectionError(`QMP is not connected${this.closeError ? `: ${this.closeError.message}` : ''}`));
+        return;
+      }
+      const id = this.nextId++;
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new QmpConnectionError(`QEMU did not answer ${command} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { command, resolve: resolve, reject, timer, stack });
+      const line = JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id });
+      this.emit('trace', '->', line);
+      this.socket.write(line + '\n');
+    });
+  }
+
+  /** HMP through QMP (`human-monitor-command`); returns the monitor's text. */
+  async hmp(commandLine: string, timeoutMs?: number): Promise<string> {
+    return await this.execute<string>('human-monitor-command', { 'command-line': commandLine }, timeoutMs);
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.fail(undefined);
+  }
+
+  private dispatch(m: QmpMessage): void {
+    this.emit('trace', '<-', JSON.stringify(m));
+    if (m.kind === 'event') {
+      this.emit('event', m.event);
+      return;
+    }
+    if (m.kind === 'greeting') return;
+    const id = typeof m.id === 'number' ? m.id : undefined;
+    const p = id === undefined ? undefined : this.pending.get(id);
+    if (!p || id === undefined) return; // a reply to a command that timed out
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    if (m.kind === 'return') p.resolve(m.value);
+    else {
+      const err = new QmpCommandError(p.command, m.errorClass, m.desc);
+      if (p.stack) err.stack = `${err.name}: ${err.message}\n${p.stack.split('\n').slice(1).join('\n')}`;
+      p.reject(err);
+    }
+  }
+
+  private fail(err: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeError = err;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new QmpConnectionError(`QMP connection lost while waiting for ${p.command}${err ? `: ${err.message}` : ''}`));
+    }
+    this.pending.clear();
+    this.socket?.destroy();
+    this.emit('close', err);
+  }
+}
