@@ -1,0 +1,46 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { activateExtension, DEBUG_TYPE, executeCommand, nextEvent, screenshot, sleep, withTimeout, workspaceFolder } from './helpers';
+import { test } from './runner';
+
+/** Starts `config` expecting a refusal: returns the error shown, and checks no session started. */
+async function refusedStart(config: string | vscode.DebugConfiguration): Promise<string> {
+  const api = await activateExtension();
+  let started: vscode.DebugSession | undefined;
+  const watch = vscode.debug.onDidStartDebugSession((s) => { started = s; });
+  try {
+    const error = nextEvent(api.onDidReportConfigurationError, 15_000, 'a configuration error');
+    const ok = await withTimeout(vscode.debug.startDebugging(workspaceFolder(), config), 15_000, 'startDebugging');
+    const message = await error;
+    assert.equal(ok, false, 'startDebugging should report that nothing started');
+    await sleep(500);   // a session that started anyway would show up by now
+    assert.equal(started, undefined, `a debug session started: ${started?.name}`);
+    assert.equal(vscode.debug.activeDebugSession, undefined);
+    return message;
+  } finally {
+    watch.dispose();
+  }
+}
+
+test('an invalid configuration shows an actionable error and starts nothing', async () => {
+  const message = await refusedStart({ type: DEBUG_TYPE, request: 'launch', name: 'Broken: no such program',
+    mode: 'replay', program: '${workspaceFolder}/build/missing.elf', recording: '${workspaceFolder}/.recordings/run1' });
+  assert.match(message, /cannot start "Broken: no such program"/);
+  assert.match(message, /"program" is ".*\/build\/missing\.elf", which does not exist: build the guest first/);
+  await executeCommand('notifications.showList');
+  await sleep(1000);
+  await screenshot('invalid-configuration-error');
+});
+
+test('launch.json without "mode" says how to set it', async () => {
+  const message = await refusedStart('Broken: no mode');
+  assert.match(message, /"mode" is missing: add "mode": "record" to record the guest, or "mode": "replay"/);
+});
+
+test('a wrongly typed attribute names it and the type it needs', async () => {
+  const message = await refusedStart({ type: DEBUG_TYPE, request: 'launch', name: 'Broken: types', mode: 'record',
+    program: '${workspaceFolder}/build/aarch64/prog.elf', recording: '${workspaceFolder}/.recordings/typed',
+    recordLimit: 5000, stopOnEntry: 'yes' });
+  assert.match(message, /"stopOnEntry" is "yes": it must be a boolean/);
+  assert.match(message, /"recordLimit" is 5000: it must be one of \{"instructions":\d+\} or \{"seconds":\d+\}/);
+});
