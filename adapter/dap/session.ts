@@ -220,7 +220,7 @@ export class QemuReplaySession extends LoggingDebugSession {
         reason = stop.reason === 'seek' ? 'goto' : 'step';
       }
       const icountText = engine.options.mode === 'play' ? `icount ${stop.icount}` : undefined;
-      const ev = new StoppedEvent(reason, 1);
+      const ev: DebugProtocol.StoppedEvent = new StoppedEvent(reason, 1);
       ev.body.allThreadsStopped = true;
       ev.body.description = [describe(stop), icountText].filter(Boolean).join(' at ');
       ev.body.text = stop.text ?? icountText;
