@@ -154,7 +154,8 @@ export class QemuReplaySession extends LoggingDebugSession {
       const { engine } = this.need();
       if (engine.options.mode === 'record') this.startRecordWatch();
       if (this.stopOnEntry) {
-        setImmediate(() => this.reportStop({ reason: 'entry', icount: engine.state().icount }));
+        const entry = this.emulator?.entry;
+        this.runAndReport(async () => (entry !== undefined ? await engine.runToEntry(entry) : undefined) ?? { reason: 'entry', icount: engine.state().icount });
       } else {
         setImmediate(() => this.runAndReport(() => engine.forward('-exec-continue')));
       }

@@ -19,6 +19,8 @@ export interface Emulator {
   recording: OpenedRecording | PendingRecording;
   warnings: string[];
   program?: string;
+  /** The program's ELF entry point, when it differs from where the CPU starts (firmware/ROM first). */
+  entry?: bigint;
   recordLimit?: RecordLimit;
   /** For a record session: everything the manifest needs when the recording is finalised. */
   manifestBase?: Parameters<PendingRecording['finalize']>[0];
@@ -180,12 +182,13 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
     await gdb.console('set code-cache off');
     try {
-      await gdb.command(`-target-select remote ${miQuote(`127.0.0.1:${gdbPort}`)}`);
+      await gdb.command(`-target-select remote 127.0.0.1:${gdbPort}`); // our own address: nothing to quote
     } catch (err) {
       if (err instanceof GdbError) throw new UserError('gdb-start', `gdb could not connect to QEMU's gdb server: ${err.message}`);
       throw err;
     }
-    return { mode: args.mode, qemu, gdb, recording, warnings, program: symbols, recordLimit: args.recordLimit, manifestBase };
+    const entry = symbols ? (await readElfHeader(symbols).catch(() => undefined))?.entry : undefined;
+    return { mode: args.mode, qemu, gdb, recording, warnings, program: symbols, entry, recordLimit: args.recordLimit, manifestBase };
   } catch (err) {
     await gdb.stop().catch(() => undefined);
     await qemu.kill();

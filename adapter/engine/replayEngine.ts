@@ -119,6 +119,19 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     });
   }
 
+  /**
+   * Boards that run firmware or a reset ROM first (riscv64 virt runs 6 instructions) start elsewhere: run to the
+   * program's entry point so "stop on entry" stops in `_start`. Skipped when the CPU already starts there.
+   */
+  async runToEntry(entry: bigint): Promise<Stop | undefined> {
+    const frame = miTuple((await this.exec.gdb.command('-stack-info-frame')).frame);
+    const pc = miString(frame?.addr);
+    if (!pc || BigInt(pc) === entry) return undefined;
+    await this.exec.gdb.command(`-break-insert -t *0x${entry.toString(16)}`);
+    const stop = await this.forward('-exec-continue');
+    return { ...stop, reason: 'entry' };
+  }
+
   private atEnd(icount: number): Stop {
     return { reason: 'end', icount, text: `End of the recording (icount ${icount}): nothing is recorded after this. Step back, reverse continue or seek.` };
   }

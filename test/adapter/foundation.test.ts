@@ -1,0 +1,88 @@
+/**
+ * The record → replay path on real QEMU and gdb, for every supported guest: the manifest, stop at entry,
+ * continue to the end of the recording, terminate — and no process left behind.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Arch, cleanup, guestElf, icount, processesMentioning, record, replay, runTo, topFrame } from './support';
+
+/** Instructions the board runs before the program's entry: riscv64 virt's reset ROM runs 6 (-bios none). */
+const BEFORE_ENTRY: Record<Arch, number> = { aarch64: 0, riscv64: 6 };
+
+for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
+  describe(`record → replay on ${arch}`, () => {
+    let recording: string;
+
+    before(async () => {
+      recording = await record(arch);
+    });
+    after(() => cleanup(recording));
+
+    test('the recording has its files and a manifest with the replayable end', () => {
+      for (const f of ['replay.bin', 'snapshots.qcow2', 'kernel', 'serial.txt', 'recording.json']) {
+        assert.ok(existsSync(path.join(recording, f)), `${f} exists`);
+      }
+      const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8'));
+      assert.equal(m.format, 1);
+      assert.equal(m.architecture, arch);
+      assert.equal(m.machine, 'virt');
+      assert.match(m.qemu.version, /QEMU emulator version 7\.2/);
+      assert.ok(m.qemu.argv.includes('-icount'), 'exact argv kept');
+      assert.equal(m.program.path, guestElf(arch));
+      assert.match(m.program.sha256, /^[0-9a-f]{64}$/);
+      // The guest prints then powers off: the log ends with a SHUTDOWN a few thousand instructions in.
+      assert.ok(m.endIcount > 10_000 && m.endIcount < 100_000, `endIcount ${m.endIcount}`);
+      assert.equal(m.endIcount, m.totalInstructions - 1);
+      const serial = readFileSync(path.join(recording, 'serial.txt'), 'utf8');
+      assert.match(serial, /^qemu-replay sample guest\n/);
+      assert.match(serial, /done\n$/);
+      assert.ok(!readdirPartial(recording), 'no partial recording left beside it');
+    });
+
+    test('replay stops at entry in _start (icount 0, after the reset ROM), runs to the end of the recording, and ends cleanly', async () => {
+      const { dc, entry } = await replay(recording, { program: guestElf(arch) });
+      const output: string[] = [];
+      dc.on('output', (e) => output.push(String(e.body.output)));
+      try {
+        assert.equal(entry.body.reason, 'entry');
+        const frame = await topFrame(dc);
+        assert.equal(frame.name, '_start');
+        assert.match(frame.source?.path ?? '', new RegExp(`start-${arch}\\.S$`));
+        assert.equal(await icount(dc), BEFORE_ENTRY[arch]);
+        const threads = await dc.threadsRequest();
+        assert.equal(threads.body.threads.length, 1);
+
+        const end = await runTo(dc, dc.continueRequest({ threadId: 1 }));
+        const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8'));
+        assert.equal(await icount(dc), m.endIcount);
+        assert.match(end.body.text ?? '', /End of the recording/);
+        // The serial output reached by the replay, each line once, marked with its icount.
+        const lines = output.join('').split('\n').filter((l) => l.startsWith('[icount'));
+        assert.ok(lines.some((l) => /^\[icount \d+\] qemu-replay sample guest$/.test(l)), lines.join('\n'));
+        assert.equal(lines.filter((l) => l.endsWith('done')).length, 1);
+
+        // Continuing at the end does not run QEMU off the log: it reports the end again.
+        const again = await runTo(dc, dc.continueRequest({ threadId: 1 }));
+        assert.match(again.body.text ?? '', /End of the recording/);
+        assert.equal(await icount(dc), m.endIcount);
+      } finally {
+        await dc.terminateRequest().catch(() => undefined);
+        await dc.stop();
+      }
+      await waitFor(() => processesMentioning(recording).length === 0, 5_000);
+      assert.deepEqual(processesMentioning(recording), [], 'no QEMU or gdb left');
+    });
+  });
+}
+
+function readdirPartial(recording: string): boolean {
+  const parent = path.dirname(recording);
+  return readdirSync(parent).some((n) => n.includes('.partial-'));
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+}
