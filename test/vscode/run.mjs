@@ -14,8 +14,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import path from 'node:path';
 import { format } from 'node:util';
+import { buildAll, makeWorkspace, root } from './workspace.mjs';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
@@ -27,7 +27,6 @@ const keep = args.includes('--keep');
 const t0 = Date.now();
 const log = (...a) => console.log(`[vscode ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 const shotsDir = path.join(root, 'test-results', 'screenshots');
-const guestElf = path.join(root, 'test/guests/build/aarch64/prog.elf');
 
 let passed = 0;
 let failed = 0;
@@ -68,14 +67,6 @@ const freePort = () => new Promise((resolve, reject) => {
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A temporary copy of test/vscode/workspace with the sample guest at build/aarch64/prog.elf. */
-function makeWorkspace(dir) {
-  fs.cpSync(path.join(root, 'test/vscode/workspace'), dir, { recursive: true });
-  fs.mkdirSync(path.join(dir, 'build/aarch64'), { recursive: true });
-  fs.copyFileSync(guestElf, path.join(dir, 'build/aarch64/prog.elf'));
-  fs.copyFileSync(path.join(root, 'test/guests/prog.c'), path.join(dir, 'prog.c'));
-}
-
 function writeUserSettings(dir) {
   fs.mkdirSync(path.join(dir, 'User'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'User/settings.json'), JSON.stringify({
@@ -91,12 +82,7 @@ const NOISE = /ERR_NAME_NOT_RESOLVED|ENOTFOUND|EAI_AGAIN|github' to register|Acc
 
 async function main() {
   const env = tools();
-  if (!fs.existsSync(guestElf)) run('make', ['-s', '-C', 'test/guests'], 'building the sample guests (make -C test/guests)');
-  if (!args.includes('--no-build')) {
-    run(process.execPath, ['scripts/build.mjs'], 'npm run build');
-    run(process.execPath, ['test/vscode/build.mjs'], 'building the test suite');
-  }
-  const suite = path.join(root, 'dist/test/vscode/suite/index.js');
+  const suite = args.includes('--no-build') ? path.join(root, 'dist/test/vscode/suite/index.js') : await buildAll();
   if (!fs.existsSync(suite)) throw new Error(`${suite} is missing: run node test/vscode/build.mjs`);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-replay-vscode-'));

@@ -66,12 +66,17 @@ export function executeCommand<T = unknown>(command: string, ...args: unknown[])
 
 /**
  * Asks the harness to take a screenshot of the workbench as `test-results/screenshots/NAME.png` and waits until it
- * is written (the browser is outside the extension host; it listens to the console).
+ * is written (the browser is outside the extension host; it listens to the console). Returns the file, or undefined
+ * under scripts/test-electron.mjs, which has no browser to take it.
  */
-export async function screenshot(name: string): Promise<string> {
+export async function screenshot(name: string): Promise<string | undefined> {
   if (!/^[\w.-]+$/.test(name)) throw new Error(`screenshot name "${name}": use letters, digits, ".", "_" and "-"`);
   const dir = process.env.QEMU_REPLAY_SCREENSHOTS;
   if (!dir) throw new Error('QEMU_REPLAY_SCREENSHOTS is not set: run the suite through test/vscode/run.mjs');
+  if (dir === 'none') {   // scripts/test-electron.mjs: no browser to take it
+    console.log(`screenshot ${name}: not taken (no harness browser)`);
+    return undefined;
+  }
   const file = path.join(dir, `${name}.png`);
   const before = fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0;
   console.log(`@@screenshot ${name}`);

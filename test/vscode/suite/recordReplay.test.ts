@@ -1,22 +1,31 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { activateExtension, dap, screenshot, sessionEnded, startDebugging, waitUntil } from './helpers';
+import { activateExtension, dap, screenshot, sessionEnded, startDebugging, waitUntil, workspacePath } from './helpers';
 import { test } from './runner';
 
 interface StackFrame { id: number; name: string; line: number; source?: { path?: string } }
 
-test('record then replay from launch.json: the replay stops at entry in _start', async () => {
+/** The recording the launch.json configurations write and read. */
+const recording = () => workspacePath('.recordings', 'run1');
+
+test('record from launch.json: runs until the guest powers off and leaves a recording', async () => {
   await activateExtension();
+  fs.rmSync(recording(), { recursive: true, force: true });
+  const mark = dap.mark();
+  const session = await startDebugging('QEMU Replay: Record', 60_000);
+  await sessionEnded(session, 90_000);
+  const failures = dap.messages.slice(mark)
+    .filter((m) => m.message.type === 'response' && m.message.success === false)
+    .map((m) => `${m.message.command ?? '?'}: ${m.message.message ?? ''}`);
+  assert.deepEqual(failures, [], 'requests of the record session failed');
+  assert.ok(fs.existsSync(recording()) && fs.readdirSync(recording()).length > 0, `${recording()} is empty or missing`);
+}, { timeoutMs: 150_000 });
 
-  // Record: the sample guest powers off after its last round, which ends the recording and the session.
-  let mark = dap.mark();
-  const recording = await startDebugging('QEMU Replay: Record', 60_000);
-  await sessionEnded(recording, 90_000);
-  const failure = dap.messages.slice(mark).find((m) => m.message.type === 'response' && m.message.success === false);
-  assert.equal(failure, undefined, `the record session had a failed request: ${JSON.stringify(failure?.message)}`);
-
-  // Replay: stops at icount 0, the ELF entry.
-  mark = dap.mark();
+test('replay from launch.json: stops at entry in _start', async () => {
+  await activateExtension();
+  assert.ok(fs.existsSync(recording()), 'no recording: the record test before this one must pass first');
+  const mark = dap.mark();
   const replay = await startDebugging('QEMU Replay: Replay', 60_000);
   const stopped = await dap.waitForEvent('stopped', { since: mark, timeoutMs: 60_000, sessionId: replay.id });
   const threadId = (stopped.message.body as { threadId?: number } | undefined)?.threadId ?? 1;
@@ -28,4 +37,4 @@ test('record then replay from launch.json: the replay stops at entry in _start',
   const item = await waitUntil(() => vscode.debug.activeStackItem, 15_000, 'an active stack item');
   assert.equal(item.session.id, replay.id);
   await screenshot('replay-stopped-at-entry');
-}, { timeoutMs: 240_000 });
+}, { timeoutMs: 150_000 });

@@ -1,0 +1,222 @@
+/**
+ * The replay UI in a real VS Code: snapshots view, timeline webview, status bar, the replay commands and VS Code's
+ * own Step Back / Reverse Continue, against a real QEMU replay of the sample guest. What the views show is read
+ * through the test-only command `qemuReplay.test.getUiState` (tree rows, status bar text, and what the webview
+ * reports it drew), the editor and the debug focus through the VS Code API.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { ReplayState } from '../../../common/protocol';
+import { formatIcount } from '../../../common/ui-icount';
+import type { TimelineRendered } from '../../../common/ui-messages';
+import type { UiState } from '../../../src/ui/testHooks';
+import { activateExtension, dap, executeCommand, screenshot, sessionEnded, startDebugging, waitUntil, workspacePath } from './helpers';
+import { test } from './runner';
+
+const REPLAY = 'QEMU Replay: Replay';
+const RECORD = 'QEMU Replay: Record';
+
+const ui = (): Promise<UiState> => executeCommand<UiState>('qemuReplay.test.getUiState');
+const state = async (): Promise<ReplayState | undefined> => (await ui()).active?.state as ReplayState | undefined;
+const rendered = async (): Promise<TimelineRendered | undefined> => (await ui()).timeline.rendered as TimelineRendered | undefined;
+
+/** Records the sample guest once if no earlier test did (the tests may run alone with a grep). */
+async function ensureRecording(): Promise<void> {
+  if (fs.existsSync(workspacePath('.recordings', 'run1', 'manifest.json'))) return;
+  const recording = await startDebugging(RECORD, 60_000);
+  await sessionEnded(recording, 90_000);
+}
+
+/** Starts the replay (it stops on entry) and waits until the UI knows its state. */
+async function startReplay(): Promise<{ session: vscode.DebugSession; end: number }> {
+  const mark = dap.mark();
+  const session = await startDebugging(REPLAY, 60_000);
+  await dap.waitForEvent('stopped', { since: mark, timeoutMs: 60_000, sessionId: session.id });
+  const s = await waitUntil(async () => {
+    const st = await state();
+    return st && st.mode === 'play' && !st.running && st.endIcount !== undefined ? st : undefined;
+  }, 20_000, 'the replay state in the UI');
+  return { session, end: s.endIcount! };
+}
+
+/** Waits for the session to stop after `action` and for the UI to show a paused state that `accept` likes. */
+async function stopAfter(session: vscode.DebugSession, action: () => Thenable<unknown>, what: string,
+  accept: (s: ReplayState) => boolean): Promise<ReplayState> {
+  const mark = dap.mark();
+  await action();
+  await dap.waitForEvent('stopped', { since: mark, timeoutMs: 60_000, sessionId: session.id });
+  return await waitUntil(async () => {
+    const s = await state();
+    return s && !s.running && accept(s) ? s : undefined;
+  }, 20_000, `the UI state after ${what}`);
+}
+
+interface Frame { id: number; name: string; line: number; source?: { path?: string } }
+
+/** The focused stack frame (what the Call Stack and Variables views show), once VS Code focused one in `session`. */
+async function focusedFrame(session: vscode.DebugSession): Promise<vscode.DebugStackFrame> {
+  return await waitUntil(() => {
+    const item = vscode.debug.activeStackItem;
+    return item instanceof vscode.DebugStackFrame && item.session.id === session.id ? item : undefined;
+  }, 15_000, 'a focused stack frame');
+}
+
+/** `counter` evaluated in the focused frame: the value the Variables/Watch views show there. */
+async function counterInFocus(session: vscode.DebugSession): Promise<number> {
+  const frame = await focusedFrame(session);
+  const r = await session.customRequest('evaluate', { expression: 'counter', frameId: frame.frameId, context: 'watch' }) as { result: string };
+  return Number(r.result);
+}
+
+async function topFrames(session: vscode.DebugSession): Promise<Frame[]> {
+  const threadId = (await focusedFrame(session)).threadId;
+  const trace = await session.customRequest('stackTrace', { threadId, startFrame: 0, levels: 20 }) as { stackFrames: Frame[] };
+  return trace.stackFrames;
+}
+
+/** The editor shows the top frame's file with the cursor on its line (VS Code's "current line"). */
+async function editorFollows(session: vscode.DebugSession): Promise<void> {
+  const [top] = await topFrames(session);
+  assert.ok(top?.source?.path, `the top frame has a source: ${JSON.stringify(top)}`);
+  await waitUntil(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === top.source!.path
+    && e.selection.active.line + 1 === top.line), 15_000, `an editor on ${top.source.path}:${top.line}`);
+}
+
+test('replay UI: snapshots view, timeline, status bar, icount breakpoints, seeks and reverse execution', async () => {
+  await activateExtension();
+  await ensureRecording();
+  const { session, end } = await startReplay();
+  assert.equal((await state())?.icount, 0, 'stopOnEntry: the replay starts at icount 0');
+
+  // The timeline opens, says `ready`, gets the state and draws it.
+  await executeCommand('qemuReplay.showTimeline');
+  await waitUntil(async () => (await rendered())?.icountText === '0', 15_000, 'the timeline to show icount 0');
+  assert.equal((await rendered())?.modeText, 'Replay · paused');
+
+  // The snapshots view: the recording's initial snapshot, marked as the one at the current position.
+  await executeCommand('qemuReplay.snapshots.focus');
+  const initRow = await waitUntil(async () => (await ui()).snapshotRows.find((r) => r.current), 15_000, 'a marked snapshot row');
+  assert.match(initRow.description, /^0 · initial · /);
+  assert.equal(initRow.atPosition, true);
+
+  // Bad input is refused with a message, and nothing reaches the adapter or the Breakpoints view.
+  let mark = dap.mark();
+  const before = vscode.debug.breakpoints.length;
+  assert.equal(await executeCommand('qemuReplay.addIcountBreakpoint', '12,34'), undefined);
+  assert.match((await ui()).errors.at(-1) ?? '', /groups of three/);
+  assert.equal(await executeCommand('qemuReplay.goToIcount', end + 1), undefined);
+  assert.match((await ui()).errors.at(-1) ?? '', /past the end of the recording/);
+  assert.equal(vscode.debug.breakpoints.length, before);
+  assert.equal(dap.messages.slice(mark).find((m) => m.direction === 'out' && m.message.type === 'request'
+    && ['setFunctionBreakpoints', 'seek'].includes(m.message.command ?? '')), undefined, 'a request was sent for bad input');
+
+  // An icount breakpoint through the command (typed as a person would), then Continue stops exactly there.
+  const target = Math.floor(end * 0.4);
+  assert.equal(await executeCommand('qemuReplay.addIcountBreakpoint', formatIcount(target)), target);
+  assert.ok(vscode.debug.breakpoints.some((b) => b instanceof vscode.FunctionBreakpoint && b.functionName === `icount:${target}`),
+    'the Breakpoints view lists icount:N');
+  await waitUntil(async () => (await state())?.icountBreakpoints.includes(target), 15_000, 'the adapter to keep the icount breakpoint');
+  await waitUntil(async () => ((await rendered())?.breakpointMarkers ?? 0) >= 1, 10_000, 'a breakpoint marker on the timeline');
+  await stopAfter(session, () => vscode.commands.executeCommand('workbench.action.debug.continue'), 'Continue', (s) => s.icount === target);
+  await waitUntil(async () => (await rendered())?.icountText === formatIcount(target), 10_000, 'the timeline to show the new icount');
+  const bar = (await ui()).statusBar;
+  assert.equal(bar.visible, true);
+  assert.match(bar.text, new RegExp(`icount ${formatIcount(target)} / ${formatIcount(end)}$`));
+  assert.ok((await ui()).active?.stops.some((s) => (s as { icount: number }).icount === target), 'the stop is on the trail');
+  const counterAtTarget = await counterInFocus(session);
+  assert.ok(counterAtTarget > 0, `counter at ${target}: ${counterAtTarget}`);
+
+  // Save a snapshot here: a new row, marked as the current one.
+  assert.equal((await executeCommand<{ name: string } | undefined>('qemuReplay.saveSnapshot', 'ui-here'))?.name, 'ui-here');
+  const hereRow = await waitUntil(async () => (await ui()).snapshotRows.find((r) => r.name === 'ui-here'), 15_000, 'the ui-here row');
+  assert.equal(hereRow.current, true);
+  assert.match(hereRow.description, new RegExp(`^${formatIcount(target)} · user · `));
+  await waitUntil(async () => ((await rendered())?.snapshotMarkers ?? 0) >= 2, 10_000, 'the snapshot marker on the timeline');
+  await screenshot('ui-timeline-and-snapshots');
+
+  // VS Code's Step Back (the adapter advertises supportsStepBack): back in time, the editor follows.
+  const back = await stopAfter(session, () => vscode.commands.executeCommand('workbench.action.debug.stepBack'), 'Step Back',
+    (s) => s.icount < target);
+  assert.ok(back.icount > 0);
+  await editorFollows(session);
+
+  // Go to the start, then "click" the snapshot: the position, the editor and the variables follow.
+  await stopAfter(session, () => executeCommand('qemuReplay.goToStart'), 'Go to Start', (s) => s.icount === 0);
+  await waitUntil(async () => (await counterInFocus(session)) === 0, 15_000, 'counter to read 0 at the start');
+  await stopAfter(session, () => executeCommand('qemuReplay.goToSnapshot', 'ui-here'), 'Go to Snapshot', (s) => s.icount === target);
+  await waitUntil(async () => (await counterInFocus(session)) === counterAtTarget, 15_000, `counter to read ${counterAtTarget} again`);
+  await editorFollows(session);
+  await waitUntil(async () => (await rendered())?.icountText === formatIcount(target), 10_000, 'the timeline to follow the seek');
+  await screenshot('ui-timeline-after-snapshot');
+
+  // VS Code's Reverse Continue: no breakpoint behind, so back to the start of the recording.
+  await stopAfter(session, () => vscode.commands.executeCommand('workbench.action.debug.reverseContinue'), 'Reverse Continue',
+    (s) => s.icount < target);
+
+  // Reverse Step Out / Into (our toolbar buttons) with the focused thread: stop in fib, step back out to work().
+  const fib = new vscode.FunctionBreakpoint('fib');
+  vscode.debug.addBreakpoints([fib]);
+  const inFib = await stopAfter(session, () => vscode.commands.executeCommand('workbench.action.debug.continue'), 'Continue to fib',
+    (s) => s.icount > 0);
+  vscode.debug.removeBreakpoints([fib]);
+  const frames = await topFrames(session);
+  assert.deepEqual(frames.slice(0, 2).map((f) => f.name), ['fib', 'work'], 'stopped in fib called from work');
+  const out = await stopAfter(session, () => executeCommand('qemuReplay.reverseStepOut'), 'Reverse Step Out', (s) => s.icount < inFib.icount);
+  await waitUntil(async () => (await topFrames(session))[0]?.name === 'work', 15_000, 'the top frame to be work() after Reverse Step Out');
+  await stopAfter(session, () => executeCommand('qemuReplay.reverseStepIn'), 'Reverse Step Into', (s) => s.icount < out.icount);
+
+  // Delete the snapshot from the view's inline action (the command with the row).
+  assert.equal(await executeCommand('qemuReplay.deleteSnapshot', hereRow), true);
+  await waitUntil(async () => !(await ui()).snapshotRows.some((r) => r.name === 'ui-here'), 15_000, 'the ui-here row to go');
+  vscode.debug.removeBreakpoints(vscode.debug.breakpoints.filter((b) => b instanceof vscode.FunctionBreakpoint));
+}, { timeoutMs: 300_000 });
+
+test('replay UI without a session: clear messages and an empty timeline', async () => {
+  await activateExtension();
+  assert.equal(vscode.debug.activeDebugSession, undefined);
+  assert.equal(await executeCommand('qemuReplay.goToIcount', 5), undefined);
+  assert.match((await ui()).errors.at(-1) ?? '', /No QEMU Replay session is active/);
+  assert.equal(await executeCommand('qemuReplay.reverseStepIn'), undefined);
+  assert.match((await ui()).errors.at(-1) ?? '', /No QEMU Replay session is active/);
+  await executeCommand('qemuReplay.showTimeline');
+  await waitUntil(async () => /No replay session|ended unexpectedly/.test((await rendered())?.modeText ?? ''), 15_000, 'the empty timeline');
+  const s = await ui();
+  assert.equal(s.statusBar.visible, false);
+  assert.deepEqual(s.snapshotRows, []);
+  await screenshot('ui-timeline-no-session');
+});
+
+/** Process ids of `pid`'s children (from /proc), to find the adapter the extension host started. */
+function children(pid: number): number[] {
+  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      return Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+test('replay UI when the adapter dies: views clear and the user is told', async () => {
+  await activateExtension();
+  await ensureRecording();
+  const { session } = await startReplay();
+  await executeCommand('qemuReplay.showTimeline');
+  await waitUntil(async () => (await rendered())?.sessionId === session.id, 15_000, 'the timeline on the session');
+  const adapter = children(process.pid).find((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('adapter.js'));
+  assert.ok(adapter, 'the debug adapter process is a child of the extension host');
+  const orphans = children(adapter);   // QEMU and gdb: ended below so they do not outlive the test
+  const ended = sessionEnded(session, 30_000);
+  process.kill(adapter, 'SIGKILL');
+  await ended;
+  for (const p of orphans) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+  const s = await waitUntil(async () => {
+    const u = await ui();
+    return u.active === undefined && /ended unexpectedly/.test((u.timeline.rendered as TimelineRendered | undefined)?.modeText ?? '') ? u : undefined;
+  }, 15_000, 'the views to clear');
+  assert.deepEqual(s.snapshotRows, []);
+  assert.equal(s.statusBar.visible, false);
+  assert.match(s.errors.at(-1) ?? '', /stopped unexpectedly: the debug adapter was killed \(SIGKILL\)/);
+  await screenshot('ui-adapter-died');
+});
