@@ -8,6 +8,7 @@ import type { ReplayState, SnapshotInfo } from '../../common/protocol';
 import { formatIcount } from '../../common/ui-icount';
 import { snapshotNameProblem, type SnapshotRow } from '../../common/ui-snapshots';
 import { askIcount } from './input';
+import { showError } from './notify';
 import { NO_SESSION, RECORDING_SESSION, UserError, customRequest, errorText } from './session';
 import type { ReplayStore, SessionModel } from './sessionStore';
 
@@ -20,7 +21,7 @@ export function guarded<A extends unknown[], R>(what: string, body: (...args: A)
       return await body(...args);
     } catch (e) {
       const text = errorText(e);
-      void vscode.window.showErrorMessage(e instanceof UserError ? text : `QEMU Replay: ${what} failed: ${text}`);
+      showError(e instanceof UserError ? text : `QEMU Replay: ${what} failed: ${text}`);
       return undefined;
     }
   };

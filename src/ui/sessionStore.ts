@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { CustomEvents, ReplayState, SnapshotInfo } from '../../common/protocol';
 import type { TimelineStop } from '../../common/ui-messages';
+import { showError } from './notify';
 import { DEBUG_TYPE, customRequest } from './session';
 
 /** Keep the trail of stops bounded: a long session stops thousands of times. */
@@ -138,7 +139,7 @@ export class ReplayStore implements vscode.Disposable {
     this.lastEnd = { sessionId: session.id, name: session.name, failure };
     this.changed.fire();
     if (failure) {
-      void vscode.window.showErrorMessage(`QEMU Replay: "${session.name}" stopped unexpectedly: ${failure}. `
+      showError(`QEMU Replay: "${session.name}" stopped unexpectedly: ${failure}. `
         + 'The replay views were cleared. Check the Debug Console for its last messages, then start the session again.');
     }
   }

@@ -4,6 +4,7 @@
  * of trusting the model alone.
  */
 import * as vscode from 'vscode';
+import { shownErrors } from './notify';
 import type { SlowOperations } from './progress';
 import type { ReplayStore } from './sessionStore';
 import type { SnapshotsView } from './snapshotsView';
@@ -25,6 +26,7 @@ export interface UiState {
   statusBar: { visible: boolean; text: string; tooltip: string };
   timeline: { open: boolean; visible: boolean; sent?: unknown; rendered?: unknown };
   progressShown: string[];
+  errors: string[];
   lastEnd?: unknown;
 }
 
@@ -40,6 +42,7 @@ export function registerTestHooks(context: vscode.ExtensionContext, parts: Parts
       statusBar: parts.statusBar.snapshot,
       timeline: { open: parts.timeline.isOpen, visible: parts.timeline.isVisible, sent: parts.timeline.lastSent, rendered: parts.timeline.lastRendered },
       progressShown: [...parts.slow.shown],
+      errors: [...shownErrors],
       lastEnd: parts.store.lastEnd,
     })) as UiState;
   }));

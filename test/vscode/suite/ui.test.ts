@@ -23,7 +23,7 @@ const rendered = async (): Promise<TimelineRendered | undefined> => (await ui())
 
 /** Records the sample guest once if no earlier test did (the tests may run alone with a grep). */
 async function ensureRecording(): Promise<void> {
-  if (fs.existsSync(workspacePath('.recordings', 'run1', 'manifest.json'))) return;
+  if (fs.existsSync(workspacePath('.recordings', 'run1', 'recording.json'))) return;
   const recording = await startDebugging(RECORD, 60_000);
   await sessionEnded(recording, 90_000);
 }
@@ -101,7 +101,7 @@ test('replay UI: snapshots view, timeline, status bar, icount breakpoints, seeks
   assert.equal(initRow.atPosition, true);
 
   // Bad input is refused with a message, and nothing reaches the adapter or the Breakpoints view.
-  let mark = dap.mark();
+  const mark = dap.mark();
   const before = vscode.debug.breakpoints.length;
   assert.equal(await executeCommand('qemuReplay.addIcountBreakpoint', '12,34'), undefined);
   assert.match((await ui()).errors.at(-1) ?? '', /groups of three/);
