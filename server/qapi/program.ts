@@ -66,9 +66,7 @@ export function analyzeProgram(root: string, source: FileSource, cache = new Par
     list.push({ start: span.start, end: span.end, message, severity: 'error', related });
   };
 
-  const load = (file: string, stack: string[]): void => {
-    const text = source.read(file);
-    if (text === undefined) return;
+  const load = (file: string, text: string, stack: string[]): void => {
     const parsed = cache.parse(file, text);
     const mod: Module = { file, parsed, includes: [] };
     modules.set(file, mod);
@@ -81,18 +79,20 @@ export function analyzeProgram(root: string, source: FileSource, cache = new Par
       if (target === file || stack.includes(target)) {
         report(file, node, `inclusion loop for ${node.value}`);
       } else if (!modules.has(target)) {
-        if (source.read(target) === undefined) {
+        const included = source.read(target);
+        if (included === undefined) {
           report(file, node, `can't read include file '${node.value}': No such file or directory`);
         } else {
-          load(target, [...stack, file]);
+          load(target, included, [...stack, file]);
         }
       }
     }
   };
-  if (source.read(root) === undefined) {
+  const rootText = source.read(root);
+  if (rootText === undefined) {
     report(root, { start: 0, end: 0 }, `can't read schema file '${root}'`);
   } else {
-    load(root, []);
+    load(root, rootText, []);
   }
 
   const pragma = collectPragmas(modules, report);

@@ -1,0 +1,157 @@
+// Wires the QAPI analysis to an LSP connection. Checks run after a short pause in typing (or at once before a
+// request needs them), and a failure inside the analysis is logged and shown as one diagnostic instead of
+// taking the server down: the next edit gets a fresh try.
+
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  DiagnosticSeverity, TextDocumentSyncKind, TextDocuments, type Connection, type Diagnostic,
+} from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Problem } from './ast';
+import { complete } from './completion';
+import { definition, documentSymbols, foldingRanges, hover, references, toRange, workspaceSymbols } from './features';
+import type { Program } from './program';
+import { QapiWorkspace } from './workspace';
+
+export interface QapiServerOptions {
+  /** Pause after an edit before re-checking; 0 checks at once (tests). */
+  readonly debounceMs?: number;
+}
+
+const SEVERITY: Record<Problem['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, information: DiagnosticSeverity.Information,
+};
+
+export function startQapiServer(connection: Connection, options: QapiServerOptions = {}): void {
+  const debounceMs = options.debounceMs ?? 150;
+  const documents = new TextDocuments(TextDocument);
+  const workspace = new QapiWorkspace();
+  const pending = new Map<string, ReturnType<typeof setTimeout>>();
+  const openUris = new Map<string, string>();
+  /** Files each program last published diagnostics for, to clear files that left it. */
+  const published = new Map<string, Set<string>>();
+
+  const toFile = (uri: string): string => (uri.startsWith('file:') ? fileURLToPath(uri) : uri);
+  const toUri = (file: string): string => openUris.get(file) ?? pathToFileURL(file).href;
+
+  const publish = (program: Program): void => {
+    const before = published.get(program.root) ?? new Set<string>();
+    const now = new Set(program.modules.keys());
+    for (const file of now) {
+      const diagnostics: Diagnostic[] = (program.problems.get(file) ?? []).map((p) => ({
+        range: toRange(program, file, p), message: p.message, severity: SEVERITY[p.severity], source: 'qapi',
+        relatedInformation: p.related
+          ? [{ location: { uri: toUri(p.related.file), range: toRange(program, p.related.file, p.related.span) }, message: p.related.message }]
+          : undefined,
+      }));
+      void connection.sendDiagnostics({ uri: toUri(file), diagnostics });
+    }
+    for (const file of before) if (!now.has(file)) void connection.sendDiagnostics({ uri: toUri(file), diagnostics: [] });
+    published.set(program.root, now);
+  };
+
+  const check = (file: string): void => {
+    pending.delete(file);
+    try {
+      for (const program of workspace.refresh(file)) publish(program);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      connection.console.error(`QAPI check of ${file} failed: ${err.stack ?? err.message}`);
+      void connection.sendDiagnostics({ uri: toUri(file), diagnostics: [{
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Error,
+        source: 'qapi', message: `Internal error of the QAPI language server: ${err.message}. Edit the file to retry; the log has details.`,
+      }] });
+    }
+  };
+
+  const schedule = (file: string, delay: number): void => {
+    clearTimeout(pending.get(file));
+    if (delay <= 0) return check(file);
+    pending.set(file, setTimeout(() => check(file), delay));
+  };
+
+  /** A request on a file with a check still pending runs the check first, so answers match the text. */
+  const programFor = (uri: string): { program: Program; file: string; offsetOf: (p: { line: number; character: number }) => number } | undefined => {
+    const file = toFile(uri);
+    if (pending.has(file)) {
+      clearTimeout(pending.get(file));
+      check(file);
+    }
+    const program = workspace.programFor(file);
+    const doc = documents.get(uri);
+    const lines = program.modules.get(file)?.parsed.lines;
+    const offsetOf = (p: { line: number; character: number }): number =>
+      doc ? doc.offsetAt(p) : lines ? lines.offset(p.line, p.character) : 0;
+    return { program, file, offsetOf };
+  };
+
+  /** Requests never throw across the connection: a bug in one feature must not cost the session. */
+  const guarded = <P, R>(name: string, fallback: R, body: (params: P) => R) => (params: P): R => {
+    try {
+      return body(params);
+    } catch (e) {
+      connection.console.error(`QAPI ${name} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      return fallback;
+    }
+  };
+
+  connection.onInitialize(() => ({
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      hoverProvider: true,
+      definitionProvider: true,
+      referencesProvider: true,
+      completionProvider: { triggerCharacters: ["'"] },
+      documentSymbolProvider: true,
+      workspaceSymbolProvider: true,
+      foldingRangeProvider: true,
+    },
+    serverInfo: { name: 'qapi-language-server' },
+  }));
+
+  documents.onDidChangeContent((e) => {
+    const file = toFile(e.document.uri);
+    openUris.set(file, e.document.uri);
+    workspace.setOpen(file, e.document.getText());
+    schedule(file, e.document.version <= 1 ? 0 : debounceMs);
+  });
+  documents.onDidClose((e) => {
+    const file = toFile(e.document.uri);
+    clearTimeout(pending.get(file));
+    pending.delete(file);
+    workspace.close(file);
+    openUris.delete(file);
+    workspace.prune();
+  });
+
+  connection.onHover(guarded('hover', null, (p) => {
+    const ctx = programFor(p.textDocument.uri);
+    return ctx ? hover(ctx.program, ctx.file, ctx.offsetOf(p.position)) : null;
+  }));
+  connection.onDefinition(guarded('definition', null, (p) => {
+    const ctx = programFor(p.textDocument.uri);
+    return ctx ? definition(ctx.program, ctx.file, ctx.offsetOf(p.position)) : null;
+  }));
+  connection.onReferences(guarded('references', [], (p) => {
+    const ctx = programFor(p.textDocument.uri);
+    return ctx ? references(ctx.program, ctx.file, ctx.offsetOf(p.position), p.context.includeDeclaration) : [];
+  }));
+  connection.onCompletion(guarded('completion', [], (p) => {
+    const ctx = programFor(p.textDocument.uri);
+    return ctx ? complete(ctx.program, ctx.file, ctx.offsetOf(p.position)) : [];
+  }));
+  connection.onDocumentSymbol(guarded('documentSymbol', [], (p) => {
+    const ctx = programFor(p.textDocument.uri);
+    return ctx ? documentSymbols(ctx.program, ctx.file) : [];
+  }));
+  connection.onWorkspaceSymbol(guarded('workspaceSymbol', [], (p) => {
+    for (const file of pending.keys()) check(file);
+    return workspaceSymbols(workspace.allPrograms(), p.query);
+  }));
+  connection.onFoldingRanges(guarded('foldingRange', [], (p) => {
+    const ctx = programFor(p.textDocument.uri);
+    return ctx ? foldingRanges(ctx.program, ctx.file) : [];
+  }));
+
+  documents.listen(connection);
+}
