@@ -90,7 +90,7 @@ async function main() {
   const workspace = path.join(tmp, 'workspace');
   makeWorkspace(workspace);
   writeUserSettings(path.join(tmp, 'ud'));
-  for (const d of ['tmp', 'ext', 'xdg-data', 'xdg-config']) fs.mkdirSync(path.join(tmp, d), { recursive: true });
+  for (const d of ['tmp', 'ext', 'xdg-data', 'xdg-config', 'xdg-cache']) fs.mkdirSync(path.join(tmp, d), { recursive: true });
   fs.mkdirSync(shotsDir, { recursive: true });
 
   // code-server: its own process group (it keeps extension hosts alive after the browser leaves), killed at the end.
@@ -122,11 +122,13 @@ async function main() {
 
   const { chromium } = createRequire(import.meta.url)(env.PLAYWRIGHT_CORE);
   const browser = await chromium.launch({ executablePath: env.CHROMIUM, headless: true,
-    env: { ...process.env, TMPDIR: path.join(tmp, 'tmp') },
+    env: { ...process.env, TMPDIR: path.join(tmp, 'tmp'), XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'),
+      XDG_CACHE_HOME: path.join(tmp, 'xdg-cache') },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'] });
   const browserPid = browser.process?.()?.pid;
-  cleanups.push(() => { if (browserPid) try { process.kill(browserPid, 'SIGKILL'); } catch { /* gone */ } });
+  // Chromium runs in its own process group (playwright starts it detached): end the whole group.
+  cleanups.push(() => { if (browserPid) try { process.kill(-browserPid, 'SIGKILL'); } catch { /* gone */ } });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 
   let resolveExit;
