@@ -89,6 +89,8 @@ export class QapiWorkspace {
     let root = this.roots.get(file);
     if (root === undefined) {
       root = this.findRoot(file);
+      // The scan is textual: an include directive that is broken (or commented out) does not really include.
+      if (root !== file && !(this.programs.get(root) ?? this.analyze(root)).modules.has(file)) root = file;
       this.roots.set(file, root);
     }
     return root;

@@ -90,6 +90,8 @@ export class LspHarness {
   }
 }
 
+export const messageOf = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
+
 /** Line and character of the first occurrence of `needle` (after `after`, if given) in `text`. */
 export function positionOf(text: string, needle: string, after = ''): { line: number; character: number } {
   const from = after ? text.indexOf(after) : 0;

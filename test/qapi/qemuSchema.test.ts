@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DocumentSymbol, Hover, Location, SymbolInformation } from 'vscode-languageserver/node';
-import { LspHarness, positionOf, uriOf } from './lspHarness';
+import { LspHarness, messageOf, positionOf, uriOf } from './lspHarness';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const qapiDir = path.resolve(repoRoot, '..', 'shared', 'qemu-qapi', 'qapi');
@@ -32,7 +32,7 @@ void describe('QEMU schema (qapi/)', () => {
     for (const m of modules) {
       const diags = lsp.diagnostics.get(uriOf(path.join(qapiDir, m)));
       assert.ok(diags, `no diagnostics published for ${m}: it was not loaded through qapi-schema.json`);
-      assert.deepEqual(diags.map((d) => `${m}:${d.range.start.line + 1}: ${String(d.message)}`), []);
+      assert.deepEqual(diags.map((d) => `${m}:${d.range.start.line + 1}: ${messageOf(d)}`), []);
     }
   });
 
