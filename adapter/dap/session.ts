@@ -122,6 +122,10 @@ export class QemuReplaySession extends LoggingDebugSession {
       this.console = new ConsoleCommands(emulator.gdb, emulator.qemu.qmp);
       if (!(rec instanceof PendingRecording)) this.serial = new SerialTimeline(rec.serial, rec.log.charWriteIcounts);
       this.wireEngine(this.engine);
+      if (raw.trace === true) {
+        emulator.gdb.on('trace', (dir, line) => this.log(`gdb ${dir} ${line}\n`));
+        emulator.qemu.qmp.on('trace', (dir, line) => this.log(`qmp ${dir} ${line}\n`));
+      }
       emulator.qemu.on('exit', () => { void this.onEmulatorGone('QEMU exited'); });
       emulator.gdb.on('exit', () => { void this.onEmulatorGone('gdb exited'); });
       await this.engine.prepare();

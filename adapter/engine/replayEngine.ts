@@ -153,8 +153,9 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     this.requireReplay('Stepping back');
     return this.exec.exclusive(async () => {
       if ((await this.refreshIcount()) === 0) return this.atStart();
-      const command: GdbRunCommand = granularity === 'instruction' ? (into ? '-exec-step-instruction' : '-exec-next-instruction')
-        : into ? '-exec-step' : '-exec-next';
+      // By instruction, back is always exactly one instruction (reverse-stepi): stepping back over a whole call
+      // from its return would skip the instructions the user is looking at in the Disassembly view.
+      const command: GdbRunCommand = granularity === 'instruction' ? '-exec-step-instruction' : into ? '-exec-step' : '-exec-next';
       const record = await this.exec.gdbRun(command, true);
       let stop = this.exec.classify(record, await this.refreshIcount(), { step: true });
       if (granularity === 'line' && stop.reason === 'step') stop = await this.toLineStart(stop);
