@@ -1,0 +1,96 @@
+/**
+ * Source-level time travel against plain gdb: the adapter's reverse step over / into / out land on the lines, at
+ * the icounts, that gdb's own reverse-next / reverse-step / reverse-finish reach from the same position; reverse
+ * continue to a watchpoint finds the last write.
+ */
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { PlainReplay } from '../support/plainReplay';
+import { GUEST_SOURCE, cleanup, guestElf, icount, record, replay, runTo, tagLine, topFrame } from './support';
+
+const arch = 'aarch64';
+
+describe('source-level reverse steps agree with gdb', () => {
+  let recording: string;
+  let dc: DebugClient;
+  let plain: PlainReplay;
+
+  before(async () => {
+    recording = await record(arch);
+    ({ dc } = await replay(recording, { program: guestElf(arch) }));
+    // A copy: two QEMUs cannot share one snapshot image (QEMU locks it).
+    cpSync(recording, `${recording}-plain`, { recursive: true });
+    plain = await PlainReplay.start(`${recording}-plain`, guestElf(arch));
+  });
+  after(async () => {
+    await dc.terminateRequest().catch(() => undefined);
+    await dc.stop();
+    await plain.stop();
+    cleanup(recording);
+  });
+
+  /** Both at the n-th hit of a tagged line. */
+  async function bothAt(tag: string, hits: number): Promise<number> {
+    await runTo(dc, dc.customRequest('seek', { icount: 0 }));
+    await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine(tag) }] });
+    for (let i = 0; i < hits; i++) await runTo(dc, dc.continueRequest({ threadId: 1 }));
+    await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
+    const at = await icount(dc);
+    await plain.qemu.qmp.execute('replay-seek', { icount: 0 });
+    await new Promise((r) => setTimeout(r, 100));
+    await plain.gdb.console('maintenance flush register-cache');
+    const bp = await plain.gdb.command(`-break-insert ${GUEST_SOURCE}:${tagLine(tag)}`);
+    for (let i = 0; i < hits; i++) await plain.exec('-exec-continue');
+    await plain.gdb.command(`-break-delete ${(bp.bkpt as { number: string }).number}`);
+    assert.equal(await plain.icount(), at, 'both at the same hit');
+    return at;
+  }
+
+  async function compare(dapRequest: () => Promise<unknown>, gdbCommand: string): Promise<void> {
+    await runTo(dc, dapRequest());
+    const ours = { icount: await icount(dc), line: (await topFrame(dc)).line, func: (await topFrame(dc)).name };
+    await plain.exec(gdbCommand);
+    const theirs = await plain.where();
+    assert.deepEqual(ours, { icount: theirs.icount, line: theirs.line, func: theirs.func });
+  }
+
+  test('reverse step over (Step Back) = reverse-next, twice', async () => {
+    await bothAt('counter-increment', 3);
+    await compare(() => dc.stepBackRequest({ threadId: 1 }), '-exec-next --reverse');
+    await compare(() => dc.stepBackRequest({ threadId: 1 }), '-exec-next --reverse');
+  });
+
+  test('reverse step into = reverse-step (enters the call on the previous line)', async () => {
+    await bothAt('checksum-write', 5);
+    await compare(() => dc.customRequest('reverseStepIn', { threadId: 1 }), '-exec-step --reverse');
+    assert.equal((await topFrame(dc)).name, 'fib', 'back inside the function called on the previous line');
+  });
+
+  test('reverse step out = reverse-finish (back to the call site)', async () => {
+    await bothAt('mix-return', 4);
+    await compare(() => dc.customRequest('reverseStepOut', { threadId: 1 }), '-exec-finish --reverse');
+    assert.equal((await topFrame(dc)).name, 'work');
+  });
+
+  test('reverse continue to a data breakpoint finds the last write of the variable', async () => {
+    // Oracle: forward, the icount of every write to checksum (the watchpoint fires after the writing instruction).
+    await runTo(dc, dc.customRequest('seek', { icount: 0 }));
+    const info = await dc.dataBreakpointInfoRequest({ name: 'checksum' });
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
+    const writes: Array<{ icount: number; value: string }> = [];
+    for (let i = 0; i < 6; i++) {
+      const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
+      assert.equal(stop.body.reason, 'data breakpoint');
+      writes.push({ icount: await icount(dc), value: (await dc.evaluateRequest({ expression: 'checksum', context: 'watch' })).body.result });
+    }
+    // Go further on, then back: reverse continue stops at the last write, with the value it wrote.
+    await runTo(dc, dc.customRequest('seek', { icount: writes[5].icount + 50 }));
+    const back = await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
+    assert.equal(back.body.reason, 'data breakpoint');
+    const at = await icount(dc);
+    assert.ok(at <= writes[5].icount && at > writes[4].icount, `stopped at the last write (${at}, writes at ${writes.map((w) => w.icount).join(', ')})`);
+    await dc.setDataBreakpointsRequest({ breakpoints: [] });
+  });
+});
