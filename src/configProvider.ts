@@ -43,7 +43,7 @@ export class ConfigurationProvider implements vscode.DebugConfigurationProvider 
 
   async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration,
     token?: vscode.CancellationToken): Promise<vscode.DebugConfiguration | undefined> {
-    if (!config.type && !config.request && !config.name) {
+    if (!config.request && !config.name) {
       // F5 with no launch.json: record the workspace's guest, or replay it once it was recorded.
       const program = folder && await findGuestElf(folder, token);
       if (!folder || !program) {

@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { activateExtension, DEBUG_TYPE, executeCommand, nextEvent, screenshot, sleep, withTimeout, workspaceFolder } from './helpers';
+import { activateExtension, DEBUG_TYPE, executeCommand, nextEvent, screenshot, sleep, startDebugging, stopAllSessions,
+  withTimeout, workspaceFolder, workspacePath } from './helpers';
 import { test } from './runner';
 
 /** Starts `config` expecting a refusal: returns the error shown, and checks no session started. */
@@ -44,3 +46,21 @@ test('a wrongly typed attribute names it and the type it needs', async () => {
   assert.match(message, /"stopOnEntry" is "yes": it must be a boolean/);
   assert.match(message, /"recordLimit" is 5000: it must be one of \{"instructions":\d+\} or \{"seconds":\d+\}/);
 });
+
+test('F5 without a configuration records the workspace guest (or replays it once recorded)', async () => {
+  await activateExtension();
+  const recorded = fs.existsSync(workspacePath('.recordings', 'run1'));
+  // What VS Code passes when there is no launch configuration to use: only the debugger type.
+  try {
+    const session = await startDebugging({ type: DEBUG_TYPE, request: '', name: '' }, 60_000);
+    const config = session.configuration;
+    assert.equal(config.mode, recorded ? 'replay' : 'record');
+    assert.equal(config.program, workspacePath('build', 'aarch64', 'prog.elf'));
+    assert.equal(config.recording, workspacePath('.recordings', 'run1'));
+    assert.equal(config.cwd, workspaceFolder().uri.fsPath);
+  } finally {
+    // A recording cut short here must not stand in for the full one later tests make.
+    await stopAllSessions();
+    if (!recorded) fs.rmSync(workspacePath('.recordings', 'run1'), { recursive: true, force: true });
+  }
+}, { timeoutMs: 90_000 });

@@ -163,8 +163,9 @@ onFailureReport(() => (dap.messages.length ? `DAP transcript (last messages):\n$
 export async function startDebugging(config: string | vscode.DebugConfiguration, timeoutMs = 30_000):
 Promise<vscode.DebugSession> {
   const name = typeof config === 'string' ? config : config.name;
+  // A configuration's name may change while the extension resolves it: then match the first session of its type.
   const started = nextEvent(vscode.debug.onDidStartDebugSession, timeoutMs, `start of debug session "${name}"`,
-    (s) => s.name === name);
+    (s) => (typeof config === 'string' ? s.name === config : s.type === config.type && !s.parentSession));
   started.catch(() => undefined);   // awaited below; this only keeps an early throw from leaving it unhandled
   const ok = await withTimeout(vscode.debug.startDebugging(workspaceFolder(), config), timeoutMs,
     `vscode.debug.startDebugging("${name}")`);
