@@ -170,13 +170,14 @@ class Parser {
       const keyTok = this.tok;
       const key = { kind: 'string' as const, start: keyTok.start, end: keyTok.end, value: keyTok.value };
       this.advance();
-      if (this.kind() !== ':') throw this.expected("':'");
-      this.advance();
       if (obj.members.some((m) => m.key.value === key.value)) {
         throw new ParseError(key, `duplicate key '${key.value}'`);
       }
+      // In the tree before its value: completion inside a key still being typed needs it.
       const member = { key, value: undefined as QValue | undefined };
       obj.members.push(member);
+      if (this.kind() !== ':') throw this.expected("':'");
+      this.advance();
       member.value = this.parseValue((v) => { member.value = v; });
       obj.end = member.value.end;
       if (this.kind() === '}') return this.close(obj);

@@ -13,6 +13,8 @@ export const uriOf = (file: string): string => pathToFileURL(file).href;
 
 export class LspHarness {
   readonly diagnostics = new Map<string, Diagnostic[]>();
+  /** window/logMessage texts: the server logs its internal errors there. */
+  readonly log: string[] = [];
   private readonly waiters: { uri: string; resolve: (d: Diagnostic[]) => void }[] = [];
   private readonly streams: PassThrough[];
 
@@ -21,6 +23,7 @@ export class LspHarness {
     streams: PassThrough[],
   ) {
     this.streams = streams;
+    client.onNotification('window/logMessage', (p: { message: string }) => { this.log.push(p.message); });
     client.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       this.diagnostics.set(p.uri, p.diagnostics);
       for (const w of this.waiters.filter((x) => x.uri === p.uri)) {

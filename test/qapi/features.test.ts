@@ -1,0 +1,120 @@
+// The LSP features on a small two-file schema (test/qapi/fixtures/schema: main.qapi includes types.qapi),
+// through the server's real protocol.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type {
+  CompletionItem, CompletionList, DocumentSymbol, FoldingRange, Hover, Location, SymbolInformation,
+} from 'vscode-languageserver/node';
+import { LspHarness, messageOf, positionOf, uriOf } from './lspHarness';
+
+const dir = path.join(__dirname, 'fixtures', 'schema');
+const main = path.join(dir, 'main.qapi');
+const types = path.join(dir, 'types.qapi');
+const mainText = readFileSync(main, 'utf8');
+const typesText = readFileSync(types, 'utf8');
+
+const labels = (r: CompletionItem[] | CompletionList): string[] => (Array.isArray(r) ? r : r.items).map((i) => i.label);
+
+void describe('QAPI language features', () => {
+  let lsp: LspHarness;
+  let version = 1;
+  before(async () => {
+    lsp = await LspHarness.start();
+    assert.deepEqual(await lsp.open(main, mainText), []);
+  });
+  after(() => lsp.dispose());
+
+  const at = (needle: string, after = ''): { textDocument: { uri: string }; position: { line: number; character: number } } =>
+    ({ textDocument: { uri: uriOf(main) }, position: positionOf(mainText, needle, after) });
+
+  void it('checks the included file too', () => {
+    assert.deepEqual(lsp.diagnostics.get(uriOf(types)), []);
+  });
+
+  void it('hovers a type reference with its doc comment, and a member with its description', async () => {
+    const h = await lsp.request<Hover>('textDocument/hover', at("Result'", "'returns'"));
+    const value = (h.contents as { value: string }).value;
+    assert.match(value, /struct ProbeResult/);
+    assert.match(value, /What a probe found\./);
+    assert.match(value, /`hits`: number of hits/);
+    const member = await lsp.request<Hover>('textDocument/hover', at("target'", "'data'"));
+    assert.match((member.contents as { value: string }).value, /probe-run\.target[\s\S]*where to run it/);
+    const builtin = await lsp.request<Hover>('textDocument/hover', at("str'", "'target'"));
+    assert.match((builtin.contents as { value: string }).value, /built-in str/);
+  });
+
+  void it('goes to a definition in the included file, and to the included file', async () => {
+    const loc = await lsp.request<Location>('textDocument/definition', at("Mode'", "'*mode'"));
+    assert.equal(loc.uri, uriOf(types));
+    assert.deepEqual(loc.range.start, positionOf(typesText, "'ProbeMode'", "'enum'"));
+    const inc = await lsp.request<Location>('textDocument/definition', at("types.qapi'", "'include'"));
+    assert.equal(inc.uri, uriOf(types));
+  });
+
+  void it('finds references across files', async () => {
+    const refs = await lsp.request<Location[]>('textDocument/references', {
+      textDocument: { uri: uriOf(types) }, position: positionOf(typesText, "ProbeMode'", "'enum'"), context: { includeDeclaration: true },
+    });
+    const where = refs.map((r) => `${path.basename(r.uri)}:${r.range.start.line + 1}`).sort();
+    assert.deepEqual(where, ['main.qapi:25', 'types.qapi:12', 'types.qapi:24']);
+    const noDecl = await lsp.request<Location[]>('textDocument/references', {
+      textDocument: { uri: uriOf(types) }, position: positionOf(typesText, "ProbeMode'", "'enum'"), context: { includeDeclaration: false },
+    });
+    assert.equal(noDecl.length, 2);
+  });
+
+  void it('gives document symbols with members, and workspace symbols', async () => {
+    const symbols = await lsp.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: uriOf(main) } });
+    assert.deepEqual(symbols.map((s) => [s.name, s.detail, s.children?.map((c) => c.name)]),
+      [['probe-run', 'command', ['target', 'mode']], ['PROBE_DONE', 'event', ['result']]]);
+    const ws = await lsp.request<SymbolInformation[]>('workspace/symbol', { query: 'prbres' });
+    assert.deepEqual(ws.map((s) => s.name), ['ProbeResult']);
+  });
+
+  void it('folds doc blocks and multi-line expressions', async () => {
+    const ranges = await lsp.request<FoldingRange[]>('textDocument/foldingRange', { textDocument: { uri: uriOf(main) } });
+    const docs = ranges.filter((r) => r.kind === 'comment').map((r) => [r.startLine + 1, r.endLine + 1]);
+    const exprs = ranges.filter((r) => r.kind === 'region').map((r) => [r.startLine + 1, r.endLine + 1]);
+    assert.deepEqual(docs, [[6, 23], [28, 32]]);
+    assert.deepEqual(exprs, [[24, 26]]);
+  });
+
+  void it('completes type names in a member being typed, and keys of the expression', async () => {
+    const typing = `${mainText}\n{ 'struct': 'Extra', 'data': { 'a': 'Pro`;
+    await lsp.change(main, typing, ++version);
+    const end = positionOf(typing, "'Pro", "'Extra'");
+    const items = await lsp.request<CompletionItem[]>('textDocument/completion',
+      { textDocument: { uri: uriOf(main) }, position: { line: end.line, character: end.character + 4 } });
+    const names = labels(items);
+    assert.ok(names.includes('ProbeResult') && names.includes('ProbeMode') && names.includes('str'), names.join(' '));
+    assert.ok(!names.includes('probe-run'), 'commands are not types');
+
+    const keyed = `${mainText}\n{ 'command': 'other', '`;
+    await lsp.change(main, keyed, ++version);
+    const keyPos = positionOf(keyed, "'other', '");
+    const keys = labels(await lsp.request<CompletionItem[]>('textDocument/completion',
+      { textDocument: { uri: uriOf(main) }, position: { line: keyPos.line, character: keyPos.character + 10 } }));
+    assert.ok(keys.includes('returns') && keys.includes('allow-oob') && !keys.includes('command'), keys.join(' '));
+
+    const top = labels(await lsp.request<CompletionItem[]>('textDocument/completion',
+      { textDocument: { uri: uriOf(main) }, position: { line: 2, character: 0 } }));
+    assert.ok(top.includes('struct') && top.includes('command') && top.includes('doc'), top.join(' '));
+  });
+
+  void it('reports an unknown type after an edit and clears it after the fix', async () => {
+    const broken = mainText.replace("'returns': 'ProbeResult'", "'returns': 'ProbeResutl'");
+    const diags = await lsp.change(main, broken, ++version);
+    assert.deepEqual(diags.map((d) => [d.range.start.line + 1, messageOf(d)]), [[26, "command's 'returns' uses unknown type 'ProbeResutl'"]]);
+    assert.deepEqual(await lsp.change(main, mainText, ++version), []);
+  });
+
+  void it('reports a doc comment that does not match its definition', async () => {
+    const wrong = mainText.replace('# @mode: how', '# @speed: how');
+    const diags = await lsp.change(main, wrong, ++version);
+    assert.deepEqual(diags.map((d) => messageOf(d)), ["documented member 'speed' does not exist"]);
+    assert.deepEqual(await lsp.change(main, mainText, ++version), []);
+  });
+});
