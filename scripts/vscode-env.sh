@@ -75,6 +75,9 @@ CODE_SERVER=$CS_DIR/node_modules/.bin/code-server
 if [[ ! -x $CODE_SERVER ]]; then
   dpkg-query -W -f='${Status}' libkrb5-dev 2>/dev/null | grep -q 'install ok installed' ||
     die "code-server's native modules need Debian's libkrb5-dev: run 'bash scripts/setup.sh --ui' first"
+  for tool in g++ make python3; do
+    command -v "$tool" >/dev/null || die "code-server's native modules are built with $tool: apt-get install build-essential python3"
+  done
   say "installing code-server $CODE_SERVER_VERSION into $CS_DIR (builds native modules: ~3 min)"
   new_project "$CS_DIR.partial" code-server-cache code-server argon2
   # Node 24 first on PATH and its headers for node-gyp: code-server requires Node 24 and its modules are built for it.

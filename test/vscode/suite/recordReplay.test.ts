@@ -23,7 +23,7 @@ test('record from launch.json: runs until the guest powers off and leaves a reco
 }, { timeoutMs: 150_000 });
 
 test('replay from launch.json: stops at entry in _start', async () => {
-  await activateExtension();
+  const api = await activateExtension();
   assert.ok(fs.existsSync(recording()), 'no recording: the record test before this one must pass first');
   const mark = dap.mark();
   const replay = await startDebugging('QEMU Replay: Replay', 60_000);
@@ -36,5 +36,9 @@ test('replay from launch.json: stops at entry in _start', async () => {
   // The workbench shows the stop: the active stack item is in the replay session.
   const item = await waitUntil(() => vscode.debug.activeStackItem, 15_000, 'an active stack item');
   assert.equal(item.session.id, replay.id);
+  // The extension traced the session's DAP traffic (to the "QEMU Replay" log channel).
+  const transcript = api.dapTranscript(replay.id);
+  assert.ok(transcript.some((l) => l.startsWith('→ ') && l.includes('"command":"launch"')), 'launch request not traced');
+  assert.ok(transcript.some((l) => l.startsWith('← ') && l.includes('"event":"stopped"')), 'stopped event not traced');
   await screenshot('replay-stopped-at-entry');
 }, { timeoutMs: 150_000 });
