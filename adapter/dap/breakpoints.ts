@@ -59,10 +59,22 @@ export class Breakpoints {
       const bkpt = miTuple(r.bkpt);
       const entry: Entry = { gdbNumber: miString(bkpt?.number) ?? '', dapId, kind, logMessage: opts.logMessage };
       this.byGdb.set(entry.gdbNumber, entry);
-      return { bp: toDap(dapId, bkpt), entry };
+      const bp = toDap(dapId, bkpt);
+      // gdb accepts any address and fails only when it inserts the breakpoint at the next resume, and then every
+      // resume fails. Refuse addresses with no memory now.
+      if (bp.verified && bp.instructionReference && !(await this.readable(bp.instructionReference))) {
+        await this.remove([entry]);
+        return { bp: { id: dapId, verified: false, message: `Cannot place a breakpoint at ${bp.instructionReference}: there is no memory at that address in the guest.` } };
+      }
+      return { bp, entry };
     } catch (err) {
       return { bp: { id: dapId, verified: false, message: cleanGdbMessage((err as Error).message, location) } };
     }
+  }
+
+  private async readable(address: string): Promise<boolean> {
+    const r = await this.gdb.command(`-data-read-memory-bytes ${address} 2`).catch(() => undefined);
+    return miList(r?.memory).map(miTuple).some((m) => (miString(m?.contents) ?? '').length > 0);
   }
 
   async setSource(path: string, bps: DebugProtocol.SourceBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
@@ -71,11 +83,34 @@ export class Breakpoints {
     const out: DebugProtocol.Breakpoint[] = [];
     for (const b of bps) {
       const { bp, entry } = await this.insert(`${path}:${b.line}`, 'source', b);
+      const slid = entry && bp.line !== undefined && bp.line !== b.line ? await this.slidOutOfFunction(entry, b.line, bp.line) : undefined;
+      if (slid) {
+        await this.remove([entry!]);
+        out.push({ id: bp.id, verified: false, message: slid });
+        continue;
+      }
       if (entry) entries.push(entry);
       out.push(bp);
     }
     this.bySource.set(path, entries);
     return out;
+  }
+
+  /**
+   * gdb moves a breakpoint on a line without code to the next line that has some, even into the next function
+   * (from a comment or a blank line between functions). Moving within the function is what a user expects;
+   * into a function that starts after the requested line it is not: say so instead.
+   */
+  private async slidOutOfFunction(entry: Entry, requested: number, actual: number): Promise<string | undefined> {
+    const table = miTuple((await this.gdb.command('-break-list').catch((): MiTuple => ({}))).BreakpointTable);
+    const row = miList(table?.body).map(miTuple).find((b) => miString(b?.number) === entry.gdbNumber);
+    const func = miString(row?.func) ?? miString(miTuple(miList(row?.locations)[0])?.func);
+    if (!func) return undefined;
+    const r = await this.gdb.command(`-symbol-info-functions --name ${miQuote(`^${func}$`)}`).catch(() => undefined);
+    const decl = miList(miTuple(r?.symbols)?.debug).map(miTuple).flatMap((g) => miList(g?.symbols).map(miTuple))
+      .map((sym) => Number(miString(sym?.line))).find((n) => Number.isFinite(n));
+    if (decl === undefined || decl <= requested) return undefined;
+    return `No code at line ${requested}: the next line with code is ${actual}, in ${func}(), which starts after it. Put the breakpoint on a line inside a function.`;
   }
 
   async setFunctions(bps: DebugProtocol.FunctionBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
@@ -182,7 +217,9 @@ function toDap(id: number, bkpt: MiTuple | undefined): DebugProtocol.Breakpoint 
 }
 
 function cleanGdbMessage(msg: string, location: string): string {
-  if (/No line \d+ in file/.test(msg) || /No source file named/.test(msg)) return `No code at ${location}: ${msg}`;
+  const noLine = /No line (\d+) in file "(.*)"/.exec(msg);
+  if (noLine) return `No code at line ${noLine[1]}: ${noLine[2].split('/').pop()} has no code there (it is past the last line with code).`;
+  if (/No source file named/.test(msg)) return `No code at ${location}: the program's debug information has no source file by that name (was it built with -g from this file?).`;
   if (/Function .* not defined/.test(msg)) return `No function ${location} in the program's symbols.`;
   return msg;
 }

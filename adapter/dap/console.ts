@@ -11,6 +11,9 @@ import { QmpClient, QmpCommandError } from '../qemu/qmp';
 /** QMP commands that move the replay or change the machine: they go through the engine, not the console. */
 const QMP_DRIVING = new Set(['replay-seek', 'replay-break', 'replay-delete-break', 'cont', 'stop', 'system_reset', 'loadvm', 'quit', 'snapshot-load']);
 
+/** The first line of HMP output when QEMU refused the command (unknown command, bad argument, failure). */
+const HMP_ERROR = /^(unknown command|Error:|Parameter '|Invalid parameter|invalid |Could not |Unknown |unexpected |Try "help)/i;
+
 export interface ConsoleResult {
   text: string;
   invalidate?: boolean;
@@ -38,7 +41,10 @@ export class ConsoleCommands {
       if (['loadvm', 'replay_seek', 'replay_break', 'cont', 'c', 'stop', 'quit', 'q', 'system_reset'].includes(verb)) {
         throw new UserError('unsupported', `"${verb}" moves or stops the guest behind the debugger's back; use the debugger's own commands (Go to Instruction Count, snapshots, pause/continue).`);
       }
-      return { text: (await this.qmp.hmp(rest)).trimEnd() || '(no output)' };
+      const out = (await this.qmp.hmp(rest)).trimEnd();
+      // HMP has no error replies: QEMU prints its complaint as the command's output.
+      if (HMP_ERROR.test(out)) throw new UserError('evaluate', `QEMU's monitor rejected "${rest}": ${out}`);
+      return { text: out || '(no output)' };
     }
     // qmp: a command name with optional JSON arguments, or a whole JSON object {"execute": ..., "arguments": ...}
     let command: string;

@@ -140,22 +140,41 @@ export class Inspector {
 
   private async registers(thread: number, frame: number): Promise<DebugProtocol.Variable[]> {
     if (!this.registerNames) {
-      this.registerNames = miList((await this.gdb.command('-data-list-register-names')).register_names).map((n) => miString(n) ?? '');
+      this.registerNames = miList((await this.gdb.command('-data-list-register-names'))['register-names']).map((n) => miString(n) ?? '');
     }
-    const r = await this.gdb.command(`-data-list-register-values --thread ${thread} --frame ${frame} x`);
+    // The general registers only: gdb numbers them first, up to pc (and the flags after it on aarch64). Reading
+    // all of them fails on riscv64, whose CSRs QEMU does not all serve (E14).
+    const names = this.registerNames;
+    const pcIndex = names.indexOf('pc');
+    const general = names.map((n, i) => ({ n, i })).filter(({ n, i }) => n && (pcIndex < 0 || i <= pcIndex || n === 'cpsr' || n === 'pstate')).map(({ i }) => i);
+    const select = `--thread ${thread} --frame ${frame}`;
+    const r = await this.gdb.command(`-data-list-register-values ${select} x ${general.join(' ')}`);
+    // pc in gdb's natural format carries the symbol: 0x40080038 <uart_putc+8>
+    const pcNatural = pcIndex < 0 ? undefined
+      : miString(miTuple(miList((await this.gdb.command(`-data-list-register-values ${select} N ${pcIndex}`).catch((): MiTuple => ({})))['register-values'])[0])?.value);
     const out: DebugProtocol.Variable[] = [];
     for (const v of miList(r['register-values']).map(miTuple)) {
-      const name = this.registerNames[Number(miString(v?.number))];
+      const name = names[Number(miString(v?.number))];
       if (!name) continue;
       const value = miString(v?.value) ?? '';
-      out.push({ name, value: decorateRegister(name, value), evaluateName: `$${name}`, variablesReference: 0, memoryReference: /^0x[0-9a-f]+$/.test(value) ? value : undefined });
+      const shown = name === 'pc' && pcNatural?.includes('<') ? pcNatural : decorateRegister(name, value);
+      out.push({ name, value: shown, evaluateName: `$${name}`, variablesReference: 0, memoryReference: /^0x[0-9a-f]+$/.test(value) ? value : undefined });
     }
     return out;
   }
 
   async evaluate(expression: string, thread?: number, frame?: number): Promise<DebugProtocol.EvaluateResponse['body']> {
     const scope = thread !== undefined ? `--thread ${thread} --frame ${frame ?? 0} ` : '';
-    const v = await this.gdb.command(`-var-create ${scope}- * ${miQuote(expression)}`);
+    let v: MiTuple;
+    try {
+      v = await this.gdb.command(`-var-create ${scope}- * ${miQuote(expression)}`);
+    } catch (err) {
+      // A variable object says only "unable to create variable object": gdb's evaluator says what is wrong
+      // (and can still evaluate some expressions varobjs refuse, such as registers in another frame).
+      if (!(err instanceof GdbError)) throw err;
+      const r = await this.gdb.command(`-data-evaluate-expression ${scope}${miQuote(expression)}`);
+      return { result: miString(r.value) ?? '', variablesReference: 0 };
+    }
     const variable = this.fromVarobj(expression, v, expression);
     return { result: variable.value, type: variable.type, variablesReference: variable.variablesReference, indexedVariables: variable.indexedVariables, memoryReference: variable.memoryReference };
   }

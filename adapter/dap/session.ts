@@ -34,6 +34,9 @@ export class QemuReplaySession extends LoggingDebugSession {
   private ending: Promise<void> | undefined;
   private recordWatch: NodeJS.Timeout | undefined;
   private recordSerialOffset = 0;
+  /** Set while a run is interrupted to change breakpoints (see withTargetStopped). */
+  private changeInterrupt = false;
+  private resumeAfterChange = false;
 
   constructor() {
     super();
@@ -180,7 +183,7 @@ export class QemuReplaySession extends LoggingDebugSession {
           this.recordSerialOffset = size;
           this.log(data.toString('utf8'), 'stdout');
         }
-        if (!limit || !exec.running) return;
+        if (!limit || !exec.running || this.ending) return;
         const reached = 'seconds' in limit ? Date.now() - started >= limit.seconds * 1000 : (await engine.refreshIcount().catch(() => 0)) >= limit.instructions;
         if (reached) {
           this.log(`Record limit reached (${JSON.stringify(limit)}): finishing the recording.\n`);
@@ -199,6 +202,12 @@ export class QemuReplaySession extends LoggingDebugSession {
   }
 
   private reportStop(stop: Stop): void {
+    if (this.changeInterrupt) {
+      // The run was interrupted only to change breakpoints: no stop for the user, and it resumes (withTargetStopped).
+      this.changeInterrupt = false;
+      this.resumeAfterChange = stop.reason === 'pause';
+      if (this.resumeAfterChange) return;
+    }
     void (async () => {
       const { breakpoints, inspector, engine } = this.need();
       await inspector.reset();
@@ -485,10 +494,15 @@ export class QemuReplaySession extends LoggingDebugSession {
   private async withTargetStopped<T>(change: () => Promise<T>): Promise<T> {
     const { exec, engine } = this.need();
     if (!exec.running) return await change();
+    this.changeInterrupt = true;
+    this.resumeAfterChange = false;
     await exec.pause();
-    while (exec.isBusy) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 2000 && (exec.isBusy || this.changeInterrupt); i++) await new Promise((r) => setTimeout(r, 5));
+    this.changeInterrupt = false;
     const result = await change();
-    this.runAndReport(() => engine.forward('-exec-continue'));
+    // Resume only a run we interrupted; one that stopped by itself meanwhile (breakpoint, end) was reported.
+    if (this.resumeAfterChange) this.runAndReport(() => engine.forward('-exec-continue'));
+    this.resumeAfterChange = false;
     return result;
   }
 
