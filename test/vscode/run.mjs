@@ -151,6 +151,8 @@ async function main() {
   });
   await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));
   page.on('pageerror', (e) => log(`page error: ${e.message}`));
+  page.on('crash', () => resolveExit('the workbench page crashed'));
+  cs.on('exit', (c, signal) => resolveExit(`code-server exited (${c ?? signal})`));
 
   const payload = [['extensionDevelopmentPath', `vscode-remote://${host}${root}`],
     ['extensionTestsPath', `vscode-remote://${host}${suite}`], ['skipWelcome', 'true'], ['skipReleaseNotes', 'true']];
@@ -161,6 +163,7 @@ async function main() {
   const code = await exited;
   clearTimeout(timer);
   if (code === 'timeout') log(`the suite did not finish within ${timeoutMs / 1000} s`);
+  else if (typeof code === 'string') log(code);
   await shots;
   if (code !== 0) await takeShot('final');
   await browser.close().catch(() => undefined);
