@@ -60,7 +60,7 @@ export class QemuReplaySession extends LoggingDebugSession {
     const user = err instanceof UserError;
     const message = user ? err.message : `Internal error: ${errorMessage(err)}`;
     if (!user && err instanceof Error && err.stack) this.log(`${err.stack}\n`);
-    this.sendErrorResponse(response, { id: user ? err.id : 1000, format: message.replace(/\{/g, '{{').replace(/\}/g, '}}'), showUser: true });
+    this.sendErrorResponse(response, { id: user ? err.id : 1000, format: message, showUser: true });
   }
 
   private log(text: string, category: 'console' | 'stderr' | 'stdout' | 'important' = 'console'): void {

@@ -165,6 +165,9 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     try {
       await qemu.start(cmd, { cwd, env });
     } catch (err) {
+      if (err instanceof QemuStartError && /Failed to get "write" lock/.test(err.stderr)) {
+        throw new UserError('qemu-start', `The recording's snapshot image is in use by another QEMU (is another replay or recording of "${recordingDir}" still running?). Stop that session, then start this one again.`);
+      }
       if (err instanceof QemuStartError) {
         const detail = err.stderr.trim() ? `\n${err.stderr.trim().split('\n').slice(-8).join('\n')}` : '';
         throw new UserError('qemu-start', `QEMU failed to start: ${err.message}.${detail}`);

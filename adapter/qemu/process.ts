@@ -131,7 +131,15 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
         if (existsSync(qmpSocket)) break;
         if (Date.now() > deadline) throw new QemuStartError('QEMU did not open its QMP socket in time', this.stderrText);
       }
-      await this.qmp.connect({ path: qmpSocket });
+      try {
+        await this.qmp.connect({ path: qmpSocket });
+      } catch (err) {
+        // QEMU opens the socket before it validates everything (e.g. -cpu): a refused connection usually means
+        // it is exiting. Report that, with its stderr, rather than the socket error.
+        const gone = await Promise.race([exited.then(() => true), delay(1_000).then(() => false)]);
+        if (gone) throw new QemuStartError(`QEMU exited during start-up (${this.describeExit()})`, this.stderrText);
+        throw err;
+      }
     } catch (err) {
       await this.kill();
       if (err instanceof QemuStartError) {
