@@ -30,6 +30,7 @@ export class QemuReplaySession extends LoggingDebugSession {
   private console: ConsoleCommands | undefined;
   private serial: SerialTimeline | undefined;
   private serialHighWater = 0;
+  private serialPartial: { icount: number; text: string } | undefined;
   private stopOnEntry = true;
   private ending: Promise<void> | undefined;
   private recordWatch: NodeJS.Timeout | undefined;
@@ -146,7 +147,13 @@ export class QemuReplaySession extends LoggingDebugSession {
 
   private emitSerial(_from: number, to: number): void {
     if (!this.serial || to <= this.serialHighWater) return;
-    for (const line of this.serial.slice(this.serialHighWater, to)) this.log(`[icount ${line.icount}] ${line.text}`, 'stdout');
+    // Whole lines only: a stop in the middle of a line keeps its start until the rest has been replayed.
+    for (const part of this.serial.slice(this.serialHighWater, to)) {
+      const line = this.serialPartial ? { icount: this.serialPartial.icount, text: this.serialPartial.text + part.text } : part;
+      this.serialPartial = undefined;
+      if (line.text.endsWith('\n')) this.log(`[icount ${line.icount}] ${line.text}`, 'stdout');
+      else this.serialPartial = line;
+    }
     this.serialHighWater = to;
   }
 
