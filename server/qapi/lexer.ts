@@ -84,42 +84,43 @@ export class Lexer {
     const text = this.text;
     const n = text.length;
     let i = start + 1;
-    let value = '';
+    // Fast path: most strings have no escape; slice them instead of building them a character at a time.
+    let value: string | undefined;
+    let parts: string[] | undefined;
+    let from = i;
     let reported = false;
-    const once = (s: number, e: number, message: string): void => {
-      if (!reported) this.report(s, e, message);
-      reported = true;
-    };
-    while (true) {
-      if (i >= n || text[i] === '\n' || text[i] === '\r') {
-        once(start, i, 'missing terminating "\'"');
-        this.pos = i;
-        return { kind: 'string', start, end: i, value, atLineStart };
-      }
-      const ch = text[i];
-      if (ch === "'") {
+    for (;;) {
+      const code = i < n ? text.charCodeAt(i) : 10;
+      if (code === 39 /* ' */) {
+        value = parts ? parts.join('') + text.slice(from, i) : text.slice(from, i);
         this.pos = i + 1;
         return { kind: 'string', start, end: i + 1, value, atLineStart };
       }
-      if (ch === '\\') {
-        const esc = text[i + 1];
-        if (esc === '\\') {
-          value += '\\';
-          i += 2;
-          continue;
-        }
-        if (esc === undefined || esc === '\n' || esc === '\r') {
+      if (code === 10 || code === 13) {
+        if (!reported) this.report(start, i, 'missing terminating "\'"');
+        this.pos = i;
+        value = parts ? parts.join('') + text.slice(from, i) : text.slice(from, i);
+        return { kind: 'string', start, end: i, value, atLineStart };
+      }
+      if (code === 92 /* \ */) {
+        const esc = i + 1 < n ? text[i + 1] : '\n';
+        if (esc === '\n' || esc === '\r') {
           i++;
           continue;   // the missing quote is reported next
         }
-        once(i, i + 2, `unknown escape \\${esc}`);
-        value += esc;
+        if (esc !== '\\' && !reported) {
+          this.report(i, i + 2, `unknown escape \\${esc}`);
+          reported = true;
+        }
+        (parts ??= []).push(text.slice(from, i), esc);
         i += 2;
+        from = i;
         continue;
       }
-      const code = text.charCodeAt(i);
-      if (code < 32 || code >= 127) once(i, i + 1, 'funny character in string: only printable ASCII is allowed');
-      value += ch;
+      if ((code < 32 || code >= 127) && !reported) {
+        this.report(i, i + 1, 'funny character in string: only printable ASCII is allowed');
+        reported = true;
+      }
       i++;
     }
   }

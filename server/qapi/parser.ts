@@ -75,7 +75,8 @@ class Parser {
     let root: QValue | undefined;
     let broken = false;
     try {
-      root = this.parseValue((v) => { root = v; });
+      root = this.beginValue();
+      this.finishValue(root);
     } catch (e) {
       if (!(e instanceof ParseError)) throw e;
       this.error(e.span, e.message);
@@ -126,22 +127,18 @@ class Parser {
 
   // --- values ---------------------------------------------------------------------------------------------
 
-  /** `created` receives the object/array before its contents are parsed, so an error keeps the partial tree. */
-  private parseValue(created?: (v: QValue) => void): QValue {
+  /**
+   * Values are built in two steps, begin (create the node) and finish (parse the contents of an object or
+   * array), so the caller attaches a node to its parent before its contents can fail: a syntax error then
+   * leaves the partial tree in place for completion and symbols. (No callbacks: this is the hot path.)
+   */
+  private beginValue(): QValue {
     const t = this.tok;
     switch (t.kind) {
-      case '{': {
-        const obj: QObject = { kind: 'object', start: t.start, end: t.end, members: [] };
-        created?.(obj);
-        this.nest(() => this.parseMembers(obj));
-        return obj;
-      }
-      case '[': {
-        const arr: QArray = { kind: 'array', start: t.start, end: t.end, items: [] };
-        created?.(arr);
-        this.nest(() => this.parseItems(arr));
-        return arr;
-      }
+      case '{':
+        return { kind: 'object', start: t.start, end: t.end, members: [] };
+      case '[':
+        return { kind: 'array', start: t.start, end: t.end, items: [] };
       case 'string':
         this.advance();
         return { kind: 'string', start: t.start, end: t.end, value: t.value };
@@ -153,10 +150,12 @@ class Parser {
     }
   }
 
-  private nest(body: () => void): void {
+  private finishValue(v: QValue): void {
+    if (v.kind !== 'object' && v.kind !== 'array') return;
     if (++this.depth > MAX_DEPTH) throw new ParseError(this.tok, `nesting deeper than ${MAX_DEPTH} levels`);
     try {
-      body();
+      if (v.kind === 'object') this.parseMembers(v);
+      else this.parseItems(v);
     } finally {
       this.depth--;
     }
@@ -178,8 +177,10 @@ class Parser {
       obj.members.push(member);
       if (this.kind() !== ':') throw this.expected("':'");
       this.advance();
-      member.value = this.parseValue((v) => { member.value = v; });
-      obj.end = member.value.end;
+      const value = this.beginValue();
+      member.value = value;
+      this.finishValue(value);
+      obj.end = value.end;
       if (this.kind() === '}') return this.close(obj);
       if (this.kind() !== ',') throw this.expected("',' or '}'");
       this.advance();
@@ -192,8 +193,9 @@ class Parser {
     if (this.tok.kind === ']') return this.close(arr);
     if (!['{', '[', 'string', 'bool'].includes(this.tok.kind)) throw this.expected("'{', '[', ']', string, or boolean");
     for (;;) {
-      const item = this.parseValue((v) => arr.items.push(v));
-      if (item.kind === 'string' || item.kind === 'bool') arr.items.push(item);
+      const item = this.beginValue();
+      arr.items.push(item);
+      this.finishValue(item);
       arr.end = item.end;
       if (this.kind() === ']') return this.close(arr);
       if (this.kind() !== ',') throw this.expected("',' or ']'");
