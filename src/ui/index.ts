@@ -29,7 +29,7 @@ export function activateReplayUi(context: vscode.ExtensionContext): void {
   const register = (id: string, what: string, body: (...args: unknown[]) => Promise<unknown>): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
   };
-  register('qemuReplay.showTimeline', 'Show Timeline', () => Promise.resolve(timeline.show()));
+  register('qemuReplay.showTimeline', 'Show Timeline', () => timeline.show());
   register('qemuReplay.goToIcount', 'Go to Instruction Count', (arg) => commands.goToIcount(arg));
   register('qemuReplay.goToStart', 'Go to Start of Recording', () => commands.goTo('start'));
   register('qemuReplay.goToEnd', 'Go to End of Recording', () => commands.goTo('end'));

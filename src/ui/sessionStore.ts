@@ -21,14 +21,12 @@ export interface SessionModel {
   stops: TimelineStop[];
   /** The thread of the last `stopped` event (fallback for reverse steps when no stack item is selected). */
   lastThreadId?: number;
-  /** A `stopped` event whose icount is not known yet (its `replayState` has not arrived). */
-  pendingStopReason?: string;
-  /** A `replayState` with running=false not yet paired with a `stopped` event. */
-  unpairedStopIcount?: number;
   /** The adapter said goodbye (`terminated`/`exited` event) or the user asked it to (`disconnect`). */
   endedNormally: boolean;
   /** Set when the adapter process ended abnormally. */
   failure?: string;
+  /** The snapshot list came in (event or request); until then the first stop asks for it. */
+  snapshotsKnown: boolean;
 }
 
 /** Why the last qemu-replay session of this window ended, for the timeline's empty state. */
@@ -80,21 +78,29 @@ export class ReplayStore implements vscode.Disposable {
     if (!this.models.has(model.session.id)) return;   // ended meanwhile
     model.state = state;
     model.snapshots = list.snapshots;
+    model.snapshotsKnown = true;
     this.changed.fire();
   }
 
-  /** Called by the tracker for every `stopped` event. */
-  stopped(sessionId: string, reason: string, threadId: number | undefined): void {
+  /**
+   * The adapter sends `snapshotsChanged` when the list changes, not at the start: ask once, at the first stop
+   * (asking while the guest runs would make the adapter talk to QEMU mid-run).
+   */
+  private loadSnapshots(model: SessionModel): void {
+    model.snapshotsKnown = true;
+    customRequest(model.session, 'listSnapshots', {}).then((list) => {
+      if (!this.models.has(model.session.id)) return;
+      model.snapshots = list.snapshots;
+      this.changed.fire();
+    }, () => { model.snapshotsKnown = false; });   // e.g. still starting: the next stop asks again
+  }
+
+  /** Called by the tracker for every stop, with the icount it paired it with (see tracker.ts). */
+  stopped(sessionId: string, stop: TimelineStop, threadId: number | undefined): void {
     const model = this.models.get(sessionId);
     if (!model) return;
     if (threadId !== undefined) model.lastThreadId = threadId;
-    // The adapter's `replayState` and DAP's `stopped` may come in either order: pair them up.
-    if (model.unpairedStopIcount !== undefined) {
-      this.addStop(model, { icount: model.unpairedStopIcount, reason });
-      model.unpairedStopIcount = undefined;
-    } else {
-      model.pendingStopReason = reason;
-    }
+    this.addStop(model, stop);
     this.changed.fire();
   }
 
@@ -113,12 +119,12 @@ export class ReplayStore implements vscode.Disposable {
   private track(session: vscode.DebugSession): SessionModel {
     let model = this.models.get(session.id);
     if (!model && session.type === DEBUG_TYPE) {
-      model = { session, snapshots: [], stops: [], endedNormally: false };
+      model = { session, snapshots: [], stops: [], endedNormally: false, snapshotsKnown: false };
       this.models.set(session.id, model);
       if (vscode.debug.activeDebugSession?.id === session.id) this.activeId = session.id;
       this.changed.fire();
     }
-    return model ?? { session, snapshots: [], stops: [], endedNormally: false };
+    return model ?? { session, snapshots: [], stops: [], endedNormally: false, snapshotsKnown: false };
   }
 
   private setActive(session: vscode.DebugSession | undefined): void {
@@ -150,16 +156,10 @@ export class ReplayStore implements vscode.Disposable {
     if (e.event === 'replayState') {
       const state = e.body as CustomEvents['replayState'];
       model.state = state;
-      if (state.running) {
-        model.unpairedStopIcount = undefined;
-      } else if (model.pendingStopReason !== undefined) {
-        this.addStop(model, { icount: state.icount, reason: model.pendingStopReason });
-        model.pendingStopReason = undefined;
-      } else {
-        model.unpairedStopIcount = state.icount;
-      }
+      if (!state.running && !model.snapshotsKnown) this.loadSnapshots(model);
     } else if (e.event === 'snapshotsChanged') {
       model.snapshots = (e.body as CustomEvents['snapshotsChanged']).snapshots;
+      model.snapshotsKnown = true;
     } else {
       return;
     }

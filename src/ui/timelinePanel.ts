@@ -48,7 +48,7 @@ export class TimelinePanel implements vscode.Disposable {
     return this.panel?.visible ?? false;
   }
 
-  show(): void {
+  async show(): Promise<void> {
     if (this.panel) {
       this.panel.reveal(undefined, false);
       return;
@@ -56,6 +56,7 @@ export class TimelinePanel implements vscode.Disposable {
     const panel = vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, 'Replay Timeline',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, this.options());
     this.adopt(panel);
+    await lockOwnGroup(panel);
   }
 
   private options(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
@@ -151,6 +152,21 @@ export class TimelinePanel implements vscode.Disposable {
     this.panel?.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/**
+ * Every stop opens its source in the active editor group: once the user clicked the timeline that is the timeline's
+ * group, and the source would cover the timeline at the very moment it should show the new position. A locked group
+ * gets no new editors, so lock the timeline's group when the timeline is alone in it (never a group of the user's).
+ */
+async function lockOwnGroup(panel: vscode.WebviewPanel): Promise<void> {
+  const ownGroup = (): vscode.TabGroup | undefined => vscode.window.tabGroups.all.find((g) => g.tabs.some(
+    (t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(TIMELINE_VIEW_TYPE)));
+  // The new panel shows up in tabGroups (and becomes active) a moment after createWebviewPanel returns.
+  for (let i = 0; i < 40 && !(panel.active && ownGroup()); i++) await new Promise((r) => setTimeout(r, 50));
+  const own = ownGroup();
+  if (!panel.active || vscode.window.tabGroups.all.length < 2 || !own?.isActive || own.tabs.length !== 1) return;
+  await vscode.commands.executeCommand('workbench.action.lockEditorGroup');
 }
 
 /** The webview's whole input for the active session, or the empty state saying how to get one. */

@@ -7,6 +7,40 @@ import * as vscode from 'vscode';
 import type { SlowOperations } from './progress';
 import type { ReplayStore } from './sessionStore';
 
+/**
+ * Pairs DAP `stopped` events with the icount of the adapter's `replayState`, which may come just before or just
+ * after it. Done on the tracker's stream because it is the only one where both arrive in the adapter's order
+ * (custom events reach `onDidReceiveDebugSessionCustomEvent` later, through the workbench).
+ */
+class StopPairing {
+  private lastPaused: number | undefined;
+  private pendingReason: string | undefined;
+  private pendingThread: number | undefined;
+
+  constructor(private readonly emit: (icount: number, reason: string, threadId: number | undefined) => void) {}
+
+  state(running: boolean, icount: number): void {
+    if (running) {
+      this.lastPaused = undefined;
+    } else if (this.pendingReason !== undefined) {
+      this.emit(icount, this.pendingReason, this.pendingThread);
+      this.pendingReason = undefined;
+    } else {
+      this.lastPaused = icount;
+    }
+  }
+
+  stopped(reason: string, threadId: number | undefined): void {
+    if (this.lastPaused !== undefined) {
+      this.emit(this.lastPaused, reason, threadId);
+      this.lastPaused = undefined;
+    } else {
+      this.pendingReason = reason;
+      this.pendingThread = threadId;
+    }
+  }
+}
+
 interface DapMessage {
   type?: string;
   seq?: number;
@@ -15,7 +49,7 @@ interface DapMessage {
   request_seq?: number;
   success?: boolean;
   arguments?: unknown;
-  body?: { reason?: string; threadId?: number };
+  body?: { reason?: string; threadId?: number; running?: boolean; icount?: number };
 }
 
 export class ReplayTrackerFactory implements vscode.DebugAdapterTrackerFactory {
@@ -23,6 +57,7 @@ export class ReplayTrackerFactory implements vscode.DebugAdapterTrackerFactory {
 
   createDebugAdapterTracker(session: vscode.DebugSession): vscode.DebugAdapterTracker {
     const id = session.id;
+    const pairing = new StopPairing((icount, reason, threadId) => this.store.stopped(id, { icount, reason }, threadId));
     return {
       onWillReceiveMessage: (m: unknown) => {
         const msg = m as DapMessage;
@@ -35,8 +70,10 @@ export class ReplayTrackerFactory implements vscode.DebugAdapterTrackerFactory {
         if (msg.type === 'response' && msg.request_seq !== undefined) {
           this.slow.responseReceived(id, msg.request_seq, msg.success !== false);
         } else if (msg.type === 'event') {
-          if (msg.event === 'stopped') {
-            this.store.stopped(id, msg.body?.reason ?? 'pause', msg.body?.threadId);
+          if (msg.event === 'replayState' && typeof msg.body?.icount === 'number') {
+            pairing.state(msg.body.running === true, msg.body.icount);
+          } else if (msg.event === 'stopped') {
+            pairing.stopped(msg.body?.reason ?? 'pause', msg.body?.threadId);
             this.slow.sessionStopped(id);
           } else if (msg.event === 'terminated' || msg.event === 'exited') {
             this.store.endedNormally(id);

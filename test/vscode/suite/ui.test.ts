@@ -12,12 +12,16 @@ import { formatIcount } from '../../../common/ui-icount';
 import type { TimelineRendered } from '../../../common/ui-messages';
 import type { UiState } from '../../../src/ui/testHooks';
 import { activateExtension, dap, executeCommand, screenshot, sessionEnded, startDebugging, waitUntil, workspacePath } from './helpers';
-import { test } from './runner';
+import { onFailureReport, test } from './runner';
+
+/** The UI state at the last check, printed when a test fails. */
+let lastUi: UiState | undefined;
+onFailureReport(() => (lastUi ? `replay UI state at the last check:\n${JSON.stringify(lastUi, null, 1).slice(0, 6000)}` : undefined));
 
 const REPLAY = 'QEMU Replay: Replay';
 const RECORD = 'QEMU Replay: Record';
 
-const ui = (): Promise<UiState> => executeCommand<UiState>('qemuReplay.test.getUiState');
+const ui = async (): Promise<UiState> => (lastUi = await executeCommand<UiState>('qemuReplay.test.getUiState'));
 const state = async (): Promise<ReplayState | undefined> => (await ui()).active?.state as ReplayState | undefined;
 const rendered = async (): Promise<TimelineRendered | undefined> => (await ui()).timeline.rendered as TimelineRendered | undefined;
 
@@ -79,8 +83,10 @@ async function topFrames(session: vscode.DebugSession): Promise<Frame[]> {
 async function editorFollows(session: vscode.DebugSession): Promise<void> {
   const [top] = await topFrames(session);
   assert.ok(top?.source?.path, `the top frame has a source: ${JSON.stringify(top)}`);
-  await waitUntil(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === top.source!.path
-    && e.selection.active.line + 1 === top.line), 15_000, `an editor on ${top.source.path}:${top.line}`);
+  // In code-server the path comes back as a vscode-remote:// URI (the workbench maps DAP paths for remote hosts).
+  const want = top.source.path.includes('://') ? vscode.Uri.parse(top.source.path).path : top.source.path;
+  await waitUntil(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.path === want
+    && e.selection.active.line + 1 === top.line), 15_000, `an editor on ${want}:${top.line}`);
 }
 
 test('replay UI: snapshots view, timeline, status bar, icount breakpoints, seeks and reverse execution', async () => {
@@ -89,7 +95,9 @@ test('replay UI: snapshots view, timeline, status bar, icount breakpoints, seeks
   const { session, end } = await startReplay();
   assert.equal((await state())?.icount, 0, 'stopOnEntry: the replay starts at icount 0');
 
-  // The timeline opens, says `ready`, gets the state and draws it.
+  // The timeline opens beside the source editor (opened first, or it would cover the timeline), says `ready`, gets
+  // the state and draws it.
+  await editorFollows(session);
   await executeCommand('qemuReplay.showTimeline');
   await waitUntil(async () => (await rendered())?.icountText === '0', 15_000, 'the timeline to show icount 0');
   assert.equal((await rendered())?.modeText, 'Replay · paused');
@@ -123,7 +131,8 @@ test('replay UI: snapshots view, timeline, status bar, icount breakpoints, seeks
   const bar = (await ui()).statusBar;
   assert.equal(bar.visible, true);
   assert.match(bar.text, new RegExp(`icount ${formatIcount(target)} / ${formatIcount(end)}$`));
-  assert.ok((await ui()).active?.stops.some((s) => (s as { icount: number }).icount === target), 'the stop is on the trail');
+  await waitUntil(async () => (await ui()).active?.stops.some((s) => (s as { icount: number }).icount === target), 10_000,
+    'the stop on the trail');
   const counterAtTarget = await counterInFocus(session);
   assert.ok(counterAtTarget > 0, `counter at ${target}: ${counterAtTarget}`);
 
