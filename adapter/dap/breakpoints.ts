@@ -177,7 +177,7 @@ export class Breakpoints {
       const flag = b.accessType === 'read' ? '-r ' : b.accessType === 'readWrite' ? '-a ' : '';
       try {
         const r = await this.gdb.command(`-break-watch ${flag}${miQuote(b.dataId)}`);
-        const wpt = miTuple(r.wpt) ?? miTuple(r.hw_rwpt) ?? miTuple(r.hw_awpt);
+        const wpt = miTuple(r.wpt) ?? miTuple(r['hw-rwpt']) ?? miTuple(r['hw-awpt']); // MI's names for read and access watchpoints
         const entry: Entry = { gdbNumber: miString(wpt?.number) ?? '', dapId, kind: 'data' };
         this.byGdb.set(entry.gdbNumber, entry);
         this.data.push(entry);

@@ -95,7 +95,7 @@ export class Inspector {
   private async varobjVariable(display: string, expression: string, thread: number, frame: number): Promise<DebugProtocol.Variable> {
     try {
       const v = await this.gdb.command(`-var-create --thread ${thread} --frame ${frame} - * ${miQuote(expression)}`);
-      return this.fromVarobj(display, v, expression);
+      return await this.withAddress(this.fromVarobj(display, v, expression), expression, `--thread ${thread} --frame ${frame} `);
     } catch (err) {
       return { name: display, value: `<${(err as Error).message}>`, variablesReference: 0 };
     }
@@ -117,6 +117,17 @@ export class Inspector {
       indexedVariables: isArray && numchild > PAGE ? numchild : undefined,
       memoryReference: /^0x[0-9a-f]+/.exec(value)?.[0],
     };
+  }
+
+  /**
+   * VS Code opens its memory view on a variable's memoryReference: a pointer refers to what it points at, any
+   * other variable that lives in memory to its own address (registers have none).
+   */
+  private async withAddress(variable: DebugProtocol.Variable, expression: string, scope: string): Promise<DebugProtocol.Variable> {
+    if (variable.memoryReference || expression.startsWith('$')) return variable;
+    const r = await this.gdb.command(`-data-evaluate-expression ${scope}${miQuote(`&(${expression})`)}`).catch(() => undefined);
+    const address = /0x[0-9a-f]+/.exec(miString(r?.value) ?? '')?.[0]; // after the type: (const char (*)[25]) 0x40080398 <banner>
+    return address ? { ...variable, memoryReference: address } : variable;
   }
 
   private async children(varobj: string, start?: number, count?: number): Promise<DebugProtocol.Variable[]> {
@@ -175,7 +186,7 @@ export class Inspector {
       const r = await this.gdb.command(`-data-evaluate-expression ${scope}${miQuote(expression)}`);
       return { result: miString(r.value) ?? '', variablesReference: 0 };
     }
-    const variable = this.fromVarobj(expression, v, expression);
+    const variable = await this.withAddress(this.fromVarobj(expression, v, expression), expression, scope);
     return { result: variable.value, type: variable.type, variablesReference: variable.variablesReference, indexedVariables: variable.indexedVariables, memoryReference: variable.memoryReference };
   }
 

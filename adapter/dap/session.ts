@@ -20,6 +20,8 @@ import { Inspector } from './inspect';
 
 const DEFAULT_SNAPSHOT_INTERVAL = 10_000_000;
 const DEFAULT_SNAPSHOT_BUDGET_MB = 512;
+/** How long the user must be idle after a stop before background snapshot work starts. */
+const IDLE_MS = 300;
 
 export class QemuReplaySession extends LoggingDebugSession {
   private emulator: Emulator | undefined;
@@ -35,6 +37,10 @@ export class QemuReplaySession extends LoggingDebugSession {
   private ending: Promise<void> | undefined;
   private recordWatch: NodeJS.Timeout | undefined;
   private recordSerialOffset = 0;
+  private recordSnapshotBusy = false;
+  /** Work for when the user is reading the screen: placing a snapshot near the position (see ReplayEngine). */
+  private idleTimer: NodeJS.Timeout | undefined;
+  private idleWorkPending = false;
   /** Set while a run is interrupted to change breakpoints (see withTargetStopped). */
   private changeInterrupt = false;
   private resumeAfterChange = false;
@@ -48,7 +54,8 @@ export class QemuReplaySession extends LoggingDebugSession {
   // ---- plumbing: every async handler answers, even when it fails -------------------------------------------
 
   private handle<R extends DebugProtocol.Response>(response: R, work: () => Promise<R['body'] | void> | R['body'] | void): void {
-    Promise.resolve().then(work).then(
+    // Nothing may talk to gdb while QMP drives a seek: every request waits for it to finish.
+    Promise.resolve(this.exec?.whenQuiet()).then(work).then(
       (body) => {
         if (body !== undefined) response.body = body;
         this.sendResponse(response);
@@ -190,7 +197,10 @@ export class QemuReplaySession extends LoggingDebugSession {
           this.recordSerialOffset = size;
           this.log(data.toString('utf8'), 'stdout');
         }
-        if (!limit || !exec.running || this.ending) return;
+        if (!exec.running || this.ending || this.recordSnapshotBusy) return;
+        this.recordSnapshotBusy = true;
+        await engine.recordTimeSnapshot().catch((err: unknown) => this.log(`${errorMessage(err)}\n`, 'important')).finally(() => { this.recordSnapshotBusy = false; });
+        if (!limit) return;
         const reached = 'seconds' in limit ? Date.now() - started >= limit.seconds * 1000 : (await engine.refreshIcount().catch(() => 0)) >= limit.instructions;
         if (reached) {
           this.log(`Record limit reached (${JSON.stringify(limit)}): finishing the recording.\n`);
@@ -222,7 +232,9 @@ export class QemuReplaySession extends LoggingDebugSession {
         await this.end('guest exited');
         return;
       }
-      const entry = breakpoints.lookup(stop.gdbBreakpoint);
+      // Read and access watchpoint stops carry their number in hw-rwpt / hw-awpt.
+      const watch = stop.reason === 'watchpoint' ? miTuple(stop.record?.['hw-rwpt']) ?? miTuple(stop.record?.['hw-awpt']) : undefined;
+      const entry = breakpoints.lookup(stop.gdbBreakpoint ?? miString(watch?.number));
       if (entry?.logMessage) {
         this.log(`${await this.formatLogMessage(entry.logMessage)}\n`, 'console');
         this.runAndReport(() => engine.forward('-exec-continue'));
@@ -250,7 +262,27 @@ export class QemuReplaySession extends LoggingDebugSession {
       this.sendState(false);
       this.sendEvent(ev);
       if (stop.reason === 'seek') this.sendEvent(new InvalidatedEvent(['all']));
+      if (engine.replaying) { this.idleWorkPending = true; this.armIdleWork(); }
     })().catch((err: unknown) => this.log(`${errorMessage(err)}\n`, 'important'));
+  }
+
+  /** Any request postpones idle work: views refresh right after a stop, and the user comes first. */
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    if (this.idleTimer) this.armIdleWork();
+    super.dispatchRequest(request);
+  }
+
+  private armIdleWork(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (!this.idleWorkPending || this.ending) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      const { engine, exec } = this.need();
+      if (exec.running || exec.isBusy) return;
+      this.idleWorkPending = false;
+      engine.placeSnapshotNearPosition().catch((err: unknown) => this.log(`Could not place a snapshot near the position: ${errorMessage(err)}\n`));
+    }, IDLE_MS);
   }
 
   private async formatLogMessage(template: string): Promise<string> {
@@ -280,6 +312,8 @@ export class QemuReplaySession extends LoggingDebugSession {
   private end(why: string): Promise<void> {
     this.ending ??= (async () => {
       if (this.recordWatch) clearInterval(this.recordWatch);
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.idleWorkPending = false;
       const emulator = this.emulator;
       if (!emulator) return;
       await emulator.qemu.stop();
@@ -311,8 +345,7 @@ export class QemuReplaySession extends LoggingDebugSession {
   private run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>): void {
     try {
       const { exec, engine } = this.need();
-      exec.assertStopped('run');
-      if (exec.isBusy) throw new UserError('running', 'Another operation is still in progress; try again when it finishes.');
+      exec.assertStopped('run'); // operations queue behind one in progress (e.g. idle snapshot work)
       const started = op(engine);
       this.sendResponse(response);
       started.then((stop) => this.reportStop(stop), (err: unknown) => {

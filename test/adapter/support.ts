@@ -103,3 +103,100 @@ export function childProcessesOf(pid: number): number[] {
 export function cleanup(dir: string): void {
   rmSync(path.dirname(dir), { recursive: true, force: true });
 }
+
+// ---- forward-debugging helpers ---------------------------------------------------------------------------------
+
+export const endlessElf = (arch: Arch) => path.join(ROOT, 'test', 'guests', 'build', 'endless', arch, 'prog.elf');
+export const TOOL_PREFIX: Record<Arch, string> = { aarch64: 'aarch64-linux-gnu-', riscv64: 'riscv64-linux-gnu-' };
+
+/** What the sample guest computes (prog.c), derived independently: the state after `rounds` calls of work(). */
+export function guestModel(rounds: number): { checksum: number; originX: number; originY: number; counter: number } {
+  const fib = (n: number) => { let a = 0, b = 1; for (let i = 0; i < n; i++) { const t = (a + b) >>> 0; a = b; b = t; } return a; };
+  const mix = (acc: number, v: number) => { acc = (acc ^ v) >>> 0; acc = ((acc << 5) | (acc >>> 27)) >>> 0; return (acc + 0x9e3779b9) >>> 0; };
+  let checksum = 0x1234, x = 3, y = 4;
+  for (let r = 0; r < rounds; r++) {
+    const f = fib(r % 24);
+    checksum = mix(checksum, f);
+    x += f & 7;
+    y -= 1;
+  }
+  return { checksum, originX: x, originY: y, counter: rounds };
+}
+
+/** A symbol's address from the ELF's symbol table (nm), as a bigint. */
+export function symbolAddress(arch: Arch, elf: string, name: string): bigint {
+  const out = execFileSync(`${TOOL_PREFIX[arch]}nm`, [elf], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.endsWith(` ${name}`));
+  if (!line) throw new Error(`no symbol ${name} in ${elf}`);
+  return BigInt(`0x${line.split(' ')[0]}`);
+}
+
+/** objdump -d of [start, start+bytes): address → { bytes (as in memory, hex), mnemonic }. */
+export function objdump(arch: Arch, elf: string, start: bigint, bytes: number): Array<{ address: bigint; bytes: string; mnemonic: string }> {
+  const out = execFileSync(`${TOOL_PREFIX[arch]}objdump`, ['-d', `--start-address=0x${start.toString(16)}`, `--stop-address=0x${(start + BigInt(bytes)).toString(16)}`, elf], { encoding: 'utf8' });
+  const rows: Array<{ address: bigint; bytes: string; mnemonic: string }> = [];
+  for (const l of out.split('\n')) {
+    const m = /^\s*([0-9a-f]+):\s+([0-9a-f ]+?)\s*\t(\S+)/.exec(l);
+    if (!m) continue;
+    // objdump prints each instruction as little-endian words/halfwords: turn them into memory byte order.
+    const memBytes = m[2].trim().split(/\s+/).map((w) => w.match(/../g)!.reverse().join('')).join('');
+    rows.push({ address: BigInt(`0x${m[1]}`), bytes: memBytes, mnemonic: m[3] });
+  }
+  return rows;
+}
+
+/** The bytes of the ELF at a virtual address (objdump -s). */
+export function elfBytes(arch: Arch, elf: string, address: bigint, count: number): Buffer {
+  const out = execFileSync(`${TOOL_PREFIX[arch]}objdump`, ['-s', `--start-address=0x${address.toString(16)}`, `--stop-address=0x${(address + BigInt(count)).toString(16)}`, elf], { encoding: 'utf8' });
+  const chunks: Buffer[] = [];
+  for (const l of out.split('\n')) {
+    const m = /^ ([0-9a-f]+) ((?:[0-9a-f]{2,8} ){1,4})/.exec(l);
+    if (m) chunks.push(Buffer.from(m[2].replace(/\s/g, ''), 'hex'));
+  }
+  return Buffer.concat(chunks).subarray(0, count);
+}
+
+/** Variables of one scope of the top frame (or frame `level`), by name. */
+export async function scopeVariables(dc: DebugClient, scope: string, level = 0): Promise<Map<string, DebugProtocol.Variable>> {
+  const frames = await dc.stackTraceRequest({ threadId: 1 });
+  const scopes = await dc.scopesRequest({ frameId: frames.body.stackFrames[level].id });
+  const s = scopes.body.scopes.find((x) => x.name === scope);
+  if (!s) throw new Error(`no scope ${scope}: ${scopes.body.scopes.map((x) => x.name).join(', ')}`);
+  const vars = await dc.variablesRequest({ variablesReference: s.variablesReference });
+  return new Map(vars.body.variables.map((v) => [v.name, v]));
+}
+
+/** Children of a structured variable, by name. */
+export async function children(dc: DebugClient, v: DebugProtocol.Variable, start?: number, count?: number): Promise<Map<string, DebugProtocol.Variable>> {
+  const r = await dc.variablesRequest({ variablesReference: v.variablesReference, start, count, filter: start !== undefined ? 'indexed' : undefined });
+  return new Map(r.body.variables.map((x) => [x.name, x]));
+}
+
+/** The error message of a request that must fail. */
+export async function failure(request: Promise<unknown>): Promise<string> {
+  try {
+    await request;
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('the request succeeded but should have failed');
+}
+
+/** Output events' text from now on. */
+export function collectOutput(dc: DebugClient): string[] {
+  const out: string[] = [];
+  dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(String(e.body.output)));
+  return out;
+}
+
+/** Ends a session and checks that no QEMU or gdb mentioning `dir` is left. */
+export async function endSession(dc: DebugClient, dir: string): Promise<void> {
+  await dc.terminateRequest().catch(() => undefined);
+  await dc.stop();
+  const end = Date.now() + 5_000;
+  while (processesMentioning(dir).length && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  if (processesMentioning(dir).length) throw new Error(`QEMU or gdb left running for ${dir}: ${processesMentioning(dir).join(', ')}`);
+}
+
+/** The guests to test: both, or those named in QR_ARCH (comma-separated) while working on one. */
+export const ARCHES: Arch[] = process.env.QR_ARCH ? (process.env.QR_ARCH.split(',') as Arch[]) : ['aarch64', 'riscv64'];
