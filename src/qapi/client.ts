@@ -1,7 +1,36 @@
-// STUB written by the extension-core engineer so src/extension.ts compiles; the QAPI engineer replaces this file
-// with the real language client.
-import type * as vscode from 'vscode';
+// Starts the QAPI language server (dist/qapiServer.js, a plain Node program) for `qapi` documents. The server
+// runs in its own process over Node IPC, so a bug or a huge schema there never blocks the extension host.
 
-export function startQapiClient(_context: vscode.ExtensionContext): void {
-  // nothing yet
+import * as path from 'node:path';
+import type * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+
+let client: LanguageClient | undefined;
+
+export function startQapiClient(context: vscode.ExtensionContext): void {
+  if (client) return;
+  const module = path.join(context.extensionPath, 'dist', 'qapiServer.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    // Only QAPI schema files: ordinary JSON keeps VS Code's own JSON support.
+    documentSelector: [{ scheme: 'file', language: 'qapi' }, { scheme: 'untitled', language: 'qapi' }],
+  };
+  const started = new LanguageClient('qapi', 'QAPI schema language server', serverOptions, clientOptions);
+  client = started;
+  context.subscriptions.push({ dispose: () => { void stopQapiClient(); } });
+  started.start().catch((e: unknown) => {
+    client = undefined;
+    started.error(`The QAPI language server did not start (${e instanceof Error ? e.message : String(e)}). `
+      + 'Rebuild the extension (npm run build) so that dist/qapiServer.js exists.');
+  });
+}
+
+/** Stops the server; the extension's deactivate may await it. */
+export async function stopQapiClient(): Promise<void> {
+  const running = client;
+  client = undefined;
+  if (running?.isRunning()) await running.stop();
 }
