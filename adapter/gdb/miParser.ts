@@ -21,6 +21,9 @@ export class MiParseError extends Error {
   }
 }
 
+/** Deepest tuple/list nesting accepted: gdb nests a few levels; far deeper input would overflow the stack. */
+export const MAX_MI_NESTING = 512;
+
 const ASYNC_KINDS: Record<string, 'exec' | 'status' | 'notify'> = { '*': 'exec', '+': 'status', '=': 'notify' };
 const STREAM_KINDS: Record<string, 'console' | 'target' | 'log'> = { '~': 'console', '@': 'target', '&': 'log' };
 
@@ -44,15 +47,17 @@ export function parseMiLine(line: string): MiRecord {
     p.end();
     return { kind: STREAM_KINDS[marker], text: value };
   }
-  throw p.error(`unexpected record marker ${JSON.stringify(marker)}`);
+  throw p.error(`unexpected record marker ${JSON.stringify(marker)}`, 1);
 }
 
 class Cursor {
   private pos = 0;
+  private depth = 0;
   constructor(private readonly s: string) {}
 
-  error(message: string): MiParseError {
-    return new MiParseError(message, this.s, this.pos);
+  /** `back`: how many characters already consumed belong to the mistake, so the column points at it. */
+  error(message: string, back = 0): MiParseError {
+    return new MiParseError(message, this.s, this.pos - back);
   }
 
   match(re: RegExp): string | undefined {
@@ -80,7 +85,7 @@ class Cursor {
   resultsToEnd(): MiTuple {
     const results: MiTuple = {};
     while (this.pos < this.s.length) {
-      if (this.next() !== ',') throw this.error('expected ","');
+      if (this.next() !== ',') throw this.error('expected ","', 1);
       const [name, value] = this.result();
       addResult(results, name, value);
     }
@@ -89,7 +94,7 @@ class Cursor {
 
   private result(): [string, MiValue] {
     const name = this.word();
-    if (this.next() !== '=') throw this.error('expected "="');
+    if (this.next() !== '=') throw this.error('expected "="', 1);
     return [name, this.value()];
   }
 
@@ -101,37 +106,43 @@ class Cursor {
     throw this.error('expected a value');
   }
 
+  private enter(): void {
+    if (++this.depth > MAX_MI_NESTING) throw this.error(`values nested deeper than ${MAX_MI_NESTING} levels`);
+  }
+
   private tuple(): MiTuple {
+    this.enter();
     this.pos++; // {
     const out: MiTuple = {};
-    if (this.s[this.pos] === '}') { this.pos++; return out; }
+    if (this.s[this.pos] === '}') { this.pos++; this.depth--; return out; }
     for (;;) {
       const [name, value] = this.result();
       addResult(out, name, value);
       const c = this.next();
-      if (c === '}') return out;
-      if (c !== ',') throw this.error('expected "," or "}"');
+      if (c === '}') { this.depth--; return out; }
+      if (c !== ',') throw this.error('expected "," or "}"', 1);
     }
   }
 
   /** A list holds values or results; gdb emits `[frame={...},frame={...}]`: keep the values in order. */
   private list(): MiValue[] {
+    this.enter();
     this.pos++; // [
     const out: MiValue[] = [];
-    if (this.s[this.pos] === ']') { this.pos++; return out; }
+    if (this.s[this.pos] === ']') { this.pos++; this.depth--; return out; }
     for (;;) {
       const c = this.s[this.pos];
       if (c === '"' || c === '{' || c === '[') out.push(this.value());
       else out.push(this.result()[1]);
       const d = this.next();
-      if (d === ']') return out;
-      if (d !== ',') throw this.error('expected "," or "]"');
+      if (d === ']') { this.depth--; return out; }
+      if (d !== ',') throw this.error('expected "," or "]"', 1);
     }
   }
 
   /** A C string: gdb escapes \\ \" \n \t \r \e and octal \NNN (bytes of UTF-8 text). */
   cString(): string {
-    if (this.next() !== '"') throw this.error('expected a string');
+    if (this.next() !== '"') throw this.error('expected a string', 1);
     const bytes: number[] = [];
     for (;;) {
       if (this.pos >= this.s.length) throw this.error('unterminated string');
@@ -150,7 +161,7 @@ class Cursor {
         let digits = e;
         while (digits.length < 3 && /[0-7]/.test(this.s[this.pos] ?? '')) digits += this.s[this.pos++];
         bytes.push(parseInt(digits, 8) & 0xff);
-      } else throw this.error(`invalid escape \\${e}`);
+      } else throw this.error(`invalid escape \\${e}`, 2);
     }
     return Buffer.from(bytes).toString('utf8');
   }
@@ -162,14 +173,21 @@ function pushUtf8(bytes: number[], c: string): void {
   else for (const b of Buffer.from(c, 'utf8')) bytes.push(b);
 }
 
-/** Repeated names (gdb does this in some tuples) become arrays rather than overwriting each other. */
+/**
+ * Repeated names (gdb does this in some tuples) become arrays rather than overwriting each other. Names are data:
+ * `__proto__`, `toString`… must become own properties, never reach the prototype.
+ */
 function addResult(target: MiTuple, name: string, value: MiValue): void {
-  if (!(name in target)) {
-    target[name] = value;
+  if (!Object.hasOwn(target, name)) {
+    setOwn(target, name, value);
     return;
   }
   const prev = target[name];
-  target[name] = Array.isArray(prev) && (prev as MiValue & { repeated?: true }).repeated ? [...prev, value] : markRepeated([prev, value]);
+  setOwn(target, name, Array.isArray(prev) && (prev as MiValue & { repeated?: true }).repeated ? markRepeated([...prev, value]) : markRepeated([prev, value]));
+}
+
+function setOwn(target: MiTuple, name: string, value: MiValue): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function markRepeated(list: MiValue[]): MiValue[] {
