@@ -9,11 +9,13 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { readFile, stat } from 'node:fs/promises';
 import type { CustomRequestName, ReplayState } from '../../common/protocol';
 import { Execution, GdbRunCommand, Stop } from '../engine/execution';
+import { AttachedQemu, attachToQemu, detachFromQemu } from '../engine/attach';
 import { Emulator, launch } from '../engine/launcher';
 import { ReplayEngine } from '../engine/replayEngine';
 import { errorMessage, UserError } from '../errors';
 import { miList, miString, miTuple } from '../gdb/miParser';
 import { PendingRecording, SerialTimeline } from '../qemu/recording';
+import { Watchdog } from '../qemu/watchdog';
 import { Breakpoints } from './breakpoints';
 import { ConsoleCommands } from './console';
 import { Inspector } from './inspect';
@@ -35,6 +37,9 @@ export class QemuReplaySession extends LoggingDebugSession {
   private serialPartial: { icount: number; text: string } | undefined;
   private stopOnEntry = true;
   private ending: Promise<void> | undefined;
+  /** Why the session is ending when QEMU or gdb failed under it (for requests still in flight). */
+  private endReason: { code: 'qemu-exited' | 'gdb-exited'; text: string } | undefined;
+  private watchdog: Watchdog | undefined;
   private recordWatch: NodeJS.Timeout | undefined;
   private recordSerialOffset = 0;
   private recordSnapshotBusy = false;
@@ -44,6 +49,9 @@ export class QemuReplaySession extends LoggingDebugSession {
   /** Set while a run is interrupted to change breakpoints (see withTargetStopped). */
   private changeInterrupt = false;
   private resumeAfterChange = false;
+  /** A QEMU the user started (attach): never stopped by the session, only let go. */
+  private attached: AttachedQemu | undefined;
+  private suspendOnDetach = false;
 
   constructor() {
     super();
@@ -64,7 +72,11 @@ export class QemuReplaySession extends LoggingDebugSession {
     );
   }
 
-  private fail(response: DebugProtocol.Response, err: unknown): void {
+  private fail(response: DebugProtocol.Response, error: unknown): void {
+    // QEMU or gdb went away under the request: say why the session ends, not which socket broke.
+    const err = this.endReason && !(error instanceof UserError)
+      ? new UserError(this.endReason.code, `The session is ending: ${this.endReason.text}`, { cause: error })
+      : error;
     const user = err instanceof UserError;
     const message = user ? err.message : `Internal error: ${errorMessage(err)}`;
     if (!user && err instanceof Error && err.stack) this.log(`${err.stack}\n`);
@@ -75,8 +87,8 @@ export class QemuReplaySession extends LoggingDebugSession {
     this.sendEvent(new OutputEvent(text, category));
   }
 
-  private need(): { exec: Execution; engine: ReplayEngine; emulator: Emulator; breakpoints: Breakpoints; inspector: Inspector } {
-    if (!this.exec || !this.engine || !this.emulator || !this.breakpoints || !this.inspector) {
+  private need(): { exec: Execution; engine: ReplayEngine; emulator: Emulator | undefined; breakpoints: Breakpoints; inspector: Inspector } {
+    if (!this.exec || !this.engine || !this.breakpoints || !this.inspector) {
       throw new UserError('config', 'The session has not been launched yet.');
     }
     return { exec: this.exec, engine: this.engine, emulator: this.emulator, breakpoints: this.breakpoints, inspector: this.inspector };
@@ -103,6 +115,7 @@ export class QemuReplaySession extends LoggingDebugSession {
       supportsLoadedSourcesRequest: true,
       supportsCompletionsRequest: true,
       supportsTerminateRequest: true,
+      supportSuspendDebuggee: true, // attach: disconnect may leave the user's QEMU paused
       supportsStepBack: false, // announced with a `capabilities` event once a replay is running
       supportsGotoTargetsRequest: false,
       supportsValueFormattingOptions: false,
@@ -137,13 +150,52 @@ export class QemuReplaySession extends LoggingDebugSession {
         emulator.gdb.on('trace', (dir, line) => this.log(`gdb ${dir} ${line}\n`));
         emulator.qemu.qmp.on('trace', (dir, line) => this.log(`qmp ${dir} ${line}\n`));
       }
-      emulator.qemu.on('exit', () => { void this.onEmulatorGone('QEMU exited'); });
-      emulator.gdb.on('exit', () => { void this.onEmulatorGone('gdb exited'); });
+      this.watchEmulator(emulator);
       await this.engine.prepare();
       if (replay) this.sendEvent(new Event('capabilities', { capabilities: { supportsStepBack: true } }));
       this.log(`${replay ? 'Replaying' : 'Recording'} ${this.engine.options.recording}${replay ? ` (icount 0 to ${this.engine.end})` : ''}\n`);
       this.sendEvent(new InitializedEvent());
     });
+  }
+
+  /** Attach to a QEMU the user started; time travel when it replays (see docs/console.md and adapter/engine/attach.ts). */
+  protected override attachRequest(response: DebugProtocol.AttachResponse, args: DebugProtocol.AttachRequestArguments): void {
+    this.handle(response, async () => {
+      const attached = await attachToQemu(args);
+      this.attached = attached;
+      for (const w of attached.warnings) this.log(`Warning: ${w}\n`, 'important');
+      this.exec = new Execution(attached.gdb, attached.qmp);
+      this.engine = new ReplayEngine(this.exec, attached.qmp, {
+        mode: attached.mode, endIcount: attached.endIcount, recording: attached.replayFile,
+        snapshotInterval: 0, snapshotBudgetBytes: 0, // no automatic snapshots in the user's image
+      });
+      this.breakpoints = new Breakpoints(attached.gdb, this.engine);
+      this.inspector = new Inspector(attached.gdb);
+      this.console = new ConsoleCommands(attached.gdb, attached.qmp);
+      this.wireEngine(this.engine);
+      if ((args as Record<string, unknown>).trace === true) attached.gdb.on('trace', (dir, line) => this.log(`gdb ${dir} ${line}\n`));
+      attached.qmp?.on('close', () => { void this.onEmulatorGone('QEMU closed its QMP connection'); });
+      attached.gdb.on('exit', () => { void this.onEmulatorGone('gdb exited'); });
+      // A replay that never ran may seek to 0 (nothing to load); anywhere else, only read where it is.
+      if (attached.mode === 'play' && attached.statusBefore === 'prelaunch') await this.engine.prepare();
+      else await this.engine.refreshIcount().catch(() => 0);
+      if (attached.mode === 'play') this.sendEvent(new Event('capabilities', { capabilities: { supportsStepBack: true } }));
+      const what = attached.mode === 'play' ? `replaying ${attached.replayFile ?? ''}` : attached.mode === 'record' ? `recording ${attached.replayFile ?? ''}` : 'without record/replay';
+      this.log(`Attached to QEMU (${what}, was ${attached.statusBefore}). Disconnecting leaves it running${attached.mode === 'play' ? '' : ''}; "Disconnect and Suspend" leaves it paused.\n`);
+      this.sendEvent(new InitializedEvent());
+    });
+  }
+
+  /** Lets go of an attached QEMU: a run in progress is interrupted first (gdb cannot detach while it runs). */
+  private async detach(): Promise<void> {
+    const attached = this.attached!;
+    const exec = this.exec;
+    if (exec?.running) {
+      this.changeInterrupt = true;
+      await exec.pause().catch(() => undefined);
+      for (let i = 0; i < 400 && exec.isBusy; i++) await new Promise((r) => setTimeout(r, 5));
+    }
+    await detachFromQemu(attached, this.suspendOnDetach);
   }
 
   private wireEngine(engine: ReplayEngine): void {
@@ -173,7 +225,7 @@ export class QemuReplaySession extends LoggingDebugSession {
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
     this.handle(response, () => {
       const { engine } = this.need();
-      if (engine.options.mode === 'record') this.startRecordWatch();
+      if (engine.options.mode === 'record' && this.emulator) this.startRecordWatch();
       if (this.stopOnEntry) {
         const entry = this.emulator?.entry;
         this.runAndReport(async () => (entry !== undefined ? await engine.runToEntry(entry) : undefined) ?? { reason: 'entry', icount: engine.state().icount });
@@ -185,7 +237,8 @@ export class QemuReplaySession extends LoggingDebugSession {
 
   /** Record mode: live serial output from the record-time file, and the record limit. */
   private startRecordWatch(): void {
-    const { emulator, engine, exec } = this.need();
+    const { engine, exec } = this.need();
+    const emulator = this.emulator!;
     const limit = emulator.recordLimit;
     const started = Date.now();
     const serialFile = (emulator.recording as PendingRecording).file('serial');
@@ -297,10 +350,49 @@ export class QemuReplaySession extends LoggingDebugSession {
     return out + template.slice(last);
   }
 
+  /**
+   * A launched QEMU or its gdb failing under the session: it exits, loses its QMP connection, or stops responding
+   * (the watchdog notices within ~3 s, see adapter/qemu/watchdog.ts). The session ends with a message that says
+   * what happened and how to continue; a recording being made is still finalised when QEMU could end it cleanly.
+   */
+  private watchEmulator(emulator: Emulator): void {
+    const { qemu, gdb } = emulator;
+    qemu.on('exit', (code, signal) => {
+      if (emulator.mode === 'record' && !signal && code === 0) void this.onEmulatorGone('QEMU exited');
+      else void this.onEmulatorFailed('QEMU', `exited unexpectedly (${qemu.describeExit()})`);
+    });
+    gdb.on('exit', (code, signal) => { void this.onEmulatorFailed('gdb', `exited unexpectedly (${signal ? `killed by ${signal}` : `exit code ${code}`})`); });
+    qemu.qmp.on('close', () => {
+      // QEMU closes QMP as it exits, usually just before its exit is seen: only a close without an exit is a fault.
+      setTimeout(() => { if (!qemu.exited) void this.onEmulatorFailed('QEMU', 'closed its QMP connection', true); }, 500).unref();
+    });
+    if (qemu.pid === undefined) return;
+    const watchdog = new Watchdog({ pid: qemu.pid, qmp: qemu.qmp }, gdb.pid !== undefined ? [{ name: 'gdb', pid: gdb.pid }] : []);
+    watchdog.on('hung', (why) => { void this.onEmulatorFailed(why.startsWith('gdb') ? 'gdb' : 'QEMU', why, true); });
+    watchdog.start();
+    this.watchdog = watchdog;
+  }
+
+  private async onEmulatorFailed(what: 'QEMU' | 'gdb', how: string, hung = false): Promise<void> {
+    if (this.ending || !this.emulator || !this.engine) return;
+    const fault = how.startsWith(what) ? how : `${what} ${how}`;
+    const icount = this.engine.state().icount;
+    const replay = this.emulator.mode === 'replay';
+    const next = replay
+      ? `The recording is unchanged: start the replay again to continue${icount > 0 ? ` (seek to icount ${icount} to return here)` : ''}.`
+      : 'What was recorded until then is saved if QEMU could still end its log cleanly (see below); otherwise record again.';
+    const text = `${fault}${replay ? ` at icount ${icount}` : ''}. The session was ended. ${next}`;
+    this.endReason = { code: what === 'gdb' ? 'gdb-exited' : 'qemu-exited', text };
+    this.log(`${text}\n`, 'important');
+    await this.end(fault, hung);
+  }
+
   private async onEmulatorGone(what: string): Promise<void> {
     if (this.ending) return;
-    const { emulator } = this.need();
-    if (emulator.mode === 'record') {
+    const emulator = this.emulator;
+    if (!emulator) {
+      this.log(`${what}: the QEMU this session was attached to is gone.\n`, 'important');
+    } else if (emulator.mode === 'record') {
       this.log(`${what}: the guest finished.\n`);
     } else {
       this.log(`${what} unexpectedly (${emulator.qemu.describeExit()}). The recording is unchanged: start the replay again to continue.\n`, 'important');
@@ -309,15 +401,22 @@ export class QemuReplaySession extends LoggingDebugSession {
   }
 
   /** Ends the session once: stops QEMU cleanly, finalises a recording, stops gdb. */
-  private end(why: string): Promise<void> {
+  private end(why: string, hung = false): Promise<void> {
     this.ending ??= (async () => {
+      this.watchdog?.stop();
       if (this.recordWatch) clearInterval(this.recordWatch);
       if (this.idleTimer) clearTimeout(this.idleTimer);
       this.idleWorkPending = false;
+      if (this.attached) {
+        await this.detach();
+        this.sendEvent(new TerminatedEvent());
+        return;
+      }
       const emulator = this.emulator;
       if (!emulator) return;
-      await emulator.qemu.stop();
-      await emulator.gdb.stop();
+      if (hung) await emulator.qemu.abandon(); // QMP would only time out
+      else await emulator.qemu.stop();
+      await emulator.gdb.stop(hung ? 500 : 2_000);
       if (emulator.recording instanceof PendingRecording && emulator.manifestBase) {
         try {
           const m = await emulator.recording.finalize(emulator.manifestBase);
@@ -332,7 +431,8 @@ export class QemuReplaySession extends LoggingDebugSession {
     return this.ending;
   }
 
-  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse, args?: DebugProtocol.DisconnectArguments): void {
+    this.suspendOnDetach = args?.suspendDebuggee === true;
     this.handle(response, async () => { await this.end('session stopped'); });
   }
 
@@ -395,9 +495,9 @@ export class QemuReplaySession extends LoggingDebugSession {
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
     this.handle(response, async () => {
-      const { exec, emulator } = this.need();
+      const { exec } = this.need();
       if (exec.running) return { threads: [new Thread(1, 'CPU #0')] };
-      const r = await emulator.gdb.command('-thread-info');
+      const r = await exec.gdb.command('-thread-info');
       const threads = miList(r.threads).map(miTuple).map((t) => {
         const id = Number(miString(t?.id) ?? '1');
         return new Thread(id, `CPU #${id - 1}${miString(t?.['target-id']) ? ` (${miString(t?.['target-id'])})` : ''}`);
@@ -408,11 +508,11 @@ export class QemuReplaySession extends LoggingDebugSession {
 
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
     this.handle(response, async () => {
-      const { exec, emulator } = this.need();
+      const { exec } = this.need();
       exec.assertStopped('read the stack');
       const start = args.startFrame ?? 0;
       const levels = args.levels && args.levels > 0 ? args.levels : 64;
-      const r = await emulator.gdb.command(`-stack-list-frames --thread ${args.threadId} ${start} ${start + levels - 1}`);
+      const r = await exec.gdb.command(`-stack-list-frames --thread ${args.threadId} ${start} ${start + levels - 1}`);
       const frames = miList(r.stack).map(miTuple).map((f): DebugProtocol.StackFrame => {
         const level = Number(miString(f?.level) ?? '0');
         const addr = miString(f?.addr) ?? '0x0';
@@ -429,7 +529,7 @@ export class QemuReplaySession extends LoggingDebugSession {
           presentationHint: file ? 'normal' : 'subtle',
         };
       });
-      const depth = await emulator.gdb.command(`-stack-info-depth --thread ${args.threadId}`).then((d) => Number(miString(d.depth))).catch(() => frames.length);
+      const depth = await exec.gdb.command(`-stack-info-depth --thread ${args.threadId}`).then((d) => Number(miString(d.depth))).catch(() => frames.length);
       return { stackFrames: frames, totalFrames: depth };
     });
   }
@@ -564,8 +664,8 @@ export class QemuReplaySession extends LoggingDebugSession {
 
   protected override loadedSourcesRequest(response: DebugProtocol.LoadedSourcesResponse): void {
     this.handle(response, async () => {
-      const { emulator } = this.need();
-      const r = await emulator.gdb.command('-file-list-exec-source-files');
+      const { exec } = this.need();
+      const r = await exec.gdb.command('-file-list-exec-source-files');
       const seen = new Set<string>();
       const sources: DebugProtocol.Source[] = [];
       for (const f of miList(r.files).map(miTuple)) {

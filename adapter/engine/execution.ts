@@ -76,6 +76,27 @@ export class Execution extends EventEmitter<ExecutionEvents> {
     return run;
   }
 
+  private qmpRun: Promise<void> | undefined;
+
+  /**
+   * QMP drives a run (a seek): gdb must not be spoken to until it is over, or QEMU stops the VM and drops the
+   * packet. Requests that read state through gdb wait for `whenQuiet()`.
+   */
+  async duringQmpRun<T>(run: () => Promise<T>): Promise<T> {
+    let done!: () => void;
+    this.qmpRun = new Promise<void>((r) => (done = r));
+    try {
+      return await run();
+    } finally {
+      this.qmpRun = undefined;
+      done();
+    }
+  }
+
+  async whenQuiet(): Promise<void> {
+    while (this.qmpRun) await this.qmpRun;
+  }
+
   /** Fails fast for requests that need a stopped target. */
   assertStopped(what: string): void {
     if (this.runningNow) throw new UserError('running', `Cannot ${what} while the guest is running. Pause it first.`);

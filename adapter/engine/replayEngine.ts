@@ -51,6 +51,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   readonly policy: SnapshotPolicy;
   private icountBreakpoints: number[] = [];
   private lastIcount = 0;
+  private lastRecordSnapshot = 0;
+  private recordSnapshots = 0;
 
   constructor(readonly exec: Execution, readonly qmp: QmpClient | undefined, readonly options: EngineOptions) {
     super();
@@ -289,14 +291,16 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   private async qmpSeek(icount: number): Promise<void> {
     const qmp = this.qmp!;
     const from = this.lastIcount;
-    const stopped = this.waitForQmpStop(icount);
-    try {
-      await qmp.execute('replay-seek', { icount });
-    } catch (err) {
-      stopped.cancel();
-      throw err;
-    }
-    await stopped.promise;
+    await this.exec.duringQmpRun(async () => {
+      const stopped = this.waitForQmpStop(icount);
+      try {
+        await qmp.execute('replay-seek', { icount });
+      } catch (err) {
+        stopped.cancel();
+        throw err;
+      }
+      await stopped.promise;
+    });
     await this.exec.gdb.console('maintenance flush register-cache');
     await this.exec.gdb.console('maintenance flush dcache');
     this.lastIcount = icount;
@@ -385,6 +389,39 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       await store.delete(name);
       this.emit('snapshotsChanged', await store.list());
     });
+  }
+
+  /**
+   * Called when the user has stopped somewhere and is idle: if the nearest earlier snapshot is far behind, replay
+   * to just before the position, snapshot there and come back, so the reverse operations that usually follow are
+   * interactive. Returns whether it placed one. The state the user sees is unchanged (same icount, caches flushed).
+   */
+  placeSnapshotNearPosition(): Promise<boolean> {
+    if (!this.replaying || !this.snapshots || !this.policy.enabled) return Promise.resolve(false);
+    return this.exec.exclusive(async () => {
+      const here = await this.refreshIcount();
+      const point = this.policy.nearPoint(here, await this.snapshots!.list());
+      if (point === undefined) return false;
+      await this.qmpSeek(point);
+      await this.saveAutomaticSnapshot(point);
+      await this.qmpSeek(here);
+      return true;
+    });
+  }
+
+  /**
+   * While recording: a snapshot every `interval` instructions (by QEMU's coarse record-time icount), so that a
+   * long recording replays with snapshots already spread over it. savevm is safe while recording (loadvm is not).
+   */
+  async recordTimeSnapshot(): Promise<boolean> {
+    if (this.options.mode !== 'record' || !this.qmp || !this.policy.enabled) return false;
+    const icount = await this.exec.icount();
+    if (icount - this.lastRecordSnapshot < this.policy.options.interval) return false;
+    this.lastRecordSnapshot = icount;
+    this.recordSnapshots++;
+    const out = await this.qmp.hmp(`savevm ${AUTO_PREFIX}r${this.recordSnapshots}`, 60_000);
+    if (out.trim()) throw new UserError('snapshot', `QEMU could not save a snapshot while recording: ${out.trim()}`);
+    return true;
   }
 
   private async saveAutomaticSnapshot(icount: number): Promise<void> {

@@ -115,6 +115,20 @@ export class SnapshotPolicy {
     return undefined;
   }
 
+  /**
+   * Where to put a snapshot so that reverse operations from `icount` are cheap, if the nearest earlier one is too
+   * far behind: reverse steps cost the distance to it. `near` behind the position leaves room for a few
+   * reverse-next/finish without leaving the snapshot's reach, and costs ~10 ms of replay per reverse step.
+   */
+  nearPoint(icount: number, snapshots: SnapshotInfo[]): number | undefined {
+    if (!this.enabled) return undefined;
+    const near = Math.max(1, Math.floor(this.options.interval / 20));
+    let before = 0;
+    for (const s of snapshots) if (s.icount <= icount && s.icount > before) before = s.icount;
+    if (icount - before <= 2 * near) return undefined;
+    return icount - near;
+  }
+
   /** Automatic snapshots to delete so that they fit the budget, least useful first. */
   evictions(snapshots: SnapshotInfo[]): SnapshotInfo[] {
     const auto = snapshots.filter((s) => s.kind === 'automatic');
