@@ -70,7 +70,6 @@ export function parseReplayLog(data: Uint8Array, options: { allowTruncated?: boo
     while (pos < data.length) {
       const start = pos;
       const kind = data[pos++];
-      summary.events++;
       if (kind === EVENT_INSTRUCTION) {
         need(4, 'an instruction event');
         summary.totalInstructions += view.getUint32(pos);
@@ -110,12 +109,14 @@ export function parseReplayLog(data: Uint8Array, options: { allowTruncated?: boo
       } else if (kind >= EVENT_CHECKPOINT_FIRST && kind <= EVENT_CHECKPOINT_LAST) {
         // no payload
       } else if (kind === EVENT_END) {
+        summary.events++;
         summary.complete = true;
         if (pos !== data.length) throw new ReplayLogError(`replay log has ${data.length - pos} bytes after its END event`, pos);
         break;
       } else {
         throw new ReplayLogError(`replay log has an unknown event kind ${kind} at byte ${start}`, start);
       }
+      summary.events++; // only events read whole: allowTruncated must not count the one it stopped in
     }
   } catch (err) {
     if (!(err instanceof ReplayLogError) || !options.allowTruncated) throw err;
