@@ -1,0 +1,146 @@
+/**
+ * Attaching to a QEMU the user started: connect QMP (optional) and gdb to it, find out with `query-replay`
+ * whether it records, replays or neither, and let go of it again without ever ending it.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { AttachArguments, ReplayMode } from '../../common/protocol';
+import { readElfHeader } from '../elf';
+import { errorMessage, UserError } from '../errors';
+import { Gdb, GdbError, miQuote } from '../gdb/gdb';
+import { QmpAddress, QmpClient, QmpCommandError } from '../qemu/qmp';
+import { parseReplayLog } from '../qemu/replayLog';
+
+export const DEFAULT_GDB_SERVER = '127.0.0.1:1234';
+
+export interface AttachedQemu {
+  gdb: Gdb;
+  /** Undefined when the configuration names no QMP socket: then neither time travel nor console `qmp`/`hmp`. */
+  qmp: QmpClient | undefined;
+  /** What QEMU said `query-replay` (`none` without QMP). */
+  mode: ReplayMode;
+  /** The replay log QEMU reads or writes. */
+  replayFile?: string;
+  /** Replays only, when the log is readable here: the last icount before the log's first SHUTDOWN. */
+  endIcount?: number;
+  program?: string;
+  /** The VM status before gdb attached (gdb's attach stops it). */
+  statusBefore: string;
+  warnings: string[];
+}
+
+/** `host:port` → address; anything else (a path) is a unix socket. */
+export function parseQmpAddress(text: string, cwd: string): QmpAddress {
+  const m = /^(?:tcp:)?([^/:]+):(\d{1,5})$/.exec(text.trim());
+  if (m) return { host: m[1], port: checkPort(Number(m[2]), '"qmp"') };
+  return { path: path.resolve(cwd, text.replace(/^unix:/, '')) };
+}
+
+export function parseGdbServer(text: string): { host: string; port: number } {
+  const m = /^(?:tcp:)?([^\s:]+|\[[0-9a-f:]+\]):(\d{1,5})$/i.exec(text.trim());
+  if (!m) throw new UserError('config', `"gdbServer" must be host:port (for example ${DEFAULT_GDB_SERVER}, what QEMU's -gdb tcp::1234 or -s listens on), not ${JSON.stringify(text)}.`);
+  return { host: m[1], port: checkPort(Number(m[2]), '"gdbServer"') };
+}
+
+function checkPort(port: number, what: string): number {
+  if (port < 1 || port > 65535) throw new UserError('config', `${what} has port ${port}; a port is 1 to 65535.`);
+  return port;
+}
+
+export function checkAttachArguments(raw: unknown): AttachArguments {
+  if (typeof raw !== 'object' || raw === null) throw new UserError('config', 'The attach configuration must be an object.');
+  const a = raw as Record<string, unknown>;
+  for (const key of ['qmp', 'gdbServer', 'program', 'gdbPath', 'cwd'] as const) {
+    if (a[key] !== undefined && (typeof a[key] !== 'string' || a[key] === '')) throw new UserError('config', `"${key}" must be a non-empty string.`);
+  }
+  return a;
+}
+
+/** Connects to the user's QEMU. On failure nothing is left connected, and QEMU is untouched. */
+export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
+  const args = checkAttachArguments(raw);
+  const cwd = args.cwd ? path.resolve(args.cwd) : process.cwd();
+  const gdbServer = parseGdbServer(args.gdbServer ?? DEFAULT_GDB_SERVER);
+  const program = args.program ? path.resolve(cwd, args.program) : undefined;
+  if (program && !existsSync(program)) throw new UserError('program', `"program" ${program} does not exist. It is the guest's ELF, for symbols; omit it to debug by instruction.`);
+  const warnings: string[] = [];
+
+  let qmp: QmpClient | undefined;
+  let mode: ReplayMode = 'none';
+  let replayFile: string | undefined;
+  let statusBefore = 'unknown';
+  const gdb = new Gdb();
+  try {
+    if (args.qmp) {
+      const address = parseQmpAddress(args.qmp, cwd);
+      qmp = new QmpClient();
+      try {
+        await qmp.connect(address);
+      } catch (err) {
+        const where = 'path' in address ? address.path : `${address.host}:${address.port}`;
+        throw new UserError('qemu-start', `Cannot connect to QEMU's QMP at ${where}: ${errorMessage(err)}. Start QEMU with -qmp unix:${'path' in address ? address.path : 'PATH'},server=on,wait=off (or tcp:HOST:PORT,server=on,wait=off) and check "qmp".`);
+      }
+      statusBefore = (await qmp.execute<{ status: string }>('query-status')).status;
+      try {
+        const r = await qmp.execute<{ mode: ReplayMode; filename?: string }>('query-replay');
+        mode = r.mode;
+        replayFile = r.filename;
+      } catch (err) {
+        if (!(err instanceof QmpCommandError)) throw err;
+        warnings.push(`QEMU has no query-replay (${err.desc}): debugging without record/replay.`);
+      }
+    } else {
+      warnings.push('No "qmp" socket given: the session has no time travel and no qmp/hmp console commands.');
+    }
+
+    const endIcount = mode === 'play' && replayFile ? await replayEnd(replayFile, warnings) : undefined;
+
+    try {
+      await gdb.start(args.gdbPath ?? 'gdb-multiarch', { cwd });
+    } catch (err) {
+      throw new UserError('gdb-start', `gdb could not be started ("${args.gdbPath ?? 'gdb-multiarch'}"): ${errorMessage(err)}. Install gdb-multiarch or set "gdbPath".`);
+    }
+    if (program) await gdb.command(`-file-exec-and-symbols ${miQuote(program)}`);
+    await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
+    await gdb.console('set code-cache off');
+    try {
+      await gdb.command(`-target-select remote ${miQuote(`${gdbServer.host}:${gdbServer.port}`)}`);
+    } catch (err) {
+      if (!(err instanceof GdbError)) throw err;
+      throw new UserError('gdb-start', `gdb could not connect to QEMU's gdb server at ${gdbServer.host}:${gdbServer.port}: ${err.message}. Start QEMU with -gdb tcp::${gdbServer.port} (or -s for 1234) and check "gdbServer".`);
+    }
+    if (program) await readElfHeader(program).catch(() => warnings.push(`${program} is not an ELF file: no symbols.`));
+    return { gdb, qmp, mode, replayFile, endIcount, program, statusBefore, warnings };
+  } catch (err) {
+    await gdb.stop().catch(() => undefined);
+    qmp?.close();
+    throw err;
+  }
+}
+
+async function replayEnd(file: string, warnings: string[]): Promise<number | undefined> {
+  try {
+    const log = parseReplayLog(await readFile(file));
+    return Math.max(0, (log.shutdownIcount ?? log.totalInstructions) - 1);
+  } catch (err) {
+    warnings.push(`The replay log ${file} cannot be read here (${errorMessage(err)}): the adapter cannot keep QEMU from running off its end, where QEMU exits.`);
+    return undefined;
+  }
+}
+
+/**
+ * Lets go of the user's QEMU: gdb detaches (which resumes the VM) and QMP disconnects; QEMU keeps running.
+ * With `suspend` (DAP disconnect's suspendDebuggee) it is left paused instead.
+ */
+export async function detachFromQemu(attached: AttachedQemu, suspend: boolean): Promise<void> {
+  const { gdb, qmp } = attached;
+  if (gdb.isRunning) {
+    await gdb.command('-target-detach', 5_000).catch(() => undefined);
+    await gdb.stop();
+  }
+  if (qmp?.isOpen) {
+    if (suspend) await qmp.execute('stop', undefined, 2_000).catch(() => undefined);
+    qmp.close();
+  }
+}
