@@ -4,7 +4,7 @@
 
 import path from 'node:path';
 import { getMember, type Problem, type QString, type Span } from './ast';
-import { checkDefinitionExpr } from './checkExpr';
+import { checkDefinitionExpr, type SemError } from './checkExpr';
 import { extractDefinition, typeRefs, type Definition } from './model';
 import { emptyPragma, type Pragma } from './names';
 import { parseSchema, type ParsedFile } from './parser';
@@ -45,8 +45,18 @@ export interface Program {
   readonly pragma: Pragma;
 }
 
+interface FileDefinitions {
+  readonly definitions: Definition[];
+  readonly errors: SemError[];
+}
+
+/**
+ * Parses and the per-expression checks, cached by file text (and, for the checks, by the pragmas they depend
+ * on): a re-check after an edit re-does them for the edited file only.
+ */
 export class ParseCache {
   private readonly entries = new Map<string, ParsedFile>();
+  private readonly checked = new WeakMap<ParsedFile, { pragmaKey: string; file: string; result: FileDefinitions }>();
 
   parse(file: string, text: string): ParsedFile {
     const hit = this.entries.get(file);
@@ -55,6 +65,38 @@ export class ParseCache {
     this.entries.set(file, parsed);
     return parsed;
   }
+
+  definitions(file: string, parsed: ParsedFile, pragma: Pragma): FileDefinitions {
+    const pragmaKey = pragmaSignature(pragma);
+    const hit = this.checked.get(parsed);
+    if (hit && hit.pragmaKey === pragmaKey && hit.file === file) return hit.result;
+    const result = checkFile(file, parsed, pragma);
+    this.checked.set(parsed, { pragmaKey, file, result });
+    return result;
+  }
+}
+
+function pragmaSignature(p: Pragma): string {
+  return JSON.stringify([p.docRequired, [...p.commandNameExceptions], [...p.commandReturnsExceptions], [...p.memberNameExceptions]]);
+}
+
+/** The definitions of one file, with the problems each expression has on its own. */
+function checkFile(file: string, parsed: ParsedFile, pragma: Pragma): FileDefinitions {
+  const definitions: Definition[] = [];
+  const errors: SemError[] = [];
+  for (const expr of parsed.exprs) {
+    if (expr.kind !== 'definition' && !(expr.kind === 'invalid' && expr.broken)) continue;
+    const def = extractDefinition(expr, file);
+    if (expr.kind === 'definition') {
+      const err = checkDefinitionExpr(expr, pragma);
+      if (err) {
+        errors.push(err);
+        if (def) def.valid = false;
+      }
+    }
+    if (def) definitions.push(def);
+  }
+  return { definitions, errors };
 }
 
 export function analyzeProgram(root: string, source: FileSource, cache = new ParseCache()): Program {
@@ -98,18 +140,9 @@ export function analyzeProgram(root: string, source: FileSource, cache = new Par
   const pragma = collectPragmas(modules, report);
   const definitions: Definition[] = [];
   for (const mod of modules.values()) {
-    for (const expr of mod.parsed.exprs) {
-      if (expr.kind !== 'definition' && !(expr.kind === 'invalid' && expr.broken)) continue;
-      const def = extractDefinition(expr, mod.file);
-      if (expr.kind === 'definition') {
-        const err = checkDefinitionExpr(expr, pragma);
-        if (err) {
-          report(mod.file, err.span, err.message);
-          if (def) def.valid = false;
-        }
-      }
-      if (def) definitions.push(def);
-    }
+    const local = cache.definitions(mod.file, mod.parsed, pragma);
+    for (const err of local.errors) report(mod.file, err.span, err.message);
+    for (const def of local.definitions) definitions.push(def);   // no spread: a 10 MB file has 100 000s
   }
 
   const checker = new SchemaChecker(definitions, pragma, report);

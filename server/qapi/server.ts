@@ -28,35 +28,51 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
   const workspace = new QapiWorkspace();
   const pending = new Map<string, ReturnType<typeof setTimeout>>();
   const openUris = new Map<string, string>();
-  /** Files each program last published diagnostics for, to clear files that left it. */
-  const published = new Map<string, Set<string>>();
+  /** What was last sent per file: unchanged diagnostics of other modules are not sent again after each edit. */
+  const lastSent = new Map<string, string>();
 
   const toFile = (uri: string): string => (uri.startsWith('file:') ? fileURLToPath(uri) : uri);
   const toUri = (file: string): string => openUris.get(file) ?? pathToFileURL(file).href;
 
-  const publish = (program: Program): void => {
-    const before = published.get(program.root) ?? new Set<string>();
-    const now = new Set(program.modules.keys());
-    for (const file of now) {
+  const send = (file: string, diagnostics: Diagnostic[], force: boolean): void => {
+    const key = JSON.stringify(diagnostics);
+    if (!force && lastSent.get(file) === key) return;
+    lastSent.set(file, key);
+    void connection.sendDiagnostics({ uri: toUri(file), diagnostics });
+  };
+
+  /** Clears the diagnostics of files no checked program contains any more (closed, or no longer included). */
+  const clearOrphans = (): void => {
+    const covered = new Set(workspace.allPrograms().flatMap((p) => [...p.modules.keys()]));
+    for (const file of [...lastSent.keys()]) {
+      if (covered.has(file)) continue;
+      lastSent.delete(file);
+      void connection.sendDiagnostics({ uri: toUri(file), diagnostics: [] });
+    }
+  };
+
+  /** The edited file always gets a notification (clients wait for it); other modules only when changed. */
+  const publish = (program: Program, trigger: string): void => {
+    for (const file of program.modules.keys()) {
       const diagnostics: Diagnostic[] = (program.problems.get(file) ?? []).map((p) => ({
         range: toRange(program, file, p), message: p.message, severity: SEVERITY[p.severity], source: 'qapi',
         relatedInformation: p.related
           ? [{ location: { uri: toUri(p.related.file), range: toRange(program, p.related.file, p.related.span) }, message: p.related.message }]
           : undefined,
       }));
-      void connection.sendDiagnostics({ uri: toUri(file), diagnostics });
+      send(file, diagnostics, file === trigger);
     }
-    for (const file of before) if (!now.has(file)) void connection.sendDiagnostics({ uri: toUri(file), diagnostics: [] });
-    published.set(program.root, now);
   };
 
   const check = (file: string): void => {
     pending.delete(file);
     try {
-      for (const program of workspace.refresh(file)) publish(program);
+      for (const program of workspace.refresh(file)) publish(program, file);
+      clearOrphans();
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       connection.console.error(`QAPI check of ${file} failed: ${err.stack ?? err.message}`);
+      lastSent.delete(file);
       void connection.sendDiagnostics({ uri: toUri(file), diagnostics: [{
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Error,
         source: 'qapi', message: `Internal error of the QAPI language server: ${err.message}. Edit the file to retry; the log has details.`,
@@ -120,8 +136,9 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
     clearTimeout(pending.get(file));
     pending.delete(file);
     workspace.close(file);
-    openUris.delete(file);
     workspace.prune();
+    clearOrphans();
+    openUris.delete(file);
   });
 
   connection.onHover(guarded('hover', null, (p) => {
