@@ -41,6 +41,8 @@ export class ReplayStore implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private activeId: string | undefined;
+  /** Models of sessions that just ended, for the adapter's exit status that may come after the end. */
+  private readonly recentlyEnded = new Map<string, SessionModel>();
   lastEnd: LastEnd | undefined;
   /** Fires after any change to a model or to which session is active. */
   readonly onDidChange = this.changed.event;
@@ -110,10 +112,15 @@ export class ReplayStore implements vscode.Disposable {
     if (model) model.endedNormally = true;
   }
 
-  /** Called by the tracker when the adapter process exits or fails; `ended` decides whether it was a crash. */
-  adapterFailed(sessionId: string, failure: string): void {
-    const model = this.models.get(sessionId);
-    if (model && !model.endedNormally) model.failure ??= failure;
+  /**
+   * Called by the tracker when the adapter process fails or exits; `ended` decides whether it was a crash. The exit
+   * (code or signal) says more than the pipe error that usually comes first, so it replaces it.
+   */
+  adapterFailed(sessionId: string, failure: string, exited = false): void {
+    const model = this.models.get(sessionId) ?? this.recentlyEnded.get(sessionId);
+    if (!model || model.endedNormally) return;
+    if (exited) model.failure = failure;
+    else model.failure ??= failure;
   }
 
   private track(session: vscode.DebugSession): SessionModel {
@@ -139,15 +146,26 @@ export class ReplayStore implements vscode.Disposable {
     const model = this.models.get(session.id);
     if (!model) return;
     this.models.delete(session.id);
+    this.recentlyEnded.set(session.id, model);
+    setTimeout(() => this.recentlyEnded.delete(session.id), 5000);
     if (this.activeId === session.id) this.activeId = undefined;
     // A session that ends without the adapter's `terminated` and without a `disconnect` request lost its adapter.
-    const failure = model.failure ?? (model.endedNormally ? undefined : 'the debug adapter ended without closing the session');
-    this.lastEnd = { sessionId: session.id, name: session.name, failure };
-    this.changed.fire();
-    if (failure) {
-      showError(`QEMU Replay: "${session.name}" stopped unexpectedly: ${failure}. `
+    const failure = (): string | undefined =>
+      model.failure ?? (model.endedNormally ? undefined : 'the debug adapter ended without closing the session');
+    this.lastEnd = { sessionId: session.id, name: session.name, failure: failure() };
+    this.changed.fire();   // the views clear now
+    if (!this.lastEnd.failure) return;
+    // The adapter's exit status (which says "killed" or the exit code) arrives just after the broken pipe: wait a
+    // moment for it before telling the user.
+    setTimeout(() => {
+      const why = failure();
+      if (this.lastEnd?.sessionId === session.id) {
+        this.lastEnd = { ...this.lastEnd, failure: why };
+        this.changed.fire();
+      }
+      showError(`QEMU Replay: "${session.name}" stopped unexpectedly: ${why}. `
         + 'The replay views were cleared. Check the Debug Console for its last messages, then start the session again.');
-    }
+    }, 500);
   }
 
   private customEvent(e: vscode.DebugSessionCustomEvent): void {

@@ -53,8 +53,10 @@ export class TimelinePanel implements vscode.Disposable {
       this.panel.reveal(undefined, false);
       return;
     }
+    // Beside the source, in a group of its own even when no editor is open yet (the next stop opens one).
+    const column = vscode.window.tabGroups.activeTabGroup.tabs.length ? vscode.ViewColumn.Beside : vscode.ViewColumn.Two;
     const panel = vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, 'Replay Timeline',
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, this.options());
+      { viewColumn: column, preserveFocus: false }, this.options());
     this.adopt(panel);
     await lockOwnGroup(panel);
   }

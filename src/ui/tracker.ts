@@ -82,10 +82,11 @@ export class ReplayTrackerFactory implements vscode.DebugAdapterTrackerFactory {
         }
       },
       onError: (e: Error) => this.store.adapterFailed(id, `the debug adapter failed (${e.message})`),
+      // code-server calls onExit without code or signal: then onError (broken pipe) is all there is.
       onExit: (code: number | undefined, signal: string | undefined) => {
         this.slow.sessionStopped(id);
-        if (signal) this.store.adapterFailed(id, `the debug adapter was killed (${signal})`);
-        else if (code) this.store.adapterFailed(id, `the debug adapter exited with code ${code}`);
+        if (signal) this.store.adapterFailed(id, `the debug adapter was killed (${signal})`, true);
+        else if (code) this.store.adapterFailed(id, `the debug adapter exited with code ${code}`, true);
       },
     };
   }

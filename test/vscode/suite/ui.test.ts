@@ -211,6 +211,7 @@ test('replay UI when the adapter dies: views clear and the user is told', async 
   await activateExtension();
   await ensureRecording();
   const { session } = await startReplay();
+  await editorFollows(session);
   await executeCommand('qemuReplay.showTimeline');
   await waitUntil(async () => (await rendered())?.sessionId === session.id, 15_000, 'the timeline on the session');
   const adapter = children(process.pid).find((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('adapter.js'));
@@ -226,6 +227,8 @@ test('replay UI when the adapter dies: views clear and the user is told', async 
   }, 15_000, 'the views to clear');
   assert.deepEqual(s.snapshotRows, []);
   assert.equal(s.statusBar.visible, false);
-  assert.match(s.errors.at(-1) ?? '', /stopped unexpectedly: the debug adapter was killed \(SIGKILL\)/);
+  const told = await waitUntil(async () => (await ui()).errors.find((e) => /stopped unexpectedly/.test(e)), 5_000, 'the message');
+  // Desktop VS Code reports the exit signal; code-server's extension host only sees the broken pipe.
+  assert.match(told, /"QEMU Replay: Replay" stopped unexpectedly: the debug adapter (was killed \(SIGKILL\)|failed \(read error\))\./);
   await screenshot('ui-adapter-died');
-});
+}, { timeoutMs: 240_000 });
