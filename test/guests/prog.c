@@ -6,6 +6,9 @@
 #ifndef ROUNDS
 #define ROUNDS 40 /* 0: run forever (benchmarks stop the recording by instruction count) */
 #endif
+#ifndef PRINT_EVERY
+#define PRINT_EVERY 8 /* rounds between two lines of output; every UART byte is an event in the replay log */
+#endif
 
 struct point {
     int x;
@@ -78,7 +81,7 @@ int main(void)
     fill_squares(64);                   /* TAG: main-fill */
     for (unsigned int round = 0; ROUNDS == 0 || round < ROUNDS; round++) {
         work(round);                    /* TAG: main-work */
-        if (round % 8 == 0) {
+        if (round % PRINT_EVERY == 0) {
             uart_puts("round ");
             uart_puthex(round);
             uart_puts(" checksum ");

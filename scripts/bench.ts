@@ -1,0 +1,291 @@
+/**
+ * `npm run bench`: time travel through qemu-replay against what a user has without it — plain gdb-multiarch on
+ * QEMU with only the recording's initial snapshot — measured in the same run on the same recording.
+ *
+ *   node --import tsx scripts/bench.ts [--smoke]
+ *   BENCH_INSTRUCTIONS (default 1.05e9), BENCH_REPS (default 5), BENCH_THINK_MS (default 600)
+ *
+ * Each operation is measured as a user does it: after a stop, a short "think time" passes before the next action
+ * (BENCH_THINK_MS), which is when the adapter places a snapshot near the position. Prints one table and writes
+ * bench-results/bench-<time>.json.
+ */
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PlainReplay } from '../test/support/plainReplay';
+
+const root = path.resolve(__dirname, '..');
+const smoke = process.argv.includes('--smoke');
+const INSTRUCTIONS = Number(process.env.BENCH_INSTRUCTIONS ?? (smoke ? 3e7 : 1.05e9));
+const REPS = Number(process.env.BENCH_REPS ?? (smoke ? 1 : 5));
+const THINK = Number(process.env.BENCH_THINK_MS ?? (smoke ? 350 : 600));
+const DEPTHS = [1e6, 1e7, 1e8, 1e9];
+const BASELINE_MAX_DEPTH = 1e8; // beyond, each baseline reverse operation takes minutes
+const program = path.join(root, 'test/guests/build/bench/aarch64/prog.elf');
+const source = path.join(root, 'test/guests/prog.c');
+const tagLine = (tag: string) => readFileSync(source, 'utf8').split('\n').findIndex((l) => l.includes(`TAG: ${tag}`)) + 1;
+
+type Row = { op: string; depth?: number; ours?: number[]; base?: number[]; note?: string };
+const rows: Row[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+const median = (xs: number[]) => quantile(xs, 0.5);
+function quantile(xs: number[], q: number): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+}
+function log(text: string): void {
+  process.stderr.write(`[bench] ${text}\n`);
+}
+
+async function client(): Promise<DebugClient> {
+  const dc = new DebugClient(process.execPath, path.join(root, 'dist/adapter.js'), 'qemu-replay');
+  dc.defaultTimeout = 600_000;
+  await dc.start();
+  return dc;
+}
+
+/** Sends a request that runs the guest and resolves when it stopped: the latency a user sees. */
+async function timed(dc: DebugClient, request: () => Promise<unknown>): Promise<number> {
+  const stopped = dc.waitForEvent('stopped', 600_000);
+  const t = now();
+  await request();
+  await stopped;
+  return now() - t;
+}
+
+async function icount(dc: DebugClient): Promise<number> {
+  return ((await dc.customRequest('replayInfo')).body as { icount: number }).icount;
+}
+
+async function recordLong(dir: string): Promise<number> {
+  const dc = await client();
+  const t = now();
+  const done = dc.waitForEvent('terminated', 900_000);
+  const init = dc.waitForEvent('initialized');
+  await dc.initializeRequest();
+  await dc.launch({ mode: 'record', program, recording: dir, stopOnEntry: false, recordLimit: { instructions: INSTRUCTIONS } });
+  await init;
+  await dc.configurationDoneRequest();
+  await done;
+  await dc.stop();
+  return now() - t;
+}
+
+async function replaySession(dir: string): Promise<{ dc: DebugClient; launchMs: number }> {
+  const dc = await client();
+  const t = now();
+  const stopped = dc.waitForEvent('stopped', 60_000);
+  const init = dc.waitForEvent('initialized');
+  await dc.initializeRequest();
+  await dc.launch({ mode: 'replay', recording: dir, program });
+  await init;
+  await dc.configurationDoneRequest();
+  await stopped;
+  return { dc, launchMs: now() - t };
+}
+
+async function ours(dir: string, end: number): Promise<void> {
+  // launch to stopped-at-entry
+  const launches: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    const { dc, launchMs } = await replaySession(dir);
+    launches.push(launchMs);
+    await dc.terminateRequest();
+    await dc.stop();
+  }
+  rows.push({ op: 'launch to stopped at entry', ours: launches });
+
+  const { dc } = await replaySession(dir);
+  const seekTo = async (n: number) => { await timed(dc, () => dc.customRequest('seek', { icount: n })); await sleep(THINK); };
+  for (const depth of DEPTHS.filter((d) => d < end - 2e6)) {
+    log(`ours at depth ${depth.toExponential()}`);
+    const push = (op: string, xs: number[]) => rows.push({ op, depth, ours: xs });
+    await seekTo(depth);
+    const si: number[] = [];
+    for (let i = 0; i < REPS; i++) { si.push(await timed(dc, () => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }))); await sleep(THINK); }
+    push('step back (instruction)', si);
+    const sl: number[] = [];
+    for (let i = 0; i < REPS; i++) { sl.push(await timed(dc, () => dc.stepBackRequest({ threadId: 1 }))); await sleep(THINK); }
+    push('step back (line)', sl);
+    // reverse step out: from inside fib
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mix' }] });
+    await timed(dc, () => dc.continueRequest({ threadId: 1 }));
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    const inside = await icount(dc);
+    await sleep(THINK);
+    const so: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      so.push(await timed(dc, () => dc.customRequest('reverseStepOut', { threadId: 1 })));
+      await seekTo(inside);
+    }
+    push('reverse step out', so);
+    // reverse continue to a breakpoint hit about once per 1e5 instructions
+    await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [{ line: tagLine('main-work'), condition: 'round % 256 == 0' }] });
+    const rc: number[] = [];
+    const gaps: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      await timed(dc, () => dc.continueRequest({ threadId: 1 }));
+      const from = await icount(dc);
+      await sleep(THINK);
+      rc.push(await timed(dc, () => dc.reverseContinueRequest({ threadId: 1 })));
+      gaps.push(from - (await icount(dc)));
+      await seekTo(from);
+    }
+    await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [] });
+    rows.push({ op: 'reverse continue (previous hit)', depth, ours: rc, note: `hits ${Math.round(median(gaps)).toLocaleString('en-US')} instructions apart` });
+    // icount breakpoint run: 1e6 ahead
+    const ib: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      const here = await icount(dc);
+      await dc.customRequest('setIcountBreakpoints', { icounts: [here + 1_000_000] });
+      ib.push(await timed(dc, () => dc.continueRequest({ threadId: 1 })));
+      await sleep(THINK);
+    }
+    await dc.customRequest('setIcountBreakpoints', { icounts: [] });
+    push('icount breakpoint run (1e6 ahead)', ib);
+    const nx: number[] = [];
+    for (let i = 0; i < REPS; i++) { nx.push(await timed(dc, () => dc.nextRequest({ threadId: 1 }))); await sleep(50); }
+    push('forward next', nx);
+  }
+  // random seeks anywhere, both ways
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const seeks: number[] = [];
+  for (let i = 0; i < REPS * 4; i++) {
+    seeks.push(await timed(dc, () => dc.customRequest('seek', { icount: Math.floor(random() * end) })));
+    await sleep(THINK);
+  }
+  rows.push({ op: 'seek to a random icount', ours: seeks, note: `anywhere in ${end.toExponential(2)}` });
+  const snaps = ((await dc.customRequest('listSnapshots')).body as { snapshots: Array<{ kind: string; vmStateSize: number }> }).snapshots;
+  rows.push({ op: 'snapshots after the run', note: `${snaps.length} (${snaps.filter((s) => s.kind === 'automatic').length} automatic), vm state ${(snaps.reduce((n, s) => n + s.vmStateSize, 0) / 2 ** 20).toFixed(1)} MiB` });
+  await dc.terminateRequest();
+  await dc.stop();
+}
+
+async function baseline(dir: string, end: number): Promise<void> {
+  // Only the initial snapshot: what QEMU + gdb give a user.
+  const copy = `${dir}-baseline`;
+  cpSync(dir, copy, { recursive: true });
+  const img = path.join(copy, 'snapshots.qcow2');
+  const names = execFileSync('qemu-img', ['snapshot', '-l', '-U', img], { encoding: 'utf8' }).split('\n').slice(2)
+    .map((l) => l.trim().split(/\s+/)[1]).filter((n) => n && n !== 'init');
+  for (const n of names) execFileSync('qemu-img', ['snapshot', '-d', n, img]);
+  const p = await PlainReplay.start(copy, program);
+  const qmpSeek = async (n: number) => {
+    await p.qemu.qmp.execute('replay-seek', { icount: n });
+    for (;;) {
+      await sleep(5);
+      const st = await p.qemu.qmp.execute<{ running: boolean }>('query-status');
+      if (!st.running && (await p.icount()) === n) break;
+    }
+    await p.gdb.console('maintenance flush register-cache');
+    await p.gdb.console('maintenance flush dcache');
+  };
+  const time = async (f: () => Promise<unknown>) => { const t = now(); await f(); return now() - t; };
+  // replay speed: from the initial snapshot forward
+  const far = Math.min(1e8, end - 1e6);
+  const speedMs = await time(() => qmpSeek(far));
+  rows.push({ op: 'replay speed (plain QEMU)', note: `${((far / speedMs) * 1000 / 1e6).toFixed(1)} M instructions/s` });
+  for (const depth of DEPTHS.filter((d) => d < end - 2e6)) {
+    if (depth > BASELINE_MAX_DEPTH) {
+      for (const op of ['step back (instruction)', 'step back (line)', 'reverse step out', 'reverse continue (previous hit)']) {
+        rows.find((r) => r.op === op && r.depth === depth)!.note = 'baseline not run: minutes per operation at this depth';
+      }
+      continue;
+    }
+    log(`baseline at depth ${depth.toExponential()}`);
+    const reps = depth >= 1e8 ? Math.min(REPS, 2) : REPS;
+    const add = (op: string, xs: number[]) => { const r = rows.find((x) => x.op === op && x.depth === depth); if (r) r.base = xs; };
+    await qmpSeek(depth);
+    const si: number[] = [];
+    for (let i = 0; i < reps; i++) si.push(await time(() => p.exec('-exec-step-instruction --reverse')));
+    add('step back (instruction)', si);
+    const sl: number[] = [];
+    for (let i = 0; i < reps; i++) sl.push(await time(() => p.exec('-exec-next --reverse')));
+    add('step back (line)', sl);
+    const b = await p.gdb.command('-break-insert mix');
+    await p.qemu.qmp.execute('replay-break', { icount: end });
+    await p.exec('-exec-continue');
+    await p.gdb.command(`-break-delete ${(b.bkpt as { number: string }).number}`);
+    const inside = await p.icount();
+    const so: number[] = [];
+    for (let i = 0; i < reps; i++) { so.push(await time(() => p.exec('-exec-finish --reverse'))); await qmpSeek(inside); }
+    add('reverse step out', so);
+    const bp = await p.gdb.command(`-break-insert -c "round % 256 == 0" ${source}:${tagLine('main-work')}`);
+    const rc: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      await p.exec('-exec-continue');
+      const from = await p.icount();
+      rc.push(await time(() => p.exec('-exec-continue --reverse')));
+      await qmpSeek(from);
+    }
+    await p.gdb.command(`-break-delete ${(bp.bkpt as { number: string }).number}`);
+    add('reverse continue (previous hit)', rc);
+    const nx: number[] = [];
+    for (let i = 0; i < reps; i++) nx.push(await time(() => p.exec('-exec-next')));
+    add('forward next', nx);
+  }
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const seeks: number[] = [];
+  for (let i = 0; i < Math.min(REPS, 3); i++) seeks.push(await time(() => qmpSeek(Math.floor(random() * Math.min(end, 2e8)))));
+  rows.find((r) => r.op === 'seek to a random icount')!.base = seeks;
+  await p.stop();
+  rmSync(copy, { recursive: true, force: true });
+}
+
+function fmt(ms: number | undefined): string {
+  if (ms === undefined || Number.isNaN(ms)) return '';
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+function print(extra: Record<string, string>): void {
+  const head = ['operation', 'depth', 'ours median', 'ours p95', 'baseline median', 'baseline p95', 'ratio (p95)', 'note'];
+  const lines = rows.map((r) => [
+    r.op, r.depth ? r.depth.toExponential(0) : '', fmt(r.ours && median(r.ours)), fmt(r.ours && quantile(r.ours, 0.95)),
+    fmt(r.base && median(r.base)), fmt(r.base && quantile(r.base, 0.95)),
+    r.ours && r.base ? `${(quantile(r.base, 0.95) / quantile(r.ours, 0.95)).toFixed(1)}× faster` : '', r.note ?? '',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(row(head));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const l of lines) console.log(row(l));
+  for (const [k, v] of Object.entries(extra)) console.log(`${k}: ${v}`);
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'qr-bench-'));
+  const dir = path.join(work, 'recording');
+  try {
+    log(`recording ${INSTRUCTIONS.toExponential(2)} instructions of the endless sample guest`);
+    const recordMs = await recordLong(dir);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'recording.json'), 'utf8')) as { endIcount: number };
+    const end = manifest.endIcount;
+    const recordDisk = statSync(path.join(dir, 'snapshots.qcow2')).size;
+    await ours(dir, end);
+    const diskAfter = Number(execFileSync('du', ['-b', path.join(dir, 'snapshots.qcow2')], { encoding: 'utf8' }).split('\t')[0]);
+    await baseline(dir, end);
+    const extra = {
+      recording: `${end.toExponential(3)} instructions in ${(recordMs / 1000).toFixed(1)} s (record speed ${(end / recordMs / 1000).toFixed(1)} M instructions/s)`,
+      'snapshot disk': `${(recordDisk / 2 ** 20).toFixed(1)} MiB after recording, ${(diskAfter / 2 ** 20).toFixed(1)} MiB after the session = ${((diskAfter / 2 ** 20) / (end / 1e9)).toFixed(1)} MiB per 1e9 instructions`,
+      repetitions: `${REPS} (baseline at 1e8: ${Math.min(REPS, 2)}), think time ${THINK} ms`,
+    };
+    print(extra);
+    mkdirSync(path.join(root, 'bench-results'), { recursive: true });
+    const out = path.join(root, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), smoke, instructions: end, reps: REPS, think: THINK, rows, extra }, null, 2));
+    console.log(`results: ${path.relative(root, out)}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
