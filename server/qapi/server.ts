@@ -4,14 +4,14 @@
 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  DiagnosticSeverity, TextDocumentSyncKind, TextDocuments, type Connection, type Diagnostic,
+  DiagnosticSeverity, TextDocumentSyncKind, TextDocuments, type Connection, type Diagnostic, type InitializeResult,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Problem } from './ast';
 import { complete } from './completion';
 import { definition, documentSymbols, foldingRanges, hover, references, toRange, workspaceSymbols } from './features';
 import type { Program } from './program';
-import { QapiWorkspace } from './workspace';
+import { QapiWorkspace, findSchemaFiles } from './workspace';
 
 export interface QapiServerOptions {
   /** Pause after an edit before re-checking; 0 checks at once (tests). */
@@ -111,7 +111,7 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
     }
   };
 
-  connection.onInitialize(() => ({
+  const initializeResult: InitializeResult = {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       hoverProvider: true,
@@ -123,7 +123,15 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
       foldingRangeProvider: true,
     },
     serverInfo: { name: 'qapi-language-server' },
-  }));
+  };
+
+  /** Workspace folders, scanned for schemas when workspace symbols are asked for. */
+  let folders: string[] = [];
+  connection.onInitialize((params) => {
+    const uris = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    folders = uris.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
+    return initializeResult;
+  });
 
   documents.onDidChangeContent((e) => {
     const file = toFile(e.document.uri);
@@ -163,6 +171,8 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
   }));
   connection.onWorkspaceSymbol(guarded('workspaceSymbol', [], (p) => {
     for (const file of pending.keys()) check(file);
+    // Schemas in the workspace count even when none of their files is open.
+    workspace.checkPinned(findSchemaFiles(folders));
     return workspaceSymbols(workspace.allPrograms(), p.query);
   }));
   connection.onFoldingRanges(guarded('foldingRange', [], (p) => {

@@ -35,12 +35,40 @@ class DiskCache {
   }
 }
 
+const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'out', 'build', '.cache']);
+
+/**
+ * Schema files under the workspace folders: every `qapi-schema.json` and `*.qapi`, breadth first, bounded so a
+ * huge tree cannot stall the server.
+ */
+export function findSchemaFiles(folders: readonly string[], maxDirs = 5000, maxFiles = 200): string[] {
+  const found: string[] = [];
+  const queue = [...folders];
+  let visited = 0;
+  while (queue.length && visited++ < maxDirs && found.length < maxFiles) {
+    const dir = queue.shift()!;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (e.isDirectory() && !SKIPPED_DIRS.has(e.name) && !e.name.startsWith('.')) queue.push(path.join(dir, e.name));
+      else if (e.isFile() && (e.name === 'qapi-schema.json' || e.name.endsWith('.qapi'))) found.push(path.join(dir, e.name));
+    }
+  }
+  return found.slice(0, maxFiles);
+}
+
 export class QapiWorkspace {
   private readonly open = new Map<string, string>();
   private readonly disk = new DiskCache();
   private readonly cache = new ParseCache();
   private readonly programs = new Map<string, Program>();
   private readonly roots = new Map<string, string>();
+  /** Roots found by scanning the workspace folders: kept for workspace symbols even with no file open. */
+  private readonly pinned = new Set<string>();
   readonly source: FileSource = { read: (file) => this.open.get(file) ?? this.disk.read(file) };
 
   setOpen(file: string, text: string): void {
@@ -73,9 +101,19 @@ export class QapiWorkspace {
     return [...this.programs.values()];
   }
 
+  /** Checks the schemas found in the workspace folders (again: files may have changed on disk). */
+  checkPinned(files: readonly string[]): void {
+    for (const file of files) {
+      const root = this.rootOf(file);
+      this.pinned.add(root);
+      this.analyze(root);
+    }
+  }
+
   /** Forgets programs no open file needs any more. */
   prune(): void {
     const needed = new Set([...this.open.keys()].map((f) => this.roots.get(f)).filter((r) => r !== undefined));
+    for (const root of this.pinned) needed.add(root);
     for (const root of this.programs.keys()) if (!needed.has(root)) this.programs.delete(root);
   }
 

@@ -74,6 +74,17 @@ void describe('QAPI language features', () => {
     assert.deepEqual(ws.map((s) => s.name), ['ProbeResult']);
   });
 
+  void it('finds workspace symbols of schemas in the workspace folders with no file open', async () => {
+    const fresh = await LspHarness.start(0, [path.join(__dirname, 'fixtures')]);
+    try {
+      const ws = await fresh.request<SymbolInformation[]>('workspace/symbol', { query: 'probe' });
+      assert.deepEqual(ws.map((s) => `${s.name} ${path.basename(s.location.uri)}`).sort(),
+        ['PROBE_DONE main.qapi', 'ProbeMode types.qapi', 'ProbeResult types.qapi', 'probe-run main.qapi']);
+    } finally {
+      fresh.dispose();
+    }
+  });
+
   void it('folds doc blocks and multi-line expressions', async () => {
     const ranges = await lsp.request<FoldingRange[]>('textDocument/foldingRange', { textDocument: { uri: uriOf(main) } });
     const docs = ranges.filter((r) => r.kind === 'comment').map((r) => [r.startLine + 1, r.endLine + 1]);

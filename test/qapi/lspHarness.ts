@@ -33,7 +33,7 @@ export class LspHarness {
     });
   }
 
-  static async start(debounceMs = 0): Promise<LspHarness> {
+  static async start(debounceMs = 0, workspaceFolders: string[] = []): Promise<LspHarness> {
     const toServer = new PassThrough();
     const toClient = new PassThrough();
     const server = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
@@ -42,7 +42,10 @@ export class LspHarness {
     const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
     client.listen();
     const harness = new LspHarness(client, [toServer, toClient]);
-    await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
+    await client.sendRequest('initialize', {
+      processId: null, rootUri: null, capabilities: {},
+      workspaceFolders: workspaceFolders.map((f) => ({ uri: uriOf(f), name: f })),
+    });
     await client.sendNotification('initialized', {});
     return harness;
   }
