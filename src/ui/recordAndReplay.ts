@@ -3,6 +3,7 @@
  * limit is reached, or the user stops the session) starts the replay of the same recording folder.
  */
 import * as vscode from 'vscode';
+import { replayConfigFor } from '../../common/ui-launch';
 import { DEBUG_TYPE, UserError } from './session';
 import type { ReplayStore } from './sessionStore';
 
@@ -11,15 +12,6 @@ type Config = vscode.DebugConfiguration & { mode?: unknown; recording?: unknown 
 function launchConfigs(folder: vscode.WorkspaceFolder | undefined): Config[] {
   return (vscode.workspace.getConfiguration('launch', folder).get<Config[]>('configurations') ?? [])
     .filter((c) => c.type === DEBUG_TYPE && c.request === 'launch');
-}
-
-/** The replay configuration for a recording: one from launch.json on the same folder, or the record one turned round. */
-export function replayConfigFor(record: Config, all: readonly Config[]): Config {
-  const existing = all.find((c) => c.mode === 'replay' && c.recording === record.recording);
-  if (existing) return existing;
-  // Record-only fields mean nothing to a replay.
-  const { overwrite: _o, recordLimit: _l, ...rest } = record;
-  return { ...rest, name: `${record.name} (replay)`, mode: 'replay' };
 }
 
 export async function recordAndReplay(store: ReplayStore, arg?: unknown): Promise<vscode.DebugSession | undefined> {

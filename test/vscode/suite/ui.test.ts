@@ -11,7 +11,9 @@ import type { ReplayState } from '../../../common/protocol';
 import { formatIcount } from '../../../common/ui-icount';
 import type { TimelineRendered } from '../../../common/ui-messages';
 import type { UiState } from '../../../src/ui/testHooks';
-import { activateExtension, dap, executeCommand, screenshot, sessionEnded, startDebugging, waitUntil, workspacePath } from './helpers';
+import {
+  activateExtension, dap, executeCommand, screenshot, sessionEnded, startDebugging, waitUntil, withTimeout, workspacePath,
+} from './helpers';
 import { onFailureReport, test } from './runner';
 
 /** The UI state at the last check, printed when a test fails. */
@@ -231,4 +233,33 @@ test('replay UI when the adapter dies: views clear and the user is told', async 
   // Desktop VS Code reports the exit signal; code-server's extension host only sees the broken pipe.
   assert.match(told, /"QEMU Replay: Replay" stopped unexpectedly: the debug adapter (was killed \(SIGKILL\)|failed \(read error\))\./);
   await screenshot('ui-adapter-died');
+}, { timeoutMs: 240_000 });
+
+test('Check Setup finds QEMU, qemu-img and gdb-multiarch with reverse debugging on this machine', async () => {
+  await activateExtension();
+  const report = await executeCommand<{ ok: boolean; results: { name: string; ok: boolean; detail: string }[] }>('qemuReplay.checkSetup');
+  assert.equal(report.ok, true, JSON.stringify(report.results));
+  assert.deepEqual(report.results.filter((r) => r.ok).map((r) => r.name),
+    ['qemu-system-aarch64', 'qemu-system-riscv64', 'qemu-img', 'gdb-multiarch', 'gdb reverse debugging']);
+  assert.match(report.results[0].detail, /^QEMU emulator version /);
+  // A missing program is reported with the Debian package to install (run without a shell: no PATH lookup tricks).
+  const missing = await executeCommand<{ ok: boolean; fix?: string }>('qemuReplay.checkSetup', { qemuImg: 'qemu-img-does-not-exist' });
+  assert.equal(missing.ok, false);
+  assert.equal(missing.fix, 'sudo apt-get install qemu-utils');
+});
+
+test('Record and Replay runs the record configuration, then the replay of the same recording', async () => {
+  await activateExtension();
+  // Not through executeCommand's 15 s limit: recording the guest takes longer.
+  const replay = await withTimeout(vscode.commands.executeCommand<vscode.DebugSession | undefined>(
+    'qemuReplay.recordAndReplay', RECORD), 180_000, 'Record and Replay');
+  assert.ok(replay, `no replay session started; errors: ${JSON.stringify((await ui()).errors)}`);
+  assert.equal(replay.name, REPLAY);
+  assert.equal(replay.configuration.mode, 'replay');
+  const s = await waitUntil(async () => {
+    const st = await state();
+    return st && st.mode === 'play' && !st.running ? st : undefined;
+  }, 60_000, 'the replay to stop on entry');
+  assert.equal(s.icount, 0);
+  assert.match(s.recording ?? '', /\.recordings[/\\]run1$/);
 }, { timeoutMs: 240_000 });
