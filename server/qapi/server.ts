@@ -149,6 +149,17 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
     openUris.delete(file);
   });
 
+  // Modules changed on disk (a branch switch, another editor): their programs are checked again.
+  connection.onDidChangeWatchedFiles((p) => {
+    try {
+      const files = p.changes.map((c) => toFile(c.uri)).filter((f) => !workspace.isOpen(f));
+      for (const program of workspace.refreshAll(files)) publish(program, '');
+      clearOrphans();
+    } catch (e) {
+      connection.console.error(`QAPI re-check after file changes failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+  });
+
   connection.onHover(guarded('hover', null, (p) => {
     const ctx = programFor(p.textDocument.uri);
     return ctx ? hover(ctx.program, ctx.file, ctx.offsetOf(p.position)) : null;

@@ -97,6 +97,13 @@ export class QapiWorkspace {
     return [...roots].map((root) => this.analyze(root));
   }
 
+  /** Re-checks the programs that contain any of these files (changed on disk); returns them. */
+  refreshAll(files: readonly string[]): Program[] {
+    const changed = new Set(files);
+    const roots = [...this.programs].filter(([, p]) => [...p.modules.keys()].some((f) => changed.has(f))).map(([r]) => r);
+    return roots.map((root) => this.analyze(root));
+  }
+
   allPrograms(): Program[] {
     return [...this.programs.values()];
   }
@@ -136,6 +143,7 @@ export class QapiWorkspace {
 
   /** Walks up "is included by" links; a file in an include loop is its own root (QEMU reports loops from there). */
   private findRoot(file: string): string {
+    if (!path.isAbsolute(file)) return file;   // an untitled buffer: nothing on disk includes it
     const includers = this.includers([path.dirname(file), path.dirname(path.dirname(file))]);
     const visited = new Set([file]);
     let current = file;

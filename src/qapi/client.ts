@@ -2,7 +2,7 @@
 // runs in its own process over Node IPC, so a bug or a huge schema there never blocks the extension host.
 
 import * as path from 'node:path';
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
 let client: LanguageClient | undefined;
@@ -14,9 +14,13 @@ export function startQapiClient(context: vscode.ExtensionContext): void {
     run: { module, transport: TransportKind.ipc },
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
   };
+  // Included modules change on disk too (branch switches); the server re-checks the schemas that use them.
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*.{json,qapi}');
+  context.subscriptions.push(watcher);
   const clientOptions: LanguageClientOptions = {
     // Only QAPI schema files: ordinary JSON keeps VS Code's own JSON support.
     documentSelector: [{ scheme: 'file', language: 'qapi' }, { scheme: 'untitled', language: 'qapi' }],
+    synchronize: { fileEvents: watcher },
   };
   const started = new LanguageClient('qapi', 'QAPI schema language server', serverOptions, clientOptions);
   client = started;

@@ -51,7 +51,7 @@ export class LspHarness {
   }
 
   /** Arms the wait before sending, so a fast server cannot publish before we listen. */
-  private nextDiagnostics(uri: string, timeoutMs = 20_000): Promise<Diagnostic[]> {
+  nextDiagnostics(uri: string, timeoutMs = 20_000): Promise<Diagnostic[]> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} within ${timeoutMs} ms`)), timeoutMs);
       this.waiters.push({ uri, resolve: (d) => { clearTimeout(timer); resolve(d); } });

@@ -118,6 +118,19 @@ void describe('robustness: the server survives and recovers', () => {
     await lsp.close(file);
   });
 
+  void it('re-checks an included module changed on disk', async () => {
+    const top = path.join(dir, 'top.qapi');
+    const sub = path.join(dir, 'sub.qapi');
+    writeFileSync(sub, "{ 'struct': 'Sub', 'data': {} }\n");
+    writeFileSync(top, "{ 'include': 'sub.qapi' }\n{ 'struct': 'Top', 'data': { 's': 'Sub' } }\n");
+    assert.deepEqual(await lsp.open(top, readFileSync(top, 'utf8')), []);
+    writeFileSync(sub, "{ 'struct': 'Sub', 'data': { 'x': 'Nope' } }\n");
+    const next = lsp.nextDiagnostics(uriOf(sub));
+    await lsp.client.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: uriOf(sub), type: 2 }] });
+    assert.deepEqual((await next).map((d) => messageOf(d)), ["member 'x' uses unknown type 'Nope'"]);
+    await lsp.close(top);
+  });
+
   void it('reports include loops and missing includes at the directive', async () => {
     const a = path.join(dir, 'a.qapi');
     const b = path.join(dir, 'b.qapi');
