@@ -28,9 +28,27 @@ type Target =
   | { kind: 'member'; def: Definition; name: string; node: QString }
   | { kind: 'keyword'; name: string; node: QString };
 
+/** `@Name` in a doc comment naming a definition or built-in type (the rST-ish cross reference QEMU's docs use). */
+function docReferenceAt(program: Program, file: string, offset: number): Target | undefined {
+  const parsed = program.modules.get(file)?.parsed;
+  const doc = parsed?.docs.find((d) => offset >= d.start && offset <= d.end);
+  if (!parsed || !doc) return undefined;
+  const text = parsed.text;
+  let start = offset;
+  while (start > doc.start && /[A-Za-z0-9_.-]/.test(text[start - 1])) start--;
+  let end = offset;
+  while (end < doc.end && /[A-Za-z0-9_.-]/.test(text[end])) end++;
+  if (text[start - 1] !== '@') return undefined;
+  const name = text.slice(start, end).replace(/[.-]+$/, '');   // "see @Foo." ends a sentence
+  if (!program.byName.has(name) && !BUILTIN_TYPES.has(name)) return undefined;
+  return { kind: 'type', name, node: { kind: 'string', start: start - 1, end: start + name.length, value: name } };
+}
+
 function targetAt(program: Program, file: string, offset: number): Target | undefined {
   const mod = program.modules.get(file);
   if (!mod) return undefined;
+  const inDoc = docReferenceAt(program, file, offset);
+  if (inDoc) return inDoc;
   const loc = locate(mod.parsed, offset);
   const s = loc?.string;
   if (!loc || !s) return undefined;

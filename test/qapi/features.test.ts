@@ -54,6 +54,14 @@ void describe('QAPI language features', () => {
     assert.equal(inc.uri, uriOf(types));
   });
 
+  void it('follows @Name references in doc comments', async () => {
+    const loc = await lsp.request<Location>('textDocument/definition', at('ProbeResult', '# Returns: the @'));
+    assert.equal(loc.uri, uriOf(types));
+    const h = await lsp.request<Hover>('textDocument/hover', at('ProbeResult', '# Returns: the @'));
+    assert.match((h.contents as { value: string }).value, /What a probe found/);
+    assert.equal(await lsp.request('textDocument/definition', at('target', '# @')), null, '@target: is a member, not a type');
+  });
+
   void it('finds references across files', async () => {
     const refs = await lsp.request<Location[]>('textDocument/references', {
       textDocument: { uri: uriOf(types) }, position: positionOf(typesText, "ProbeMode'", "'enum'"), context: { includeDeclaration: true },
