@@ -69,6 +69,9 @@ export function draw(
     label.textContent = formatIcountShort(t);
   }
 
+  const cx = x(session.icount);
+  if (inView(cx, width)) el('line', { x1: cx, x2: cx, y1: 6, y2: Y.axis + 8, class: 'position' }, svg);
+
   // Stops: a trail in the order the session stopped (breakpoint hits stand out).
   const stops = session.stops.filter((s) => inView(x(s.icount), width));
   // Arcs from each stop to the next show the order (and direction) of the session's jumps.
@@ -120,12 +123,8 @@ export function draw(
     el('line', { x1: px, x2: px, y1: 4, y2: Y.axis + 6, class: 'preview' }, svg);
   }
 
-  // The current position last, on top of everything.
-  const cx = x(session.icount);
-  if (inView(cx, width)) {
-    el('line', { x1: cx, x2: cx, y1: 6, y2: Y.axis + 8, class: 'position' }, svg);
-    el('polygon', { points: `${cx - 6},0 ${cx + 6},0 ${cx},8`, class: 'position-head' }, svg);
-  }
+  // The position's head on top of everything (its line is drawn first, under the markers it passes through).
+  if (inView(cx, width)) el('polygon', { points: `${cx - 6},0 ${cx + 6},0 ${cx},8`, class: 'position-head' }, svg);
   return {
     markers,
     counts: {

@@ -160,6 +160,19 @@ test('replay UI: snapshots view, timeline, status bar, icount breakpoints, seeks
   await editorFollows(session);
   await waitUntil(async () => (await rendered())?.icountText === formatIcount(target), 10_000, 'the timeline to follow the seek');
   await screenshot('ui-timeline-after-snapshot');
+  // The webview follows the theme through VS Code's CSS variables: look at it in dark and high contrast too.
+  const workbench = vscode.workspace.getConfiguration('workbench');
+  try {
+    for (const [theme, shot] of [['Default Dark Modern', 'ui-timeline-dark'], ['Default High Contrast', 'ui-timeline-high-contrast']]) {
+      await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+      await waitUntil(() => vscode.window.activeColorTheme.kind === (theme.includes('High') ? vscode.ColorThemeKind.HighContrast
+        : vscode.ColorThemeKind.Dark), 10_000, `the ${theme} theme`);
+      await new Promise((r) => setTimeout(r, 500));   // the webview repaints after the theme's CSS variables arrive
+      await screenshot(shot);
+    }
+  } finally {
+    await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+  }
 
   // VS Code's Reverse Continue: no breakpoint behind, so back to the start of the recording.
   await stopAfter(session, () => vscode.commands.executeCommand('workbench.action.debug.reverseContinue'), 'Reverse Continue',
