@@ -4,9 +4,9 @@
 
 import path from 'node:path';
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type Range } from 'vscode-languageserver';
-import type { QObject } from './ast';
+import type { QObject, QValue } from './ast';
 import { locate } from './locate';
-import { METAS, metaOf, type Meta } from './model';
+import { METAS, metaOf, type Definition, type Member, type Meta } from './model';
 import { BUILTIN_TYPES } from './names';
 import type { Program } from './program';
 import { KEYWORD_DOCS, KEYS_BY_META, PRAGMAS } from './keywords';
@@ -57,6 +57,42 @@ function typeItems(program: Program, range: Range | undefined, quote: string): C
   return items;
 }
 
+function plainItems(names: Iterable<string>, kind: CompletionItemKind, detail: string, range: Range | undefined): CompletionItem[] {
+  return [...names].map((name) => ({ label: name, kind, detail, ...(range ? { textEdit: { range, newText: name } } : {}) }));
+}
+
+/** A union's common members: its inline base, or its base struct with that struct's own bases. */
+function baseMembersOf(program: Program, union: Definition): Member[] {
+  if (!union.baseRef) return union.members;
+  const out: Member[] = [];
+  const seen = new Set<Definition>();
+  for (let d = program.byName.get(union.baseRef.name); d && !seen.has(d); d = d.baseRef && program.byName.get(d.baseRef.name)) {
+    seen.add(d);
+    out.unshift(...d.members);
+  }
+  return out;
+}
+
+/** Branch names a union may have: the values of its discriminator's enum. */
+function discriminatorValues(program: Program, union: Definition): string[] {
+  const tag = baseMembersOf(program, union).find((m) => m.name === union.discriminator?.value);
+  const e = tag?.type && program.byName.get(tag.type.name);
+  return e?.meta === 'enum' ? e.members.map((v) => v.name) : [];
+}
+
+/** The condition macros the schema already uses, for 'if' values. */
+function conditionsIn(program: Program): Set<string> {
+  const names = new Set<string>();
+  const walk = (v: QValue | undefined, underIf: boolean): void => {
+    if (!v) return;
+    if (v.kind === 'string' && underIf) names.add(v.value);
+    else if (v.kind === 'array') for (const item of v.items) walk(item, underIf);
+    else if (v.kind === 'object') for (const m of v.members) walk(m.value, underIf || m.key.value === 'if');
+  };
+  for (const mod of program.modules.values()) for (const e of mod.parsed.exprs) walk(e.value, false);
+  return names;
+}
+
 export function complete(program: Program, file: string, offset: number): CompletionItem[] {
   const mod = program.modules.get(file);
   if (!mod) return [];
@@ -74,7 +110,20 @@ export function complete(program: Program, file: string, offset: number): Comple
   const range: Range | undefined = s
     ? { start: parsed.lines.position(s.start + 1), end: parsed.lines.position(parsed.text[s.end - 1] === "'" && s.end - 1 > s.start ? s.end - 1 : s.end) }
     : undefined;
-  if (s && !loc.isKey) return isTypePosition(meta, loc.keys) ? typeItems(program, range, "'") : [];
+  const def = program.definitions.find((d) => d.expr === loc.expr);
+  if (s && !loc.isKey) {
+    if (isTypePosition(meta, loc.keys)) return typeItems(program, range, "'");
+    if (loc.keys.includes('if')) return plainItems(conditionsIn(program), CompletionItemKind.Constant, 'condition', range);
+    if (def?.meta === 'union' && loc.keys.length === 1 && loc.keys[0] === 'discriminator') {
+      return plainItems(baseMembersOf(program, def).filter((m) => !m.optional).map((m) => m.name), CompletionItemKind.Field, 'base member', range);
+    }
+    return [];
+  }
+  if (s && def?.meta === 'union' && loc.keys.length === 1 && loc.keys[0] === 'data') {
+    const used = new Set(def.branches.map((b) => b.name));
+    const values = discriminatorValues(program, def).filter((v) => !used.has(v) || v === s.value);
+    return plainItems(values, CompletionItemKind.EnumMember, 'discriminator value', range);
+  }
   // A key: inside a key string, or where one may start (after '{' or ',').
   const before = parsed.text.slice(Math.max(0, offset - 200), offset).trimEnd();
   if (!s && !/[{,]$/.test(before)) return [];

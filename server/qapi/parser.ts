@@ -175,6 +175,7 @@ class Parser {
       // In the tree before its value: completion inside a key still being typed needs it.
       const member = { key, value: undefined as QValue | undefined };
       obj.members.push(member);
+      obj.end = key.end;
       if (this.kind() !== ':') throw this.expected("':'");
       this.advance();
       const value = this.beginValue();

@@ -123,6 +123,24 @@ void describe('QAPI language features', () => {
     assert.ok(top.includes('struct') && top.includes('command') && top.includes('doc'), top.join(' '));
   });
 
+  void it('completes union branches from the discriminator enum, the discriminator, and conditions', async () => {
+    const union = `${mainText}\n{ 'union': 'U', 'base': { 'mode': 'ProbeMode', '*x': 'int' }, 'discriminator': 'mode',\n  'if': 'CONFIG_X',\n  'data': { 'fast': 'ProbeResult', '' } }\n`;
+    await lsp.change(main, union, ++version);
+    const pos = (needle: string, after: string): { line: number; character: number } => {
+      const p = positionOf(union, needle, after);
+      return { line: p.line, character: p.character + 1 };
+    };
+    const branches = labels(await lsp.request<CompletionItem[]>('textDocument/completion',
+      { textDocument: { uri: uriOf(main) }, position: pos("''", "'ProbeResult', ") }));
+    assert.deepEqual(branches, ['slow']);
+    const disc = labels(await lsp.request<CompletionItem[]>('textDocument/completion',
+      { textDocument: { uri: uriOf(main) }, position: pos("'mode'", "'discriminator'") }));
+    assert.deepEqual(disc, ['mode']);
+    const conds = labels(await lsp.request<CompletionItem[]>('textDocument/completion',
+      { textDocument: { uri: uriOf(main) }, position: pos("'CONFIG_X'", "'if'") }));
+    assert.deepEqual(conds, ['CONFIG_X']);
+  });
+
   void it('reports an unknown type after an edit and clears it after the fix', async () => {
     const broken = mainText.replace("'returns': 'ProbeResult'", "'returns': 'ProbeResutl'");
     const diags = await lsp.change(main, broken, ++version);
