@@ -31,6 +31,9 @@ export interface UiState {
 }
 
 export function registerTestHooks(context: vscode.ExtensionContext, parts: Parts): void {
+  // What a click, a drag or a key in the timeline posts, without a browser: false when the guard rejects it.
+  context.subscriptions.push(vscode.commands.registerCommand('qemuReplay.test.postFromTimeline',
+    (message: unknown) => parts.timeline.receiveForTest(message)));
   context.subscriptions.push(vscode.commands.registerCommand('qemuReplay.test.getUiState', (): UiState => {
     const model = parts.store.active;
     return JSON.parse(JSON.stringify({

@@ -92,6 +92,13 @@ export class TimelinePanel implements vscode.Disposable {
     });
   }
 
+  /** Test hook: handle a message as if the webview had posted it (the same guard applies). */
+  async receiveForTest(m: unknown): Promise<boolean> {
+    if (!isWebviewToExtension(m)) return false;
+    await this.receive(m);
+    return true;
+  }
+
   private async receive(m: WebviewToExtension): Promise<void> {
     switch (m.type) {
       case 'ready':

@@ -190,6 +190,20 @@ test('replay UI: snapshots view, timeline, status bar, icount breakpoints, seeks
   await waitUntil(async () => (await topFrames(session))[0]?.name === 'work', 15_000, 'the top frame to be work() after Reverse Step Out');
   await stopAfter(session, () => executeCommand('qemuReplay.reverseStepIn'), 'Reverse Step Into', (s) => s.icount < out.icount);
 
+  // What the timeline posts on a click, a snapshot click and the B key (the DOM side is exercised in the screenshots).
+  const post = (message: unknown): Promise<boolean> => executeCommand<boolean>('qemuReplay.test.postFromTimeline', message);
+  assert.equal(await post({ type: 'seek', icount: -5 }), false, 'a malformed message is dropped');
+  const half = Math.floor(target / 2);
+  await stopAfter(session, () => post({ type: 'seek', icount: half }), 'a click on the timeline', (s) => s.icount === half);
+  await waitUntil(async () => (await rendered())?.icountText === formatIcount(half), 10_000, 'the timeline at the clicked icount');
+  await stopAfter(session, () => post({ type: 'gotoSnapshot', name: 'ui-here' }), 'a click on a snapshot marker', (s) => s.icount === target);
+  const keyed = target + 100;
+  assert.equal(await post({ type: 'toggleBreakpoint', icount: keyed }), true);
+  await waitUntil(async () => (await state())?.icountBreakpoints.includes(keyed), 10_000, 'B to add an icount breakpoint');
+  assert.equal(await post({ type: 'toggleBreakpoint', icount: keyed }), true);
+  await waitUntil(async () => !(await state())?.icountBreakpoints.includes(keyed), 10_000, 'B again to remove it');
+  assert.ok(!vscode.debug.breakpoints.some((b) => b instanceof vscode.FunctionBreakpoint && b.functionName === `icount:${keyed}`));
+
   // Delete the snapshot from the view's inline action (the command with the row).
   assert.equal(await executeCommand('qemuReplay.deleteSnapshot', hereRow), true);
   await waitUntil(async () => !(await ui()).snapshotRows.some((r) => r.name === 'ui-here'), 15_000, 'the ui-here row to go');
