@@ -67,28 +67,30 @@ function targetAt(program: Program, file: string, offset: number): Target | unde
   return undefined;
 }
 
-const META_WORD: Record<Meta, string> = {
-  enum: 'enum', struct: 'struct', union: 'union', alternate: 'alternate', command: 'command', event: 'event',
-};
-
 /** The doc comment as Markdown: body, members, features, then tagged sections (examples verbatim). */
-export function docMarkdown(doc: DocComment | undefined): string {
+export function docMarkdown(doc: DocComment | undefined, membersTitle = 'Members'): string {
   if (!doc) return '';
+  // `@name` is QAPI's cross reference; it reads best as code.
+  const md = (text: string): string => text.replace(/@([A-Za-z_][A-Za-z0-9_.-]*[A-Za-z0-9_])/g, '`$1`');
   const parts: string[] = [];
-  if (doc.body.text.trim()) parts.push(doc.body.text.trim());
+  if (doc.body.text.trim()) parts.push(md(doc.body.text.trim()));
   const list = (title: string, entries: Map<string, { text: string }>): void => {
     if (!entries.size) return;
-    parts.push(`**${title}**\n\n` + [...entries].map(([n, s]) => `- \`${n}\`: ${s.text.trim().replace(/\n/g, ' ')}`).join('\n'));
+    parts.push(`**${title}**\n\n` + [...entries].map(([n, s]) => `- \`${n}\`: ${md(s.text.trim().replace(/\n/g, ' '))}`).join('\n'));
   };
-  list('Members', doc.args);
+  list(membersTitle, doc.args);
   list('Features', doc.features);
   for (const s of doc.sections) {
     if (/^Examples?$/.test(s.name)) parts.push(`**${s.name}**\n\n\`\`\`\n${s.text}\n\`\`\``);
-    else if (s.name) parts.push(`**${s.name}:** ${s.text}`);
-    else parts.push(s.text);
+    else if (s.name) parts.push(`**${s.name}:** ${md(s.text)}`);
+    else parts.push(md(s.text));
   }
   return parts.join('\n\n');
 }
+
+const MEMBERS_TITLE: Record<Meta, string> = {
+  enum: 'Values', struct: 'Members', union: 'Members', alternate: 'Branches', command: 'Arguments', event: 'Data',
+};
 
 export function hover(program: Program, file: string, offset: number): Hover | null {
   const t = targetAt(program, file, offset);
@@ -97,7 +99,7 @@ export function hover(program: Program, file: string, offset: number): Hover | n
   if (t.kind === 'type') {
     const def = program.byName.get(t.name);
     if (def) {
-      value = `\`\`\`qapi\n${META_WORD[def.meta]} ${def.name}\n\`\`\`\n\n${docMarkdown(def.doc)}`;
+      value = `\`\`\`qapi\n${def.meta} ${def.name}\n\`\`\`\n\n${docMarkdown(def.doc, MEMBERS_TITLE[def.meta])}`;
     } else if (BUILTIN_TYPES.has(t.name)) {
       value = `\`\`\`qapi\nbuilt-in ${t.name}\n\`\`\`\n\n${BUILTIN_TYPES.get(t.name)!}`;
     } else {
