@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { formatIcount } from '../../common/ui-icount';
 
 /** No progress for operations that finish sooner than this: a flash of a notification is noise. */
-const SHOW_AFTER_MS = 600;
+export const SHOW_AFTER_MS = 600;
 
 /** Requests that may take long, and whether they end with their response or with the next `stopped` event. */
 const SLOW: Record<string, { title: (args: Record<string, unknown>) => string; endsWith: 'response' | 'stopped' }> = {
@@ -37,8 +37,10 @@ interface Operation {
 export class SlowOperations implements vscode.Disposable {
   /** By session id, then request seq. */
   private readonly ops = new Map<string, Map<number, Operation>>();
-  /** Titles of operations whose progress is showing (test hook: proves progress appeared). */
+  /** Titles of operations whose progress was shown (test hook: proves progress appeared). */
   readonly shown: string[] = [];
+  /** The delay before progress shows; the tests set 0 because the sample guest's seeks are all fast. */
+  showAfterMs = SHOW_AFTER_MS;
 
   requestSent(sessionId: string, seq: number, command: string, args: unknown): void {
     const kind = SLOW[command];
@@ -52,7 +54,7 @@ export class SlowOperations implements vscode.Disposable {
         this.shown.push(title);
         void vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `QEMU Replay: ${title}…` }, () => finished);
-      }, SHOW_AFTER_MS),
+      }, this.showAfterMs),
     };
     let bySeq = this.ops.get(sessionId);
     if (!bySeq) this.ops.set(sessionId, (bySeq = new Map<number, Operation>()));

@@ -33,7 +33,10 @@ export interface UiState {
 export function registerTestHooks(context: vscode.ExtensionContext, parts: Parts): void {
   // What a click, a drag or a key in the timeline posts, without a browser: false when the guard rejects it.
   context.subscriptions.push(vscode.commands.registerCommand('qemuReplay.test.postFromTimeline',
-    (message: unknown) => parts.timeline.receiveForTest(message)));
+    (message: unknown) => parts.timeline.receiveForTest(message)),
+  vscode.commands.registerCommand('qemuReplay.test.setProgressDelay', (ms: unknown) => {
+    if (typeof ms === 'number') parts.slow.showAfterMs = ms;
+  }));
   context.subscriptions.push(vscode.commands.registerCommand('qemuReplay.test.getUiState', (): UiState => {
     const model = parts.store.active;
     return JSON.parse(JSON.stringify({

@@ -152,8 +152,15 @@ test('replay UI: snapshots view, timeline, status bar, icount breakpoints, seeks
   assert.ok(back.icount > 0);
   await editorFollows(session);
 
-  // Go to the start, then "click" the snapshot: the position, the editor and the variables follow.
-  await stopAfter(session, () => executeCommand('qemuReplay.goToStart'), 'Go to Start', (s) => s.icount === 0);
+  // Go to the start, then "click" the snapshot: the position, the editor and the variables follow. Progress shows
+  // at once here (the sample guest's seeks are too fast to show it after the usual delay).
+  await executeCommand('qemuReplay.test.setProgressDelay', 0);
+  try {
+    await stopAfter(session, () => executeCommand('qemuReplay.goToStart'), 'Go to Start', (s) => s.icount === 0);
+  } finally {
+    await executeCommand('qemuReplay.test.setProgressDelay', 600);
+  }
+  assert.ok((await ui()).progressShown.includes('Going to the start of the recording'), 'progress for the seek');
   await waitUntil(async () => (await counterInFocus(session)) === 0, 15_000, 'counter to read 0 at the start');
   await stopAfter(session, () => executeCommand('qemuReplay.goToSnapshot', 'ui-here'), 'Go to Snapshot', (s) => s.icount === target);
   await waitUntil(async () => (await counterInFocus(session)) === counterAtTarget, 15_000, `counter to read ${counterAtTarget} again`);
@@ -223,6 +230,9 @@ test('replay UI without a session: clear messages and an empty timeline', async 
   assert.equal(s.statusBar.visible, false);
   assert.deepEqual(s.snapshotRows, []);
   await screenshot('ui-timeline-no-session');
+  await executeCommand('workbench.action.openWalkthrough', 'qemu-replay.qemu-replay#qemuReplay.start', false);
+  await new Promise((r) => setTimeout(r, 1500));   // the welcome page renders its markdown steps asynchronously
+  await screenshot('ui-walkthrough');
 });
 
 /** Process ids of `pid`'s children (from /proc), to find the adapter the extension host started. */
