@@ -4,42 +4,9 @@
  * and how long reverse operations and seeks take (progress).
  */
 import * as vscode from 'vscode';
+import { StopPairing } from '../../common/ui-stops';
 import type { SlowOperations } from './progress';
 import type { ReplayStore } from './sessionStore';
-
-/**
- * Pairs DAP `stopped` events with the icount of the adapter's `replayState`, which may come just before or just
- * after it. Done on the tracker's stream because it is the only one where both arrive in the adapter's order
- * (custom events reach `onDidReceiveDebugSessionCustomEvent` later, through the workbench).
- */
-class StopPairing {
-  private lastPaused: number | undefined;
-  private pendingReason: string | undefined;
-  private pendingThread: number | undefined;
-
-  constructor(private readonly emit: (icount: number, reason: string, threadId: number | undefined) => void) {}
-
-  state(running: boolean, icount: number): void {
-    if (running) {
-      this.lastPaused = undefined;
-    } else if (this.pendingReason !== undefined) {
-      this.emit(icount, this.pendingReason, this.pendingThread);
-      this.pendingReason = undefined;
-    } else {
-      this.lastPaused = icount;
-    }
-  }
-
-  stopped(reason: string, threadId: number | undefined): void {
-    if (this.lastPaused !== undefined) {
-      this.emit(this.lastPaused, reason, threadId);
-      this.lastPaused = undefined;
-    } else {
-      this.pendingReason = reason;
-      this.pendingThread = threadId;
-    }
-  }
-}
 
 interface DapMessage {
   type?: string;
