@@ -38,7 +38,7 @@ export function parseQmpAddress(text: string, cwd: string): QmpAddress {
 }
 
 export function parseGdbServer(text: string): { host: string; port: number } {
-  const m = /^(?:tcp:)?([^\s:]+|\[[0-9a-f:]+\]):(\d{1,5})$/i.exec(text.trim());
+  const m = /^(?:tcp:)?([\w.-]+|\[[0-9a-f:]+\]):(\d{1,5})$/i.exec(text.trim());
   if (!m) throw new UserError('config', `"gdbServer" must be host:port (for example ${DEFAULT_GDB_SERVER}, what QEMU's -gdb tcp::1234 or -s listens on), not ${JSON.stringify(text)}.`);
   return { host: m[1], port: checkPort(Number(m[2]), '"gdbServer"') };
 }
@@ -79,7 +79,7 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
         await qmp.connect(address);
       } catch (err) {
         const where = 'path' in address ? address.path : `${address.host}:${address.port}`;
-        throw new UserError('qemu-start', `Cannot connect to QEMU's QMP at ${where}: ${errorMessage(err)}. Start QEMU with -qmp unix:${'path' in address ? address.path : 'PATH'},server=on,wait=off (or tcp:HOST:PORT,server=on,wait=off) and check "qmp".`);
+        throw new UserError('qemu-start', `Cannot connect to QEMU's QMP at ${where}: ${errorMessage(err).replace(/\.+$/, '')}. Start QEMU with -qmp unix:${'path' in address ? address.path : 'PATH'},server=on,wait=off (or tcp:HOST:PORT,server=on,wait=off) and check "qmp".`);
       }
       statusBefore = (await qmp.execute<{ status: string }>('query-status')).status;
       try {
@@ -104,11 +104,12 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
     if (program) await gdb.command(`-file-exec-and-symbols ${miQuote(program)}`);
     await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
     await gdb.console('set code-cache off');
+    await gdb.console('set tcp auto-retry off'); // a wrong address fails now, not after gdb's 15 s of retries
     try {
-      await gdb.command(`-target-select remote ${miQuote(`${gdbServer.host}:${gdbServer.port}`)}`);
+      await gdb.command(`-target-select remote ${gdbServer.host}:${gdbServer.port}`); // checked: host chars and a port only
     } catch (err) {
       if (!(err instanceof GdbError)) throw err;
-      throw new UserError('gdb-start', `gdb could not connect to QEMU's gdb server at ${gdbServer.host}:${gdbServer.port}: ${err.message}. Start QEMU with -gdb tcp::${gdbServer.port} (or -s for 1234) and check "gdbServer".`);
+      throw new UserError('gdb-start', `gdb could not connect to QEMU's gdb server at ${gdbServer.host}:${gdbServer.port}: ${err.message.replace(/\.+$/, '')}. Start QEMU with -gdb tcp::${gdbServer.port} (or -s for 1234) and check "gdbServer".`);
     }
     if (program) await readElfHeader(program).catch(() => warnings.push(`${program} is not an ELF file: no symbols.`));
     return { gdb, qmp, mode, replayFile, endIcount, program, statusBefore, warnings };
@@ -130,13 +131,21 @@ async function replayEnd(file: string, warnings: string[]): Promise<number | und
 }
 
 /**
- * Lets go of the user's QEMU: gdb detaches (which resumes the VM) and QMP disconnects; QEMU keeps running.
- * With `suspend` (DAP disconnect's suspendDebuggee) it is left paused instead.
+ * Lets go of the user's QEMU; it keeps running. gdb's detach resumes the VM; with `suspend` (DAP disconnect's
+ * suspendDebuggee) gdb only disconnects, which leaves it paused where it is. A replay that resumes stops at
+ * the replay breakpoint the adapter keeps one before the end of the log, instead of running off the end.
  */
 export async function detachFromQemu(attached: AttachedQemu, suspend: boolean): Promise<void> {
   const { gdb, qmp } = attached;
+  if (!suspend && qmp?.isOpen && attached.mode === 'play' && attached.endIcount !== undefined) {
+    // Reverse operations delete QEMU's replay breakpoint: arm the end-of-log guard again before resuming.
+    const at = await qmp.execute<{ icount: number }>('query-replay').then((r) => r.icount, () => undefined);
+    if (at !== undefined && at < attached.endIcount) await qmp.execute('replay-break', { icount: attached.endIcount }).catch(() => undefined);
+  }
   if (gdb.isRunning) {
-    await gdb.command('-target-detach', 5_000).catch(() => undefined);
+    // Breakpoints are out of guest memory while gdb has it stopped (not always-inserted): nothing is left behind.
+    await gdb.command('-break-delete', 5_000).catch(() => undefined);
+    await gdb.command(suspend ? '-target-disconnect' : '-target-detach', 5_000).catch(() => undefined);
     await gdb.stop();
   }
   if (qmp?.isOpen) {

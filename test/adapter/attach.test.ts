@@ -1,0 +1,169 @@
+/**
+ * Attach to a QEMU the user started (its own command line, not the adapter's): the adapter finds out with
+ * query-replay whether it replays, records or neither, offers what that mode allows, and on disconnect leaves
+ * QEMU alive — resumed, or paused with suspendDebuggee.
+ */
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { freeLocalPort } from '../../adapter/qemu/process';
+import { QmpClient } from '../../adapter/qemu/qmp';
+import {
+  ARCHES, Arch, cleanup, failure, GUEST_SOURCE, guestElf, guestModel, icount, record, runTo, scopeVariables, startClient, tagLine,
+  tempDir, topFrame,
+} from './support';
+
+const QEMU: Record<Arch, string[]> = {
+  aarch64: ['qemu-system-aarch64', '-M', 'virt', '-cpu', 'cortex-a53'],
+  riscv64: ['qemu-system-riscv64', '-M', 'virt', '-bios', 'none'],
+};
+
+interface UserQemu { proc: ChildProcess; qmp: string; gdbServer: string; dir: string }
+
+/** Starts QEMU the way a user would, paused (-S), with QMP on a unix socket and a gdb server. */
+async function startUserQemu(arch: Arch, kernel: string, extra: string[]): Promise<UserQemu> {
+  const dir = tempDir('qr-user-');
+  const qmp = path.join(dir, 'qmp.sock');
+  const port = await freeLocalPort();
+  const [bin, ...machine] = QEMU[arch];
+  const proc = spawn(bin, [...machine, '-m', '128M', '-display', 'none', '-net', 'none', '-monitor', 'none', '-kernel', kernel,
+    '-qmp', `unix:${qmp},server=on,wait=off`, '-gdb', `tcp:127.0.0.1:${port}`, '-S', '-no-reboot', ...extra], { stdio: 'ignore' });
+  for (let i = 0; i < 200 && !existsSync(qmp); i++) await new Promise((r) => setTimeout(r, 25));
+  return { proc, qmp, gdbServer: `127.0.0.1:${port}`, dir };
+}
+
+/** QMP from the test's side (QEMU serves one QMP client at a time: only once the adapter let go). */
+async function qmpOf(q: UserQemu): Promise<QmpClient> {
+  const c = new QmpClient();
+  await c.connect({ path: q.qmp });
+  return c;
+}
+
+async function stopUserQemu(q: UserQemu): Promise<void> {
+  if (q.proc.exitCode === null && q.proc.signalCode === null) {
+    const gone = new Promise((r) => q.proc.once('exit', r));
+    q.proc.kill('SIGTERM');
+    await gone;
+  }
+  cleanup(path.join(q.dir, 'x'));
+}
+
+async function attach(q: UserQemu, extra: Record<string, unknown> = {}): Promise<{ dc: DebugClient; entry: DebugProtocol.StoppedEvent; capabilities: DebugProtocol.Capabilities[] }> {
+  const dc = await startClient();
+  const capabilities: DebugProtocol.Capabilities[] = [];
+  dc.on('capabilities', (e: DebugProtocol.CapabilitiesEvent) => capabilities.push(e.body.capabilities));
+  try {
+    const initialized = dc.waitForEvent('initialized');
+    const stopped = dc.waitForEvent('stopped');
+    await dc.initializeRequest();
+    await dc.attachRequest({ qmp: q.qmp, gdbServer: q.gdbServer, ...extra } as DebugProtocol.AttachRequestArguments);
+    await initialized;
+    await dc.configurationDoneRequest();
+    return { dc, entry: (await stopped) as DebugProtocol.StoppedEvent, capabilities };
+  } catch (err) {
+    await dc.stop();
+    throw err;
+  }
+}
+
+for (const arch of ARCHES) {
+  describe(`attach on ${arch}`, () => {
+    let recording: string;
+    before(async () => { recording = await record(arch); });
+    after(() => cleanup(recording));
+
+    test('to a replaying QEMU: time travel is offered, breakpoints and variables work, disconnect leaves QEMU running to the end of the log', async () => {
+      const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8')) as { endIcount: number };
+      const q = await startUserQemu(arch, path.join(recording, 'kernel'), [
+        '-serial', 'null', '-icount', `shift=7,rr=replay,rrfile=${path.join(recording, 'replay.bin')},rrsnapshot=init`,
+        '-drive', `file=${path.join(recording, 'snapshots.qcow2')},if=none,id=rr,format=qcow2`]);
+      try {
+        const { dc, entry, capabilities } = await attach(q, { program: guestElf(arch) });
+        try {
+          assert.equal(entry.body.reason, 'entry');
+          assert.ok(capabilities.some((c) => c.supportsStepBack === true), 'step back offered');
+          const info = (await dc.customRequest('replayInfo')).body as { mode: string; endIcount: number };
+          assert.equal(info.mode, 'play');
+          assert.equal(info.endIcount, m.endIcount, 'the end read from the log QEMU replays');
+          await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('counter-increment'), condition: 'round == 6' }] });
+          const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
+          assert.equal(stop.body.reason, 'breakpoint');
+          assert.equal((await scopeVariables(dc, 'Globals')).get('checksum')?.value, String(guestModel(7).checksum));
+          const at = await icount(dc);
+          await runTo(dc, dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+          assert.equal(await icount(dc), at - 1, 'one instruction back');
+          await dc.disconnectRequest({});
+        } finally {
+          await dc.stop();
+        }
+        const qmp = await qmpOf(q);
+        try {
+          assert.equal(q.proc.exitCode, null, 'QEMU is alive');
+          // Resumed by the detach, it ran on by itself and stopped at the adapter's guard one before the end.
+          for (let i = 0; i < 400 && (await qmp.execute<{ running: boolean }>('query-status')).running; i++) await new Promise((r) => setTimeout(r, 25));
+          assert.equal((await qmp.execute<{ icount: number }>('query-replay')).icount, m.endIcount);
+        } finally {
+          qmp.close();
+        }
+      } finally {
+        await stopUserQemu(q);
+      }
+    });
+
+    test('to a QEMU without record/replay: no step back (refused with the reason), breakpoints work, disconnect-and-suspend leaves it paused', async () => {
+      const q = await startUserQemu(arch, guestElf(arch), ['-serial', 'null']);
+      try {
+        const { dc, capabilities } = await attach(q, { program: guestElf(arch) });
+        let pcAtDisconnect: string;
+        try {
+          assert.ok(!capabilities.some((c) => c.supportsStepBack === true));
+          assert.equal(((await dc.customRequest('replayInfo')).body as { mode: string }).mode, 'none');
+          assert.match(await failure(dc.stepBackRequest({ threadId: 1 })), /needs a replay session/);
+          const console = await dc.evaluateRequest({ expression: 'qmp query-replay', context: 'repl' });
+          assert.match(console.body.result, /"mode": "none"/);
+          await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mix' }] });
+          await runTo(dc, dc.continueRequest({ threadId: 1 }));
+          assert.equal((await topFrame(dc)).name, 'mix');
+          assert.equal((await scopeVariables(dc, 'Arguments')).get('acc')?.value, String(0x1234));
+          pcAtDisconnect = (await topFrame(dc)).instructionPointerReference!;
+          await dc.disconnectRequest({ suspendDebuggee: true });
+        } finally {
+          await dc.stop();
+        }
+        const qmp = await qmpOf(q);
+        try {
+          assert.equal(q.proc.exitCode, null, 'QEMU is alive');
+          const status = await qmp.execute<{ status: string; running: boolean }>('query-status');
+          assert.equal(status.running, false, `left stopped (${status.status})`);
+          const regs = await qmp.hmp('info registers');
+          const pcValue = BigInt(pcAtDisconnect);
+          assert.match(regs, new RegExp(`(PC=|pc\\s+)0*${pcValue.toString(16)}\\b`, 'i'), 'still where the debugger left it');
+        } finally {
+          qmp.close();
+        }
+      } finally {
+        await stopUserQemu(q);
+      }
+    });
+  });
+}
+
+describe('attach with bad arguments', () => {
+  test('a QMP socket that does not exist, a malformed gdb server address: clear errors that say what to start QEMU with', async () => {
+    const dc = await startClient();
+    try {
+      await dc.initializeRequest();
+      const missing = path.join(tempDir(), 'nope.sock');
+      assert.match(await failure(dc.attachRequest({ qmp: missing, gdbServer: '127.0.0.1:1' } as DebugProtocol.AttachRequestArguments)), /Cannot connect to QEMU's QMP at .*nope\.sock.*-qmp unix:/s);
+      assert.match(await failure(dc.attachRequest({ gdbServer: 'localhost' } as DebugProtocol.AttachRequestArguments)), /"gdbServer" must be host:port/);
+      const port = await freeLocalPort();
+      assert.match(await failure(dc.attachRequest({ gdbServer: `127.0.0.1:${port}` } as DebugProtocol.AttachRequestArguments)), /gdb could not connect to QEMU's gdb server at 127\.0\.0\.1:\d+/);
+    } finally {
+      await dc.stop();
+    }
+  });
+});
