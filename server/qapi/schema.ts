@@ -19,8 +19,44 @@ export function describeEntity(e: Entity): string {
   return ['command', 'event'].includes(def.meta) ? `${def.meta} '${def.name}'` : `${def.meta} type '${def.name}'`;
 }
 
+/** Suggestions cost a pass over all names: enough for a person, bounded for a file of generated junk. */
+const MAX_SUGGESTIONS = 50;
+
+/** Edit distance, giving up (returning max + 1) once it exceeds `max`. */
+function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      best = Math.min(best, cur[j]);
+    }
+    if (best > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The defined name closest to a misspelt one (case differences count little), if any is close enough. */
+export function closestName(name: string, names: Iterable<string>): string | undefined {
+  const max = Math.max(1, Math.floor(name.length / 4));
+  let best: string | undefined;
+  let bestDistance = max + 1;
+  for (const candidate of names) {
+    const d = candidate.toLowerCase() === name.toLowerCase() ? 0.5 : editDistance(name, candidate, max);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
 export class SchemaChecker {
   readonly entities = new Map<string, Entity>();
+  private suggestions = 0;
 
   constructor(
     private readonly defs: readonly Definition[],
@@ -75,7 +111,10 @@ export class SchemaChecker {
   private resolve(def: Definition, ref: TypeRef | undefined, what: string): Entity | undefined {
     if (!ref) return undefined;
     const e = this.entities.get(ref.name);
-    if (!e) this.report(def.file, ref.node, `${what} uses unknown type '${ref.name}'`);
+    if (!e) {
+      const guess = this.suggestions++ < MAX_SUGGESTIONS ? closestName(ref.name, this.entities.keys()) : undefined;
+      this.report(def.file, ref.node, `${what} uses unknown type '${ref.name}'${guess ? `; did you mean '${guess}'?` : ''}`);
+    }
     return e;
   }
 

@@ -144,7 +144,7 @@ void describe('QAPI language features', () => {
   void it('reports an unknown type after an edit and clears it after the fix', async () => {
     const broken = mainText.replace("'returns': 'ProbeResult'", "'returns': 'ProbeResutl'");
     const diags = await lsp.change(main, broken, ++version);
-    assert.deepEqual(diags.map((d) => [d.range.start.line + 1, messageOf(d)]), [[26, "command's 'returns' uses unknown type 'ProbeResutl'"]]);
+    assert.deepEqual(diags.map((d) => [d.range.start.line + 1, messageOf(d)]), [[26, "command's 'returns' uses unknown type 'ProbeResutl'; did you mean 'ProbeResult'?"]]);
     assert.deepEqual(await lsp.change(main, mainText, ++version), []);
   });
 

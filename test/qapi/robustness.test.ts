@@ -114,7 +114,8 @@ void describe('robustness: the server survives and recovers', () => {
     writeFileSync(file, text);
     const diags = await lsp.open(file, text);
     // Only the last definition refers to a type that does not exist.
-    assert.deepEqual(diags.map((d) => messageOf(d)), [`member 'next' uses unknown type 'Type${parts.length}'`]);
+    assert.equal(diags.length, 1);
+    assert.match(messageOf(diags[0]), new RegExp(`^member 'next' uses unknown type 'Type${parts.length}'; did you mean 'Type\\d+'\\?$`));
     await lsp.close(file);
   });
 
