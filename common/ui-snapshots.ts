@@ -5,16 +5,20 @@
 import type { SnapshotInfo, SnapshotKind } from './protocol';
 import { formatAge, formatBytes, formatIcount } from './ui-icount';
 
+/** At one icount, the snapshot the user saved names the point better than the policy's or the initial one. */
+const KIND_RANK: Record<SnapshotKind, number> = { user: 2, automatic: 1, initial: 0 };
+
 /**
  * The snapshot a seek to `icount` would start from: the latest one at or before it (QEMU loads the nearest
- * snapshot ≤ the target, then replays forward). Ties at one icount go to the newest, which QEMU would also find
- * last in the image. Undefined when none is at or before `icount`.
+ * snapshot ≤ the target, then replays forward). Snapshots at one icount hold the same state; among them the user's
+ * own is shown, then the newest. Undefined when none is at or before `icount`.
  */
 export function nearestSnapshot(snapshots: readonly SnapshotInfo[], icount: number): SnapshotInfo | undefined {
   let best: SnapshotInfo | undefined;
   for (const s of snapshots) {
     if (s.icount > icount) continue;
-    if (!best || s.icount > best.icount || (s.icount === best.icount && s.date > best.date)) best = s;
+    if (!best || s.icount > best.icount || (s.icount === best.icount
+      && (KIND_RANK[s.kind] > KIND_RANK[best.kind] || (s.kind === best.kind && s.date > best.date)))) best = s;
   }
   return best;
 }

@@ -26,11 +26,15 @@ void test('no snapshot at or before the position', () => {
   assert.equal(nearestSnapshot([auto1], 5), undefined);
 });
 
-void test('two snapshots at one icount: the newer one', () => {
+void test('two snapshots at one icount: the user\'s, then the newer one', () => {
   const older = snap('a', 100, 'automatic', now - 10_000);
-  const newer = snap('b', 100, 'user', now - 1_000);
+  const newer = snap('b', 100, 'automatic', now - 1_000);
   assert.equal(nearestSnapshot([newer, older], 150)?.name, 'b');
   assert.equal(nearestSnapshot([older, newer], 150)?.name, 'b');
+  const mine = snap('mine', 100, 'user', now - 60_000);
+  assert.equal(nearestSnapshot([older, newer, mine], 150)?.name, 'mine');
+  assert.equal(nearestSnapshot([mine, newer], 100)?.name, 'mine');
+  assert.equal(nearestSnapshot([snap('init', 0, 'initial', now), snap('auto', 0, 'automatic', now - 5)], 0)?.name, 'auto');
 });
 
 void test('rows are in icount order with name, icount, kind, size, age; one is marked', () => {
