@@ -92,6 +92,12 @@ const MEMBERS_TITLE: Record<Meta, string> = {
   enum: 'Values', struct: 'Members', union: 'Members', alternate: 'Branches', command: 'Arguments', event: 'Data',
 };
 
+/** The type, command or event name under the cursor (a definition, a reference, or an @mention), if any. */
+export function typeNameAt(program: Program, file: string, offset: number): { name: string; node: QString } | undefined {
+  const t = targetAt(program, file, offset);
+  return t?.kind === 'type' ? { name: t.name, node: t.node } : undefined;
+}
+
 export function hover(program: Program, file: string, offset: number): Hover | null {
   const t = targetAt(program, file, offset);
   if (!t) return null;

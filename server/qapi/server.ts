@@ -11,6 +11,7 @@ import type { Problem } from './ast';
 import { complete } from './completion';
 import { definition, documentSymbols, foldingRanges, hover, references, toRange, workspaceSymbols } from './features';
 import type { Program } from './program';
+import { prepareRename, rename } from './rename';
 import { QapiWorkspace, findSchemaFiles } from './workspace';
 
 export interface QapiServerOptions {
@@ -121,6 +122,7 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
       documentSymbolProvider: true,
       workspaceSymbolProvider: true,
       foldingRangeProvider: true,
+      renameProvider: { prepareProvider: true },
     },
     serverInfo: { name: 'qapi-language-server' },
   };
@@ -172,6 +174,15 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
     const ctx = programFor(p.textDocument.uri);
     return ctx ? references(ctx.program, ctx.file, ctx.offsetOf(p.position), p.context.includeDeclaration) : [];
   }));
+  connection.onPrepareRename(guarded('prepareRename', null, (p) => {
+    const ctx = programFor(p.textDocument.uri);
+    return ctx ? prepareRename(ctx.program, ctx.file, ctx.offsetOf(p.position)) : null;
+  }));
+  // Not guarded: an invalid new name is an error the user must see.
+  connection.onRenameRequest((p) => {
+    const ctx = programFor(p.textDocument.uri);
+    return ctx ? rename(ctx.program, ctx.file, ctx.offsetOf(p.position), p.newName) : null;
+  });
   connection.onCompletion(guarded('completion', [], (p) => {
     const ctx = programFor(p.textDocument.uri);
     return ctx ? complete(ctx.program, ctx.file, ctx.offsetOf(p.position)) : [];

@@ -139,6 +139,22 @@ void describe('QAPI language features', () => {
     const conds = labels(await lsp.request<CompletionItem[]>('textDocument/completion',
       { textDocument: { uri: uriOf(main) }, position: pos("'CONFIG_X'", "'if'") }));
     assert.deepEqual(conds, ['CONFIG_X']);
+    await lsp.change(main, mainText, ++version);
+  });
+
+  void it('renames a type in every file, its doc comment and its @mentions', async () => {
+    const prep = await lsp.request<{ range: { start: { line: number } }; placeholder: string }>('textDocument/prepareRename',
+      at("Result'", "'returns'"));
+    assert.equal(prep.placeholder, 'ProbeResult');
+    const edit = await lsp.request<{ changes: Record<string, { range: { start: { line: number } }; newText: string }[]> }>(
+      'textDocument/rename', { ...at("Result'", "'returns'"), newName: 'ProbeOutcome' });
+    const where = Object.entries(edit.changes).flatMap(([uri, edits]) => edits.map((e) => `${path.basename(uri)}:${e.range.start.line + 1}`)).sort();
+    // types.qapi: '# @ProbeResult:' and the definition; main.qapi: the '@ProbeResult' mention, 'returns', the event's member.
+    assert.deepEqual(where, ['main.qapi:15', 'main.qapi:26', 'main.qapi:33', 'types.qapi:15', 'types.qapi:23']);
+    assert.ok(Object.values(edit.changes).flat().every((e) => e.newText === 'ProbeOutcome'));
+    await assert.rejects(lsp.request('textDocument/rename', { ...at("Result'", "'returns'"), newName: 'probe outcome' }), /must use CamelCase|invalid name/);
+    await assert.rejects(lsp.request('textDocument/rename', { ...at("Result'", "'returns'"), newName: 'ProbeMode' }), /already defined/);
+    assert.equal(await lsp.request('textDocument/prepareRename', at("str'", "'target'")), null, 'built-in types cannot be renamed');
   });
 
   void it('reports an unknown type after an edit and clears it after the fix', async () => {
