@@ -2,7 +2,7 @@
 // dist/test/vscode/suite/index.js, with `vscode` external: the extensionTestsPath of test/vscode/run.mjs and of
 // scripts/test-electron.mjs.
 import * as esbuild from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -25,10 +25,13 @@ const suiteFiles = {
 
 export async function buildSuite() {
   await esbuild.build({
-    entryPoints: [path.join(suiteDir, 'index.ts')], outfile: suiteBundle, bundle: true, platform: 'node',
+    entryPoints: [path.join(suiteDir, 'index.ts')], outfile: path.join(path.dirname(suiteBundle), 'suite.js'), bundle: true, platform: 'node',
     target: 'node20', format: 'cjs', sourcemap: 'inline', external: ['vscode'], logLevel: 'warning',
     plugins: [suiteFiles],
   });
+  // Node applies source maps only to modules loaded after they are enabled: enable them, then load the suite, so
+  // failures show test/vscode/suite/*.ts lines.
+  writeFileSync(suiteBundle, "'use strict';\nprocess.setSourceMapsEnabled(true);\nmodule.exports = require('./suite.js');\n");
 }
 
 if (path.resolve(process.argv[1] ?? '') === import.meta.filename) await buildSuite();

@@ -7,7 +7,6 @@ import { testFiles } from 'qemu-replay:suite-files';
 import { runAll, setCurrentFile } from './runner';
 
 export async function run(): Promise<void> {
-  process.setSourceMapsEnabled(true);   // stack traces of failures point at the .ts files (the bundle has inline maps)
   for (const [file, load] of testFiles) {
     setCurrentFile(file);
     load();
