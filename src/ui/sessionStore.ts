@@ -174,7 +174,8 @@ export class ReplayStore implements vscode.Disposable {
     if (e.event === 'replayState') {
       const state = e.body as CustomEvents['replayState'];
       model.state = state;
-      if (!state.running && !model.snapshotsKnown) this.loadSnapshots(model);
+      // Not while recording: the recording's end also reports running=false, and its snapshots arrive as events.
+      if (!state.running && state.mode === 'play' && !model.snapshotsKnown) this.loadSnapshots(model);
     } else if (e.event === 'snapshotsChanged') {
       model.snapshots = (e.body as CustomEvents['snapshotsChanged']).snapshots;
       model.snapshotsKnown = true;
