@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(qemu-system-arm qemu-system-misc qemu-utils gdb-multiarch gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
   binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu make)
 if [[ "${1:-}" == "--ui" || "${QEMU_REPLAY_UI:-}" == 1 ]]; then
-  packages+=(chromium libkrb5-dev)   # code-server's native modules need libkrb5-dev; Chromium drives it
+  packages+=(chromium libkrb5-dev g++ make python3)   # code-server's native modules build with these; Chromium drives it
 fi
 
 missing=()

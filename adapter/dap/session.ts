@@ -496,7 +496,9 @@ export class QemuReplaySession extends LoggingDebugSession {
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
     this.handle(response, async () => {
       const { exec } = this.need();
-      if (exec.running) return { threads: [new Thread(1, 'CPU #0')] };
+      // While running, and once the session is ending (VS Code asks once more after `terminated`), answer
+      // without gdb: it may be gone, and an error here would be shown to the user.
+      if (exec.running || this.ending || !exec.gdb.isRunning) return { threads: [new Thread(1, 'CPU #0')] };
       const r = await exec.gdb.command('-thread-info');
       const threads = miList(r.threads).map(miTuple).map((t) => {
         const id = Number(miString(t?.id) ?? '1');
