@@ -4,7 +4,7 @@
 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  DiagnosticSeverity, TextDocumentSyncKind, TextDocuments, type Connection, type Diagnostic, type InitializeResult,
+  DiagnosticSeverity, FileChangeType, TextDocumentSyncKind, TextDocuments, type Connection, type Diagnostic, type InitializeResult,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Problem } from './ast';
@@ -129,6 +129,7 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
 
   /** Workspace folders, scanned for schemas when workspace symbols are asked for. */
   let folders: string[] = [];
+  let scanned: string[] | undefined;
   connection.onInitialize((params) => {
     const uris = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     folders = uris.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
@@ -153,6 +154,7 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
 
   // Modules changed on disk (a branch switch, another editor): their programs are checked again.
   connection.onDidChangeWatchedFiles((p) => {
+    if (p.changes.some((c) => c.type !== FileChangeType.Changed)) scanned = undefined;
     try {
       const files = p.changes.map((c) => toFile(c.uri)).filter((f) => !workspace.isOpen(f));
       for (const program of workspace.refreshAll(files)) publish(program, '');
@@ -193,8 +195,10 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
   }));
   connection.onWorkspaceSymbol(guarded('workspaceSymbol', [], (p) => {
     for (const file of pending.keys()) check(file);
-    // Schemas in the workspace count even when none of their files is open.
-    workspace.checkPinned(findSchemaFiles(folders));
+    // Schemas in the workspace count even when none of their files is open. The scan is kept until files
+    // are created or deleted: the symbol picker asks again on every keystroke.
+    scanned ??= findSchemaFiles(folders);
+    workspace.checkPinned(scanned);
     return workspaceSymbols(workspace.allPrograms(), p.query);
   }));
   connection.onFoldingRanges(guarded('foldingRange', [], (p) => {

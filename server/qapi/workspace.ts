@@ -108,12 +108,12 @@ export class QapiWorkspace {
     return [...this.programs.values()];
   }
 
-  /** Checks the schemas found in the workspace folders (again: files may have changed on disk). */
+  /** Checks the schemas found in the workspace folders not checked yet (disk changes re-check via refreshAll). */
   checkPinned(files: readonly string[]): void {
     for (const file of files) {
       const root = this.rootOf(file);
       this.pinned.add(root);
-      this.analyze(root);
+      if (!this.programs.has(root)) this.analyze(root);
     }
   }
 
