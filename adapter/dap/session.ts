@@ -487,6 +487,8 @@ export class QemuReplaySession extends LoggingDebugSession {
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
     this.handle(response, async () => {
       const { exec } = this.need();
+      // A run accepted but not yet started in gdb (its QMP set-up) would miss the interrupt: wait for it to start.
+      for (let i = 0; i < 400 && exec.isBusy && !exec.running; i++) await new Promise((r) => setTimeout(r, 5));
       await exec.pause();
     });
   }

@@ -1,0 +1,136 @@
+/**
+ * A guest that runs while the user works: the endless sample guest, recorded up to an instruction limit. Pause,
+ * breakpoints changed while it runs, and requests that need a stopped guest refused while it runs — after
+ * which the session keeps working.
+ */
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  ARCHES, cleanup, collectOutput, endlessElf, endSession, failure, GUEST_SOURCE, launchSession, replay, runTo, scopeVariables,
+  startClient, tagLine, tempDir, topFrame,
+} from './support';
+
+const LIMIT = 30_000_000;
+
+interface ReplayInfo { icount: number; endIcount: number; running: boolean }
+const info = async (dc: DebugClient) => (await dc.customRequest('replayInfo')).body as ReplayInfo;
+
+/** Starts a continue from the start of the recording and returns once the guest runs. */
+async function runFromStart(dc: DebugClient): Promise<void> {
+  await runTo(dc, dc.customRequest('seek', { to: 'start' }));
+  await continueRunning(dc);
+}
+
+/** Continues and returns once the guest runs (the replayState event says so). */
+async function continueRunning(dc: DebugClient): Promise<void> {
+  const runs = new Promise<void>((resolve) => {
+    const listener = (e: DebugProtocol.Event) => {
+      if ((e.body as { running?: boolean }).running) {
+        dc.removeListener('replayState', listener);
+        resolve();
+      }
+    };
+    dc.on('replayState', listener);
+  });
+  await dc.continueRequest({ threadId: 1 });
+  await runs; // the replayState event says when the guest runs
+  assert.equal((await info(dc)).running, true, 'the guest runs');
+}
+
+for (const arch of ARCHES) {
+  describe(`a running guest on ${arch}`, () => {
+    const elf = endlessElf(arch);
+    let recording: string;
+    let recordOutput: string[];
+    let dc: DebugClient;
+
+    before(async () => {
+      // Record the endless guest through the adapter with an instruction limit.
+      recording = path.join(tempDir(), 'rec');
+      const rec = await startClient();
+      recordOutput = collectOutput(rec);
+      try {
+        const terminated = rec.waitForEvent('terminated', 60_000);
+        await launchSession(rec, { mode: 'record', program: elf, recording, stopOnEntry: false, recordLimit: { instructions: LIMIT } });
+        await terminated;
+      } finally {
+        await rec.stop();
+      }
+      ({ dc } = await replay(recording, { program: elf }));
+    });
+    after(async () => {
+      await endSession(dc, recording);
+      cleanup(recording);
+    });
+
+    test('the record limit ended the endless recording once it was reached, and said so once', () => {
+      const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8')) as { endIcount: number; shutdownCause?: string };
+      // Record mode reports icount in steps of 2^24 instructions: the recording ends at or after the limit.
+      assert.ok(m.endIcount >= LIMIT, `endIcount ${m.endIcount}`);
+      assert.match(m.shutdownCause ?? '', /host-qmp-quit|host-signal/);
+      assert.equal(recordOutput.filter((o) => o.startsWith('Record limit reached')).length, 1, recordOutput.join(''));
+      assert.ok(recordOutput.some((o) => o.includes('Recording saved to')), 'saved');
+    });
+
+    test('pause stops the running guest with reason pause; the stack and registers are readable there', async () => {
+      await runFromStart(dc);
+      const stop = await runTo(dc, dc.pauseRequest({ threadId: 1 }));
+      assert.equal(stop.body.reason, 'pause');
+      const now = await info(dc);
+      assert.equal(now.running, false);
+      assert.ok(now.icount > 0 && now.icount < now.endIcount, `icount ${now.icount}`);
+      const frame = await topFrame(dc);
+      assert.ok(['main', 'work', 'fib', 'mix', 'uart_putc', 'uart_puts', 'uart_puthex'].includes(frame.name), frame.name);
+      const regs = await scopeVariables(dc, 'Registers');
+      assert.equal(BigInt(regs.get('pc')!.value.split(' ')[0]), BigInt(frame.instructionPointerReference!));
+    });
+
+    test('requests that need a stopped guest are refused while it runs, with a clear message; then the session works on', async () => {
+      await runFromStart(dc);
+      const running = /while the guest is running\. Pause it first|need a stopped guest/;
+      assert.match(await failure(dc.stackTraceRequest({ threadId: 1 })), running);
+      assert.match(await failure(dc.variablesRequest({ variablesReference: 1 })), running);
+      assert.match(await failure(dc.evaluateRequest({ expression: 'checksum', context: 'watch' })), running);
+      assert.match(await failure(dc.disassembleRequest({ memoryReference: '0x0', instructionCount: 4 })), running);
+      assert.match(await failure(dc.send('readMemory', { memoryReference: '0x0', count: 4 })), running);
+      assert.match(await failure(dc.evaluateRequest({ expression: '-exec info registers', context: 'repl' })), running);
+      assert.equal((await dc.threadsRequest()).body.threads.length, 1, 'threads answers while running');
+      const stop = await runTo(dc, dc.pauseRequest({ threadId: 1 }));
+      assert.equal(stop.body.reason, 'pause');
+      assert.match((await dc.evaluateRequest({ expression: 'counter', context: 'watch', frameId: (await topFrame(dc)).id })).body.result, /^\d+$/);
+    });
+
+    test('a breakpoint set while the guest runs is hit (no stop for the change itself); the values there agree', async () => {
+      await runFromStart(dc);
+      const stops: DebugProtocol.StoppedEvent[] = [];
+      dc.on('stopped', (e: DebugProtocol.StoppedEvent) => stops.push(e));
+      const hit = dc.waitForEvent('stopped');
+      const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mix' }] });
+      assert.equal(set.body.breakpoints[0].verified, true);
+      const stop = (await hit) as DebugProtocol.StoppedEvent;
+      assert.equal(stop.body.reason, 'function breakpoint');
+      assert.deepEqual(stop.body.hitBreakpointIds, [set.body.breakpoints[0].id]);
+      assert.equal((await topFrame(dc)).name, 'mix');
+      assert.equal(stops.length, 1, 'one stop only');
+      // mix(checksum, f) is called from work(round): acc is the global checksum, and counter == round.
+      const args = await scopeVariables(dc, 'Arguments');
+      const globals = await scopeVariables(dc, 'Globals');
+      assert.equal(args.get('acc')?.value, globals.get('checksum')?.value);
+      assert.equal((await scopeVariables(dc, 'Arguments', 1)).get('round')?.value, globals.get('counter')?.value);
+
+      // Adding and removing breakpoints while it runs: no stop, it runs on until paused.
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+      await continueRunning(dc);
+      const never = await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('main-print'), condition: 'round == 4000000000' }] });
+      assert.equal(never.body.breakpoints[0].verified, true);
+      await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
+      const paused = await runTo(dc, dc.pauseRequest({ threadId: 1 }));
+      assert.equal(paused.body.reason, 'pause');
+      assert.equal(stops.length, 2, stops.map((s) => s.body.reason).join(', '));
+    });
+  });
+}
