@@ -17,6 +17,8 @@ import { QapiWorkspace, findSchemaFiles } from './workspace';
 export interface QapiServerOptions {
   /** Pause after an edit before re-checking; 0 checks at once (tests). */
   readonly debounceMs?: number;
+  /** The analysis state; tests pass one that fails on purpose. */
+  readonly workspace?: QapiWorkspace;
 }
 
 const SEVERITY: Record<Problem['severity'], DiagnosticSeverity> = {
@@ -26,7 +28,7 @@ const SEVERITY: Record<Problem['severity'], DiagnosticSeverity> = {
 export function startQapiServer(connection: Connection, options: QapiServerOptions = {}): void {
   const debounceMs = options.debounceMs ?? 150;
   const documents = new TextDocuments(TextDocument);
-  const workspace = new QapiWorkspace();
+  const workspace = options.workspace ?? new QapiWorkspace();
   const pending = new Map<string, ReturnType<typeof setTimeout>>();
   const openUris = new Map<string, string>();
   /** What was last sent per file: unchanged diagnostics of other modules are not sent again after each edit. */

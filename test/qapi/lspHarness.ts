@@ -8,6 +8,7 @@ import {
   type MessageConnection, type PublishDiagnosticsParams,
 } from 'vscode-languageserver/node';
 import { startQapiServer } from '../../server/qapi/server';
+import type { QapiWorkspace } from '../../server/qapi/workspace';
 
 export const uriOf = (file: string): string => pathToFileURL(file).href;
 
@@ -33,11 +34,11 @@ export class LspHarness {
     });
   }
 
-  static async start(debounceMs = 0, workspaceFolders: string[] = []): Promise<LspHarness> {
+  static async start(debounceMs = 0, workspaceFolders: string[] = [], workspace?: QapiWorkspace): Promise<LspHarness> {
     const toServer = new PassThrough();
     const toClient = new PassThrough();
     const server = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
-    startQapiServer(server, { debounceMs });
+    startQapiServer(server, { debounceMs, workspace });
     server.listen();
     const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
     client.listen();

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Hover } from 'vscode-languageserver/node';
 import { parseSchema } from '../../server/qapi/parser';
-import { analyzeProgram } from '../../server/qapi/program';
+import { analyzeProgram, type Program } from '../../server/qapi/program';
+import { QapiWorkspace } from '../../server/qapi/workspace';
 import { LspHarness, messageOf, uriOf } from './lspHarness';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -117,6 +118,29 @@ void describe('robustness: the server survives and recovers', () => {
     assert.equal(diags.length, 1);
     assert.match(messageOf(diags[0]), new RegExp(`^member 'next' uses unknown type 'Type${parts.length}'; did you mean 'Type\\d+'\\?$`));
     await lsp.close(file);
+  });
+
+  void it('turns a failure inside the analysis into a diagnostic and recovers on the next edit', async () => {
+    /** Fails while the text contains BOOM, as a bug in the checks would. */
+    class FailingWorkspace extends QapiWorkspace {
+      override refresh(file: string): Program[] {
+        if (this.source.read(file)?.includes('BOOM')) throw new Error('injected failure');
+        return super.refresh(file);
+      }
+    }
+    const failing = await LspHarness.start(0, [], new FailingWorkspace());
+    try {
+      const file = path.join(dir, 'failing.qapi');
+      const diags = await failing.open(file, `# BOOM\n${good}`);
+      assert.deepEqual(diags.map((d) => messageOf(d)), [
+        'Internal error of the QAPI language server: injected failure. Edit the file to retry; the log has details.']);
+      assert.ok(failing.log.some((l) => l.includes('injected failure')), 'the stack goes to the log');
+      assert.deepEqual(await failing.change(file, good, 2), []);
+      const bad = await failing.change(file, good.replace("'str'", "'Nope'"), 3);
+      assert.deepEqual(bad.map((d) => messageOf(d)), ["member 'a' uses unknown type 'Nope'"]);
+    } finally {
+      failing.dispose();
+    }
   });
 
   void it('re-checks an included module changed on disk', async () => {
