@@ -122,7 +122,7 @@ function checkDoc(doc: DocComment | undefined, meta: Meta, name: string, nameNod
     if (pragma.docRequired) fail(nameNode, 'documentation comment required (pragma doc-required)');
     return;
   }
-  if (doc.broken) return;
+  if (doc.broken || doc.symbol === undefined) return;   // a free-form comment here is reported by the parser
   if (doc.symbol !== name) fail(nameNode, `documentation comment is for '${doc.symbol ?? ''}'`);
   const returns = doc.sections.find((s) => s.name === 'Returns');
   if (returns && meta !== 'command') fail({ start: returns.start, end: returns.start + 10 }, "'Returns:' is only valid for commands");
