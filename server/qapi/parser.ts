@@ -41,6 +41,7 @@ class Parser {
   private depth = 0;
   /** End of the previous token: an unexpected end of file is reported right after the last thing written. */
   private prevEnd = 0;
+  private lastWasNonObject = false;
 
   constructor(private readonly text: string) {
     this.lexer = new Lexer(text, this.problems);
@@ -72,6 +73,7 @@ class Parser {
 
   private parseTopLevel(doc: DocComment | undefined): TopLevel | undefined {
     const start = this.tok.start;
+    const problemsBefore = this.problems.length;
     let root: QValue | undefined;
     let broken = false;
     try {
@@ -79,16 +81,22 @@ class Parser {
       this.finishValue(root);
     } catch (e) {
       if (!(e instanceof ParseError)) throw e;
-      this.error(e.span, e.message);
+      // After a lexical error in this expression (a stray word skipped, say), the syntax error is its echo.
+      if (this.problems.length === problemsBefore) this.error(e.span, e.message);
       broken = true;
       this.recover(start);
     }
+    // A lexical error (bad escape, unterminated string) makes names unreliable: no semantic checks either.
+    broken ||= this.problems.length > problemsBefore;
     if (!root) return undefined;
     const end = broken ? Math.max(root.start + 1, this.tok.start) : root.end;
     if (root.kind !== 'object') {
-      if (!broken) this.error(root, 'top-level expression must be an object');
+      // One report for a run of non-objects ('a' 'b' 'c' …), as QEMU stops at the first.
+      if (!broken && !this.lastWasNonObject) this.error(root, 'top-level expression must be an object');
+      this.lastWasNonObject = true;
       return undefined;
     }
+    this.lastWasNonObject = false;
     const kind = broken ? 'invalid' : this.classify(root, doc);
     return { start, end, value: root, doc, broken, kind };
   }
@@ -120,7 +128,7 @@ class Parser {
   }
 
   private rejectPendingDoc(doc: DocComment | undefined): void {
-    if (doc?.symbol !== undefined) {
+    if (doc?.symbol !== undefined && !doc.broken) {
       this.error(doc, `documentation for '${doc.symbol}' is not followed by the definition`);
     }
   }
