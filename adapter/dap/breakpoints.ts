@@ -64,7 +64,7 @@ export class Breakpoints {
       // resume fails. Refuse addresses with no memory now.
       if (bp.verified && bp.instructionReference && !(await this.readable(bp.instructionReference))) {
         await this.remove([entry]);
-        return { bp: { id: dapId, verified: false, message: `Cannot place a breakpoint at ${bp.instructionReference}: there is no memory at that address in the guest.` } };
+        return { bp: { id: dapId, verified: false, message: `Cannot place a breakpoint at 0x${BigInt(bp.instructionReference).toString(16)}: there is no memory at that address in the guest.` } };
       }
       return { bp, entry };
     } catch (err) {

@@ -4,6 +4,7 @@
  * next stop (DAP's rule), when `reset()` drops them.
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { UserError } from '../errors';
 import { Gdb, GdbError, miQuote } from '../gdb/gdb';
 import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
 
@@ -186,12 +187,18 @@ export class Inspector {
       const r = await this.gdb.command(`-data-evaluate-expression ${scope}${miQuote(expression)}`);
       return { result: miString(r.value) ?? '', variablesReference: 0 };
     }
+    if ((miString(v.value) ?? '') === '' && miString(v.numchild) === '0') {
+      // gdb creates a variable object even when its value cannot be read (memory that is not there) and leaves
+      // the value empty: the evaluator says why.
+      this.varobjs.push(miString(v.name) ?? '');
+      await this.gdb.command(`-data-evaluate-expression ${scope}${miQuote(expression)}`);
+    }
     const variable = await this.withAddress(this.fromVarobj(expression, v, expression), expression, scope);
     return { result: variable.value, type: variable.type, variablesReference: variable.variablesReference, indexedVariables: variable.indexedVariables, memoryReference: variable.memoryReference };
   }
 
   async disassemble(memoryReference: string, offset: number, instructionOffset: number, instructionCount: number): Promise<DebugProtocol.DisassembledInstruction[]> {
-    const base = BigInt(memoryReference) + BigInt(offset);
+    const base = parseAddress(memoryReference) + BigInt(offset);
     const before = Math.max(0, -instructionOffset);
     // Instructions are 2 or 4 bytes on the supported targets: disassemble a generous window and align on `base`.
     const start = base - BigInt(before * 4 + 16) > 0n ? base - BigInt(before * 4 + 16) : 0n;
@@ -214,7 +221,7 @@ export class Inspector {
   }
 
   async readMemory(memoryReference: string, offset: number, count: number): Promise<DebugProtocol.ReadMemoryResponse['body']> {
-    const address = BigInt(memoryReference) + BigInt(offset);
+    const address = parseAddress(memoryReference) + BigInt(offset);
     const addr = `0x${address.toString(16)}`;
     try {
       const r = await this.gdb.command(`-data-read-memory-bytes ${addr} ${count}`);
@@ -226,6 +233,13 @@ export class Inspector {
       throw err;
     }
   }
+}
+
+/** A DAP memory reference is an address we handed out (0x…), or one a user typed in the memory view. */
+export function parseAddress(reference: string): bigint {
+  const text = reference.trim();
+  if (/^(0x[0-9a-f]+|\d+)$/i.test(text)) return BigInt(text);
+  throw new UserError('evaluate', `"${reference}" is not a memory address: use a number such as 0x40080000, or open memory from a variable.`);
 }
 
 function flattenDisassembly(r: MiTuple): DebugProtocol.DisassembledInstruction[] {
