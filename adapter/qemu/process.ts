@@ -5,7 +5,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -65,6 +65,32 @@ export async function freeLocalPort(): Promise<number> {
   });
 }
 
+let setprivPath: string | null | undefined;
+
+/**
+ * QEMU must not outlive the adapter (an orphaned QEMU keeps the snapshot image's write lock, and an orphaned
+ * recording never ends). QEMU 7.2 cannot watch its parent, so it is started through util-linux's `setpriv
+ * --pdeathsig TERM`, which asks the kernel to send it SIGTERM when the adapter dies, however it dies (even SIGKILL).
+ * setpriv then execs QEMU (same pid, QEMU's own argv). SIGTERM, not SIGKILL: QEMU then ends a recording cleanly,
+ * so its log stays replayable. Without setpriv, QEMU is started directly (and ended by the session as usual).
+ */
+export function dieWithParent(file: string, args: string[]): [string, string[]] {
+  if (setprivPath === undefined) {
+    setprivPath = ['/usr/bin/setpriv', '/bin/setpriv', ...(process.env.PATH ?? '').split(':').map((d) => path.join(d, 'setpriv'))]
+      .find((p) => p.startsWith('/') && isExecutable(p)) ?? null;
+  }
+  return setprivPath ? [setprivPath, ['--pdeathsig', 'TERM', '--', file, ...args]] : [file, args];
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class QemuStartError extends Error {
   constructor(message: string, readonly stderr: string) {
     super(message);
@@ -103,7 +129,8 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
     this.privateDir = await mkdtemp(path.join(os.tmpdir(), 'qemu-replay-')); // mkdtemp creates it with mode 0700
     const qmpSocket = path.join(this.privateDir, 'qmp.sock');
     this.argv = [cmd.qemuPath, ...qemuArgv(cmd, qmpSocket)];
-    const proc = spawn(cmd.qemuPath, this.argv.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', 'ignore', 'pipe'], shell: false });
+    const [file, args] = dieWithParent(cmd.qemuPath, this.argv.slice(1));
+    const proc = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'ignore', 'pipe'], shell: false });
     this.proc = proc;
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (d: string) => {
@@ -168,6 +195,24 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
     if (!(await within(gone, timeoutMs))) {
       proc.kill('SIGTERM');
       if (!(await within(gone, timeoutMs))) {
+        proc.kill('SIGKILL');
+        await gone;
+      }
+    }
+    await this.cleanup();
+  }
+
+  /**
+   * For a QEMU that stopped responding (QMP would only time out): SIGCONT in case it was stopped by a signal, then
+   * SIGTERM (a recording still ends cleanly if QEMU can run its handler), SIGKILL after `graceMs`.
+   */
+  async abandon(graceMs = 1_000): Promise<void> {
+    const proc = this.proc;
+    if (proc && !this.exitInfo) {
+      const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGCONT');
+      proc.kill('SIGTERM');
+      if (!(await within(gone, graceMs))) {
         proc.kill('SIGKILL');
         await gone;
       }

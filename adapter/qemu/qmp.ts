@@ -100,6 +100,8 @@ interface Pending {
   reject(err: Error): void;
   timer: NodeJS.Timeout;
   stack: string | undefined;
+  /** Not traced (the watchdog's liveness pings). */
+  quiet?: boolean;
 }
 
 export interface QmpClientEvents {
@@ -163,7 +165,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     return !!this.socket && !this.closed;
   }
 
-  execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = this.defaultTimeoutMs): Promise<T> {
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = this.defaultTimeoutMs, quiet = false): Promise<T> {
     const stack = new Error().stack; // the caller's stack, for errors that surface later
     return new Promise<T>((resolve, reject) => {
       if (!this.socket || this.closed) {
@@ -175,11 +177,16 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
         this.pending.delete(id);
         reject(new QmpConnectionError(`QEMU did not answer ${command} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(id, { command, resolve: resolve, reject, timer, stack });
+      this.pending.set(id, { command, resolve: resolve, reject, timer, stack, quiet });
       const line = JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id });
-      this.emit('trace', '->', line);
+      if (!quiet) this.emit('trace', '->', line);
       this.socket.write(line + '\n');
     });
+  }
+
+  /** A liveness check for the watchdog: `query-status`, not traced (it is sent every half second). */
+  async ping(timeoutMs: number): Promise<void> {
+    await this.execute('query-status', undefined, timeoutMs, true);
   }
 
   /** HMP through QMP (`human-monitor-command`); returns the monitor's text. */
@@ -193,14 +200,14 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   }
 
   private dispatch(m: QmpMessage): void {
-    this.emit('trace', '<-', JSON.stringify(m));
+    const id = m.kind === 'return' || m.kind === 'error' ? (typeof m.id === 'number' ? m.id : undefined) : undefined;
+    const p = id === undefined ? undefined : this.pending.get(id);
+    if (!p?.quiet) this.emit('trace', '<-', JSON.stringify(m));
     if (m.kind === 'event') {
       this.emit('event', m.event);
       return;
     }
     if (m.kind === 'greeting') return;
-    const id = typeof m.id === 'number' ? m.id : undefined;
-    const p = id === undefined ? undefined : this.pending.get(id);
     if (!p || id === undefined) return; // a reply to a command that timed out
     this.pending.delete(id);
     clearTimeout(p.timer);
