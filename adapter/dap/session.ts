@@ -6,7 +6,7 @@ import {
   Breakpoint, Event, InitializedEvent, InvalidatedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { CustomRequestName, ReplayState } from '../../common/protocol';
 import { Execution, GdbRunCommand, Stop } from '../engine/execution';
 import { AttachedQemu, attachToQemu, detachFromQemu } from '../engine/attach';
@@ -16,6 +16,8 @@ import { errorMessage, UserError } from '../errors';
 import { miList, miString, miTuple } from '../gdb/miParser';
 import { PendingRecording, SerialTimeline } from '../qemu/recording';
 import { Watchdog } from '../qemu/watchdog';
+import { QmpConnectionError } from '../qemu/qmp';
+import { GdbExitedError } from '../gdb/gdb';
 import { Breakpoints } from './breakpoints';
 import { ConsoleCommands } from './console';
 import { Inspector } from './inspect';
@@ -72,7 +74,12 @@ export class QemuReplaySession extends LoggingDebugSession {
     );
   }
 
-  private fail(response: DebugProtocol.Response, error: unknown): void {
+  private fail(response: DebugProtocol.Response, error: unknown, waited = false): void {
+    if (!this.endReason && !waited && this.emulator && (error instanceof QmpConnectionError || error instanceof GdbExitedError)) {
+      // The request usually notices a lost connection a few ms before the process's exit is seen: wait for it.
+      setTimeout(() => this.fail(response, error, true), 300);
+      return;
+    }
     // QEMU or gdb went away under the request: say why the session ends, not which socket broke.
     const err = this.endReason && !(error instanceof UserError)
       ? new UserError(this.endReason.code, `The session is ending: ${this.endReason.text}`, { cause: error })
@@ -242,11 +249,16 @@ export class QemuReplaySession extends LoggingDebugSession {
     const limit = emulator.recordLimit;
     const started = Date.now();
     const serialFile = (emulator.recording as PendingRecording).file('serial');
+    let ticking = false;
     this.recordWatch = setInterval(() => {
+      // One tick at a time: while recording, QEMU answers QMP only every 2^24 instructions or so, and overlapping
+      // ticks would queue queries faster than it answers them (the record limit would then be seen ever later).
+      if (ticking) return;
+      ticking = true;
       void (async () => {
         const size = (await stat(serialFile).catch(() => undefined))?.size ?? 0;
         if (size > this.recordSerialOffset) {
-          const data = (await readFile(serialFile)).subarray(this.recordSerialOffset, size);
+          const data = await readRange(serialFile, this.recordSerialOffset, size); // only what is new: the file can grow to MBs
           this.recordSerialOffset = size;
           this.log(data.toString('utf8'), 'stdout');
         }
@@ -259,7 +271,7 @@ export class QemuReplaySession extends LoggingDebugSession {
           this.log(`Record limit reached (${JSON.stringify(limit)}): finishing the recording.\n`);
           void this.end('record limit');
         }
-      })();
+      })().finally(() => { ticking = false; });
     }, 100);
   }
 
@@ -732,6 +744,17 @@ export class QemuReplaySession extends LoggingDebugSession {
       default:
         super.customRequest(command, response, args);
     }
+  }
+}
+
+async function readRange(file: string, from: number, to: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(to - from);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, from);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }
 

@@ -175,6 +175,14 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
       throw err;
     }
     if (manifestBase) manifestBase.qemu.argv = qemu.argv;
+    // The initial snapshot's creation time identifies the snapshot image: a replay must never load another
+    // recording's snapshots (QEMU would, silently, and show a wrong machine state).
+    const initial = await initialSnapshotId(qemu);
+    if (manifestBase) manifestBase.initialSnapshot = initial;
+    else if (!(recording instanceof PendingRecording) && recording.manifest.initialSnapshot && initial !== recording.manifest.initialSnapshot) {
+      throw new UserError('recording-corrupt',
+        `${recording.file('snapshots')} does not belong to this recording: its initial snapshot was taken at ${initial ?? '(none)'}, the recording's at ${recording.manifest.initialSnapshot}. It was replaced or copied from another recording. Put the original back, or record again.`);
+    }
     try {
       await gdb.start(gdbPath, { cwd, env });
     } catch (err) {
@@ -198,6 +206,14 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     if (recording instanceof PendingRecording) await recording.discard();
     throw err;
   }
+}
+
+/** The creation time of the snapshot image's `init` snapshot ("seconds.nanoseconds"), as QEMU lists it. */
+async function initialSnapshotId(qemu: QemuProcess): Promise<string | undefined> {
+  type Block = { device: string; inserted?: { image?: { snapshots?: Array<{ name: string; 'date-sec': number; 'date-nsec': number }> } } };
+  const blocks = await qemu.qmp.execute<Block[]>('query-block');
+  const s = blocks.find((b) => b.device === 'rr')?.inserted?.image?.snapshots?.find((x) => x.name === 'init');
+  return s ? `${s['date-sec']}.${String(s['date-nsec']).padStart(9, '0')}` : undefined;
 }
 
 function existingProgram(rec: OpenedRecording): string | undefined {

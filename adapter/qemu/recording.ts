@@ -30,6 +30,8 @@ export interface RecordingManifest {
   qemuArgs: string[];
   program?: { path: string; sha256: string };
   kernel: { originalPath: string; sha256: string };
+  /** When snapshots.qcow2's `init` snapshot was taken ("seconds.nanoseconds"): ties the image to this recording. */
+  initialSnapshot?: string;
   /** The last icount a replay can stop at: one before the first SHUTDOWN event of the log. */
   endIcount: number;
   shutdownCause?: string;
