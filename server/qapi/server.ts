@@ -4,7 +4,7 @@
 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  DiagnosticSeverity, FileChangeType, TextDocumentSyncKind, TextDocuments, type Connection, type Diagnostic, type InitializeResult,
+  CodeActionKind, DiagnosticSeverity, FileChangeType, TextDocumentSyncKind, TextDocuments, type Connection, type Diagnostic, type InitializeResult,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Problem } from './ast';
@@ -125,6 +125,7 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
       workspaceSymbolProvider: true,
       foldingRangeProvider: true,
       renameProvider: { prepareProvider: true },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
     },
     serverInfo: { name: 'qapi-language-server' },
   };
@@ -187,6 +188,15 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
     const ctx = programFor(p.textDocument.uri);
     return ctx ? rename(ctx.program, ctx.file, ctx.offsetOf(p.position), p.newName) : null;
   });
+  // "did you mean 'X'?" becomes a quick fix; the diagnostic's range is the quoted type name.
+  connection.onCodeAction(guarded('codeAction', [], (p) => p.context.diagnostics.flatMap((d) => {
+    const m = typeof d.message === 'string' ? /did you mean '([^']+)'\?$/.exec(d.message) : null;
+    if (!m || d.source !== 'qapi') return [];
+    return [{
+      title: `Change to '${m[1]}'`, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: true,
+      edit: { changes: { [p.textDocument.uri]: [{ range: d.range, newText: `'${m[1]}'` }] } },
+    }];
+  })));
   connection.onCompletion(guarded('completion', [], (p) => {
     const ctx = programFor(p.textDocument.uri);
     return ctx ? complete(ctx.program, ctx.file, ctx.offsetOf(p.position)) : [];

@@ -161,6 +161,10 @@ void describe('QAPI language features', () => {
     const broken = mainText.replace("'returns': 'ProbeResult'", "'returns': 'ProbeResutl'");
     const diags = await lsp.change(main, broken, ++version);
     assert.deepEqual(diags.map((d) => [d.range.start.line + 1, messageOf(d)]), [[26, "command's 'returns' uses unknown type 'ProbeResutl'; did you mean 'ProbeResult'?"]]);
+    const actions = await lsp.request<{ title: string; edit: { changes: Record<string, { range: unknown; newText: string }[]> } }[]>(
+      'textDocument/codeAction', { textDocument: { uri: uriOf(main) }, range: diags[0].range, context: { diagnostics: diags } });
+    assert.deepEqual(actions.map((a) => a.title), ["Change to 'ProbeResult'"]);
+    assert.deepEqual(actions[0].edit.changes[uriOf(main)], [{ range: diags[0].range, newText: "'ProbeResult'" }]);
     assert.deepEqual(await lsp.change(main, mainText, ++version), []);
   });
 
