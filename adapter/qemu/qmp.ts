@@ -43,24 +43,70 @@ export type QmpMessage =
 /** Longest line accepted from QEMU; anything longer is a protocol error rather than unbounded buffering. */
 export const MAX_QMP_LINE = 16 * 1024 * 1024;
 
-/** Splits a QMP byte stream into messages. Throws only QmpProtocolError. */
+/**
+ * Deepest nesting of arrays/objects accepted in a message. QEMU's own JSON parser stops at 1024; deeper input would
+ * make every recursive consumer (JSON.stringify for the trace, deepEqual…) overflow the stack.
+ */
+export const MAX_QMP_NESTING = 1024;
+
+/**
+ * Splits a QMP byte stream into messages. Throws only QmpProtocolError. Linear in the input: a partial line is kept
+ * as pieces and only the new chunk is searched for a newline, so a long line arriving in many chunks stays cheap.
+ */
 export class QmpStreamParser {
-  private buffer = '';
+  private pieces: string[] = [];
+  private buffered = 0;
+  private rescan = false;
 
   push(chunk: string): QmpMessage[] {
-    this.buffer += chunk;
-    const out: QmpMessage[] = [];
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).trim();
-      this.buffer = this.buffer.slice(nl + 1);
-      if (line) out.push(parseQmpMessage(line));
+    if (this.rescan) {
+      // what followed a bad line may hold whole lines: search it again
+      chunk = this.pieces.join('') + chunk;
+      this.pieces = [];
+      this.buffered = 0;
+      this.rescan = false;
     }
-    if (this.buffer.length > MAX_QMP_LINE) {
-      this.buffer = '';
+    const out: QmpMessage[] = [];
+    let start = 0;
+    let nl: number;
+    while ((nl = chunk.indexOf('\n', start)) >= 0) {
+      const tail = chunk.slice(start, nl);
+      const length = this.buffered + tail.length;
+      const pieces = this.pieces;
+      this.pieces = [];
+      this.buffered = 0;
+      start = nl + 1;
+      if (length > MAX_QMP_LINE) throw this.keepRest(chunk, start, new QmpProtocolError(`QMP line longer than ${MAX_QMP_LINE} bytes`));
+      const line = (pieces.length ? pieces.join('') + tail : tail).trim();
+      if (!line) continue;
+      try {
+        out.push(parseQmpMessage(line));
+      } catch (err) {
+        throw this.keepRest(chunk, start, err);
+      }
+    }
+    const rest = chunk.slice(start);
+    if (this.buffered + rest.length > MAX_QMP_LINE) {
+      this.pieces = [];
+      this.buffered = 0;
       throw new QmpProtocolError(`QMP line longer than ${MAX_QMP_LINE} bytes`);
     }
+    if (rest) {
+      this.pieces.push(rest);
+      this.buffered += rest.length;
+    }
     return out;
+  }
+
+  /** After a bad line the rest of the chunk stays buffered, as if the bad line had been the end of a push. */
+  private keepRest(chunk: string, start: number, err: unknown): unknown {
+    const rest = chunk.slice(start);
+    if (rest) {
+      this.pieces = [rest];
+      this.buffered = rest.length;
+      this.rescan = true;
+    }
+    return err;
   }
 }
 
@@ -72,6 +118,9 @@ export function parseQmpMessage(line: string): QmpMessage {
     throw new QmpProtocolError(`QMP sent something that is not JSON: ${line.slice(0, 200)}`);
   }
   if (!isObject(obj)) throw new QmpProtocolError(`QMP sent a non-object: ${line.slice(0, 200)}`);
+  if (nestingDepth(line) > MAX_QMP_NESTING) {
+    throw new QmpProtocolError(`QMP sent a message nested deeper than ${MAX_QMP_NESTING} levels: ${line.slice(0, 200)}`);
+  }
   if ('QMP' in obj) return { kind: 'greeting', version: isObject(obj.QMP) ? obj.QMP.version : undefined };
   if ('return' in obj) return { kind: 'return', id: obj.id, value: obj.return };
   if ('error' in obj) {
@@ -86,6 +135,23 @@ export function parseQmpMessage(line: string): QmpMessage {
     };
   }
   throw new QmpProtocolError(`unknown QMP message: ${line.slice(0, 200)}`);
+}
+
+/** The deepest array/object nesting of valid JSON text (brackets inside strings do not count). */
+function nestingDepth(json: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -128,7 +194,11 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     this.socket = socket;
     socket.setEncoding('utf8');
     const greeting = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new QmpConnectionError('QEMU did not send the QMP greeting in time')), timeoutMs);
+      const timer = setTimeout(() => {
+        const err = new QmpConnectionError('QEMU did not send the QMP greeting in time');
+        reject(err);
+        this.fail(err); // nothing else would close the socket
+      }, timeoutMs);
       let greeted = false;
       socket.on('data', (chunk: string) => {
         let messages: QmpMessage[];
