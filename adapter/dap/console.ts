@@ -11,6 +11,16 @@ import { QmpClient, QmpCommandError } from '../qemu/qmp';
 /** QMP commands that move the replay or change the machine: they go through the engine, not the console. */
 const QMP_DRIVING = new Set(['replay-seek', 'replay-break', 'replay-delete-break', 'cont', 'stop', 'system_reset', 'loadvm', 'quit', 'snapshot-load']);
 
+/** HMP commands that move or stop the guest: refused, whichever way they are sent. */
+const HMP_DRIVING = new Set(['loadvm', 'replay_seek', 'replay_break', 'replay_delete_break', 'cont', 'c', 'stop', 's', 'quit', 'q', 'system_reset', 'snapshot_load']);
+
+function refuseDrivingHmp(commandLine: string): void {
+  const verb = commandLine.trim().split(/\s+/)[0];
+  if (HMP_DRIVING.has(verb)) {
+    throw new UserError('unsupported', `"${verb}" moves or stops the guest behind the debugger's back; use the debugger's own commands (Go to Instruction Count, snapshots, pause/continue).`);
+  }
+}
+
 /** The first line of HMP output when QEMU refused the command (unknown command, bad argument, failure). */
 const HMP_ERROR = /^(unknown command|Error:|Parameter '|Invalid parameter|invalid |Could not |Unknown |unexpected |Try "help)/i;
 
@@ -37,10 +47,7 @@ export class ConsoleCommands {
     if (!this.qmp) throw new UserError('unsupported', 'This session has no QMP connection.');
     if (m[1] === 'hmp') {
       if (!rest) throw new UserError('evaluate', 'Usage: hmp <monitor command>, for example hmp info snapshots');
-      const verb = rest.split(/\s+/)[0];
-      if (['loadvm', 'replay_seek', 'replay_break', 'cont', 'c', 'stop', 'quit', 'q', 'system_reset'].includes(verb)) {
-        throw new UserError('unsupported', `"${verb}" moves or stops the guest behind the debugger's back; use the debugger's own commands (Go to Instruction Count, snapshots, pause/continue).`);
-      }
+      refuseDrivingHmp(rest);
       const out = (await this.qmp.hmp(rest)).trimEnd();
       // HMP has no error replies: QEMU prints its complaint as the command's output.
       if (HMP_ERROR.test(out)) throw new UserError('evaluate', `QEMU's monitor rejected "${rest}": ${out}`);
@@ -68,6 +75,8 @@ export class ConsoleCommands {
     if (QMP_DRIVING.has(command)) {
       throw new UserError('unsupported', `"${command}" moves or stops the guest behind the debugger's back; use the debugger's own commands (seek, icount breakpoints, pause/continue).`);
     }
+    const hmpLine = args?.['command-line'];
+    if (command === 'human-monitor-command' && typeof hmpLine === 'string') refuseDrivingHmp(hmpLine);
     try {
       const value = await this.qmp.execute(command, args);
       return { text: JSON.stringify(value, null, 2) };

@@ -275,6 +275,15 @@ export class QemuReplaySession extends LoggingDebugSession {
     }, 100);
   }
 
+  /** Record mode: the serial output the last watch tick did not see (a guest can finish between two ticks). */
+  private async flushRecordSerial(file: string): Promise<void> {
+    const size = (await stat(file).catch(() => undefined))?.size ?? 0;
+    if (size <= this.recordSerialOffset) return;
+    const data = await readRange(file, this.recordSerialOffset, size);
+    this.recordSerialOffset = size;
+    this.log(data.toString('utf8'), 'stdout');
+  }
+
   private runAndReport(op: () => Promise<Stop>): void {
     op().then((stop) => this.reportStop(stop), (err: unknown) => {
       if (this.ending) return;
@@ -429,6 +438,7 @@ export class QemuReplaySession extends LoggingDebugSession {
       if (hung) await emulator.qemu.abandon(); // QMP would only time out
       else await emulator.qemu.stop();
       await emulator.gdb.stop(hung ? 500 : 2_000);
+      if (emulator.recording instanceof PendingRecording) await this.flushRecordSerial(emulator.recording.file('serial'));
       if (emulator.recording instanceof PendingRecording && emulator.manifestBase) {
         try {
           const m = await emulator.recording.finalize(emulator.manifestBase);
