@@ -63,7 +63,11 @@ export class Inspector {
   }
 
   private async frameVariables(kind: 'locals' | 'arguments', thread: number, frame: number): Promise<DebugProtocol.Variable[]> {
-    const r = await this.gdb.command(`-stack-list-variables --thread ${thread} --frame ${frame} --simple-values`);
+    // Without debug information for the frame there are no variables to list (gdb: "No symbol table info").
+    const r = await this.gdb.command(`-stack-list-variables --thread ${thread} --frame ${frame} --simple-values`).catch((err: unknown): MiTuple => {
+      if (err instanceof GdbError && /No symbol table/i.test(err.message)) return {};
+      throw err;
+    });
     const out: DebugProtocol.Variable[] = [];
     for (const v of miList(r.variables).map(miTuple)) {
       if (!v) continue;
