@@ -181,7 +181,7 @@ export class Breakpoints {
         const entry: Entry = { gdbNumber: miString(wpt?.number) ?? '', dapId, kind: 'data' };
         this.byGdb.set(entry.gdbNumber, entry);
         this.data.push(entry);
-        if (b.condition) await this.gdb.command(`-break-condition ${entry.gdbNumber} ${b.condition}`).catch(() => undefined);
+        if (b.condition) await this.gdb.command(`-break-condition ${entry.gdbNumber} ${miQuote(b.condition)}`).catch(() => undefined);
         out.push({ id: dapId, verified: true, message: `watching ${b.dataId}` });
       } catch (err) {
         out.push({ id: dapId, verified: false, message: cleanGdbMessage((err as Error).message, b.dataId) });

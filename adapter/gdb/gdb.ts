@@ -140,6 +140,12 @@ export class Gdb extends EventEmitter<GdbEvents> {
         reject(new GdbExitedError(this.exited ?? 'gdb is not running'));
         return;
       }
+      if (/[\r\n]/.test(command)) {
+        // One MI command is one line: a line break would make the rest a second command (e.g. `-gdb-exit`).
+        // User text is quoted with miQuote; this catches any value that was interpolated unquoted.
+        reject(new GdbError(command, 'gdb commands cannot contain line breaks'));
+        return;
+      }
       const token = this.nextToken++;
       const timer = setTimeout(() => {
         this.pending.delete(token);
@@ -171,6 +177,14 @@ export class Gdb extends EventEmitter<GdbEvents> {
     } catch (err) {
       if (err instanceof MiParseError) {
         this.emit('log', `unparsed gdb output: ${line}\n`); // e.g. output of the inferior or a stray message
+        // A result record gdb did not escape properly (e.g. -complete echoing quotes): fail that command now rather
+        // than leave it, and every command queued behind it, waiting for the timeout.
+        const token = /^(\d+)\^(done|error)/.exec(line)?.[1];
+        const p = token === undefined ? undefined : this.pending.get(Number(token));
+        if (p) {
+          this.pending.delete(Number(token));
+          p.reject(new GdbError(p.command, 'gdb answered with a reply that cannot be read'));
+        }
         return;
       }
       throw err;
