@@ -54,6 +54,10 @@ export function checkAttachArguments(raw: unknown): AttachArguments {
   for (const key of ['qmp', 'gdbServer', 'program', 'gdbPath', 'cwd'] as const) {
     if (a[key] !== undefined && (typeof a[key] !== 'string' || a[key] === '')) throw new UserError('config', `"${key}" must be a non-empty string.`);
   }
+  const map = a.sourceMap;
+  if (map !== undefined && (typeof map !== 'object' || map === null || Array.isArray(map) || Object.entries(map).some(([k, v]) => !k || typeof v !== 'string' || !v))) {
+    throw new UserError('config', '"sourceMap" must map compile-time path prefixes to local ones, e.g. { "/build/src": "${workspaceFolder}/src" }.');
+  }
   return a;
 }
 
@@ -102,6 +106,10 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
       throw new UserError('gdb-start', `gdb could not be started ("${args.gdbPath ?? 'gdb-multiarch'}"): ${errorMessage(err)}. Install gdb-multiarch or set "gdbPath".`);
     }
     if (program) await gdb.command(`-file-exec-and-symbols ${miQuote(program)}`);
+    for (const [from, to] of Object.entries(args.sourceMap ?? {})) {
+      // gdb rewrites the paths it reports and matches breakpoints against the rewritten ones (as for launch).
+      await gdb.console(`set substitute-path ${cliQuote(from)} ${cliQuote(to)}`);
+    }
     await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
     await gdb.console('set code-cache off');
     await gdb.console('set tcp auto-retry off'); // a wrong address fails now, not after gdb's 15 s of retries
@@ -118,6 +126,11 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
     qmp?.close();
     throw err;
   }
+}
+
+/** One argument of a gdb CLI command: quoted, so a path with spaces or quotes stays one argument. */
+function cliQuote(text: string): string {
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\r\n]/g, ' ')}"`;
 }
 
 async function replayEnd(file: string, warnings: string[]): Promise<number | undefined> {

@@ -7,7 +7,7 @@ import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freeLocalPort } from '../../adapter/qemu/process';
@@ -114,10 +114,14 @@ for (const arch of ARCHES) {
       }
     });
 
-    test('to a QEMU without record/replay: no step back (refused with the reason), breakpoints work, disconnect-and-suspend leaves it paused', async () => {
+    test('to a QEMU without record/replay: no step back (refused with the reason), breakpoints and sourceMap work, disconnect-and-suspend leaves it paused', async () => {
       const q = await startUserQemu(arch, guestElf(arch), ['-serial', 'null']);
+      // The sources as if checked out elsewhere: sourceMap sends gdb's compile-time paths there.
+      const moved = path.join(q.dir, 'src');
+      mkdirSync(moved);
+      copyFileSync(GUEST_SOURCE, path.join(moved, 'prog.c'));
       try {
-        const { dc, capabilities } = await attach(q, { program: guestElf(arch) });
+        const { dc, capabilities } = await attach(q, { program: guestElf(arch), sourceMap: { [path.dirname(GUEST_SOURCE)]: moved } });
         let pcAtDisconnect: string;
         try {
           assert.ok(!capabilities.some((c) => c.supportsStepBack === true));
@@ -125,9 +129,11 @@ for (const arch of ARCHES) {
           assert.match(await failure(dc.stepBackRequest({ threadId: 1 })), /needs a replay session/);
           const console = await dc.evaluateRequest({ expression: 'qmp query-replay', context: 'repl' });
           assert.match(console.body.result, /"mode": "none"/);
-          await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mix' }] });
+          const set = await dc.setBreakpointsRequest({ source: { path: path.join(moved, 'prog.c') }, breakpoints: [{ line: tagLine('mix-xor') }] });
+          assert.equal(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
           await runTo(dc, dc.continueRequest({ threadId: 1 }));
           assert.equal((await topFrame(dc)).name, 'mix');
+          assert.equal((await topFrame(dc)).source?.path, path.join(moved, 'prog.c'));
           assert.equal((await scopeVariables(dc, 'Arguments')).get('acc')?.value, String(0x1234));
           pcAtDisconnect = (await topFrame(dc)).instructionPointerReference!;
           await dc.disconnectRequest({ suspendDebuggee: true });
