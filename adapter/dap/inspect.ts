@@ -20,11 +20,14 @@ export class Inspector {
   private nextRef = 1;
   private varobjs: string[] = [];
   private registerNames: string[] | undefined;
+  /** parent varobj + shown name → child varobj, so a child shown in the Variables view can be watched. */
+  private childVarobjs = new Map<string, string>();
 
   constructor(private readonly gdb: Gdb) {}
 
   async reset(): Promise<void> {
     this.refs.clear();
+    this.childVarobjs.clear();
     this.nextRef = 1;
     const old = this.varobjs;
     this.varobjs = [];
@@ -149,7 +152,9 @@ export class Inspector {
         continue;
       }
       const isIndex = /^\d+$/.test(exp);
-      out.push(this.fromVarobj(isIndex ? `[${exp}]` : exp, c));
+      const shown = isIndex ? `[${exp}]` : exp;
+      this.childVarobjs.set(`${varobj}\0${shown}`, miString(c.name) ?? '');
+      out.push(this.fromVarobj(shown, c));
     }
     return out;
   }
@@ -177,6 +182,29 @@ export class Inspector {
       out.push({ name, value: shown, evaluateName: `$${name}`, variablesReference: 0, memoryReference: /^0x[0-9a-f]+$/.test(value) ? value : undefined });
     }
     return out;
+  }
+
+  /**
+   * Can `name` be watched? A name from the Variables view comes with its container's reference: a child of a
+   * structure or array becomes gdb's path expression for it (origin.y, squares[3]); registers cannot be watched.
+   */
+  async dataBreakpointInfo(name: string, reference?: number): Promise<DebugProtocol.DataBreakpointInfoResponse['body']> {
+    const container = reference !== undefined ? this.refs.get(reference) : undefined;
+    if (container?.kind === 'registers' || name.startsWith('$')) return { dataId: null, description: `${name} is a register and cannot be watched.` };
+    let expression = name;
+    if (container?.kind === 'varobj') {
+      const child = this.childVarobjs.get(`${container.name}\0${name}`);
+      const path = child ? miString((await this.gdb.command(`-var-info-path-expression ${child}`).catch((): MiTuple => ({})))['path_expr']) : undefined;
+      if (!path) return { dataId: null, description: `${name} cannot be watched: gdb has no expression for it.` };
+      expression = path;
+    }
+    try {
+      await this.gdb.command(`-data-evaluate-expression ${miQuote(`&(${expression})`)}`);
+    } catch (err) {
+      if (!(err instanceof GdbError)) throw err;
+      return { dataId: null, description: `${expression} cannot be watched: ${err.message}` };
+    }
+    return { dataId: expression, description: expression, accessTypes: ['write', 'read', 'readWrite'], canPersist: true };
   }
 
   async evaluate(expression: string, thread?: number, frame?: number): Promise<DebugProtocol.EvaluateResponse['body']> {

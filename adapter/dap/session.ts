@@ -617,14 +617,8 @@ export class QemuReplaySession extends LoggingDebugSession {
   }
 
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
-    this.handle(response, () => {
-      const name = args.name;
-      // Registers cannot be watched; anything gdb can take the address of can.
-      const body: DebugProtocol.DataBreakpointInfoResponse['body'] = /^\$/.test(name)
-        ? { dataId: null, description: `${name} is a register and cannot be watched.` }
-        : { dataId: name, description: name, accessTypes: ['write', 'read', 'readWrite'], canPersist: true };
-      return body;
-    });
+    // Anything gdb can take the address of can be watched; the inspector resolves Variables-view children.
+    this.handle(response, async () => await this.need().inspector.dataBreakpointInfo(args.name, args.variablesReference));
   }
 
   protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {

@@ -206,6 +206,19 @@ for (const arch of ARCHES) {
       assert.equal(read.body.reason, 'data breakpoint');
       assert.equal((await topFrame(dc)).line, tagLine('counter-increment'), 'the read of counter++');
       assert.equal((await evaluate(dc, 'counter')).result, '4');
+
+      // From the Variables view: origin.y inside the origin struct, read or written (origin.y -= 1 in round 5).
+      const origin = (await scopeVariables(dc, 'Globals')).get('origin')!;
+      await children(dc, origin);
+      const childInfo = await dc.send('dataBreakpointInfo', { name: 'y', variablesReference: origin.variablesReference });
+      assert.match(childInfo.body.dataId ?? '', /origin\)?\.y$/);
+      const setChild = await dc.send('setDataBreakpoints', { breakpoints: [{ dataId: childInfo.body.dataId, accessType: 'readWrite' }] }) as DebugProtocol.SetDataBreakpointsResponse;
+      assert.equal(setChild.body.breakpoints[0].verified, true, setChild.body.breakpoints[0].message);
+      const access = await cont(dc);
+      assert.equal(access.body.reason, 'data breakpoint');
+      assert.deepEqual(access.body.hitBreakpointIds, [setChild.body.breakpoints[0].id]);
+      assert.equal((await topFrame(dc)).line, tagLine('counter-increment') - 1, 'at origin.y -= 1');
+      assert.equal((await evaluate(dc, 'round')).result, '5');
     });
 
     test('disassembly matches objdump of the ELF at the same address, with source locations interleaved', async () => {
@@ -248,17 +261,19 @@ for (const arch of ARCHES) {
       const sources = await dc.send('loadedSources', {}) as DebugProtocol.LoadedSourcesResponse;
       const names = sources.body.sources.map((s) => s.name).sort();
       assert.deepEqual(names, ['prog.c', `start-${arch}.S`]);
-      assert.equal((await evaluate(dc, 'origin.x * 100 + squares[3]', 'repl')).result, String(guestModel(5).originX * 100 + 9));
-      assert.equal((await evaluate(dc, 'checksum', 'repl')).result, String(guestModel(5).checksum));
+      // Still where the data breakpoint test stopped: at origin.y -= 1 in round 5, after its mix and origin.x.
+      assert.equal((await evaluate(dc, 'origin.x * 100 + squares[3]', 'repl')).result, String(guestModel(6).originX * 100 + 9));
+      assert.equal((await evaluate(dc, 'checksum', 'repl')).result, String(guestModel(6).checksum));
     });
 
     test('a replay is read-only: setVariable, setExpression and writeMemory are refused with the reason', async () => {
+      const before = (await evaluate(dc, 'checksum')).result;
       const globals = await dc.scopesRequest({ frameId: (await topFrame(dc)).id });
       const ref = globals.body.scopes.find((s) => s.name === 'Globals')!.variablesReference;
       assert.match(await failure(dc.setVariableRequest({ variablesReference: ref, name: 'checksum', value: '1' })), /read-only/);
       assert.match(await failure(dc.send('setExpression', { expression: 'checksum', value: '1' })), /read-only/);
       assert.match(await failure(dc.send('writeMemory', { memoryReference: '0x40080000', data: 'AAAA' })), /read-only/);
-      assert.equal((await evaluate(dc, 'checksum')).result, String(guestModel(5).checksum), 'unchanged');
+      assert.equal((await evaluate(dc, 'checksum')).result, before, 'unchanged');
     });
   });
 }
