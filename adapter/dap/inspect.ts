@@ -153,8 +153,11 @@ export class Inspector {
       }
       const isIndex = /^\d+$/.test(exp);
       const shown = isIndex ? `[${exp}]` : exp;
-      this.childVarobjs.set(`${varobj}\0${shown}`, miString(c.name) ?? '');
-      out.push(this.fromVarobj(shown, c));
+      const childName = miString(c.name) ?? '';
+      this.childVarobjs.set(`${varobj}\0${shown}`, childName);
+      // The expression for Add to Watch / Copy as Expression: gdb's own path to the child (origin.y, squares[3]).
+      const path = miString((await this.gdb.command(`-var-info-path-expression ${childName}`).catch((): MiTuple => ({})))['path_expr']);
+      out.push(this.fromVarobj(shown, c, path));
     }
     return out;
   }

@@ -116,6 +116,10 @@ for (const arch of ARCHES) {
       const squares = (await scopeVariables(dc, 'Globals')).get('squares')!;
       const page = await children(dc, squares, 40, 3);
       assert.deepEqual([...page.entries()].map(([k, v]) => `${k}=${v.value}`), ['[40]=1600', '[41]=1681', '[42]=1764']);
+      // Children carry an expression for Add to Watch that gdb evaluates to the same value.
+      const name41 = page.get('[41]')!.evaluateName!;
+      assert.match(name41, /squares\)?\[41\]$/);
+      assert.equal((await evaluate(dc, name41)).result, '1681');
     });
 
     test('next, step in and step out by line land where gdb says; the stack shows the callers', async () => {
