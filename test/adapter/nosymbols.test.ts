@@ -91,6 +91,16 @@ for (const arch of ARCHES) {
       assert.equal(BigInt(await pc(dc)), want[2].address);
     });
 
+    test('a function breakpoint on *ADDRESS works without symbols (fib, next round)', async () => {
+      const fib = symbolAddress(arch, elf, 'fib');
+      const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: `*0x${fib.toString(16)}` }] });
+      assert.equal(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
+      const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
+      assert.equal(stop.body.reason, 'function breakpoint');
+      assert.equal(BigInt(await pc(dc)), fib);
+      assert.equal(BigInt((await scopeVariables(dc, 'Registers')).get(arch === 'aarch64' ? 'x0' : 'a0')!.value), 1n, 'fib(1) in round 1');
+    });
+
     test('memory reads return the image\'s data (banner)', async () => {
       const banner = symbolAddress(arch, elf, 'banner');
       const mem = await dc.send('readMemory', { memoryReference: `0x${banner.toString(16)}`, count: 24 });
