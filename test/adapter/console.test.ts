@@ -42,6 +42,11 @@ for (const arch of ARCHES) {
         await entry;
         recordConsole = { replay: await repl(rec, 'qmp query-replay') };
         recordConsole.stepBack = await failure(rec.stepBackRequest({ threadId: 1 }));
+        // Forward debugging while recording: a conditional breakpoint and a value there.
+        await rec.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('counter-increment'), condition: 'round == 3' }] });
+        recordConsole.hit = (await runTo(rec, rec.continueRequest({ threadId: 1 }))).body.reason;
+        recordConsole.checksum = await repl(rec, 'checksum');
+        await rec.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
         await rec.continueRequest({ threadId: 1 });
         await terminated;
       } finally {
@@ -56,8 +61,10 @@ for (const arch of ARCHES) {
       cleanup(recording);
     });
 
-    test('while recording: qmp query-replay says record, step back is refused, the serial output appears once', () => {
+    test('while recording: qmp query-replay says record, step back is refused, breakpoints work, the serial output appears once', () => {
       assert.match(recordConsole.replay, /"mode": "record"/);
+      assert.equal(recordConsole.hit, 'breakpoint');
+      assert.equal(recordConsole.checksum, String(guestModel(4).checksum));
       assert.match(recordConsole.stepBack, /needs a replay session: the guest is being recorded/);
       const text = recordOutput.join('');
       assert.equal(text.split('qemu-replay sample guest\n').length - 1, 1, text);
