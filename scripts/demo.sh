@@ -10,6 +10,6 @@ if ((ui)); then bash scripts/setup.sh --ui; else bash scripts/setup.sh; fi
 node scripts/build.mjs
 make -s -C test/guests
 if ((ui)); then
-  exec node scripts/demo-ui.mjs
+  exec node scripts/demo-ui.mjs "$@"
 fi
 exec node --import tsx scripts/demo-tour.ts

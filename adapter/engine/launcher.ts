@@ -53,6 +53,10 @@ export function checkLaunchArguments(raw: unknown): Checked {
   for (const key of ['snapshotInterval', 'snapshotBudgetMB'] as const) {
     if (a[key] !== undefined && (typeof a[key] !== 'number' || !Number.isInteger(a[key]) || (a[key]) < 0)) fail(`"${key}" must be a whole number ≥ 0.`);
   }
+  if (a.sourceMap !== undefined && (typeof a.sourceMap !== 'object' || a.sourceMap === null || Array.isArray(a.sourceMap) ||
+    Object.entries(a.sourceMap).some(([k, v]) => !k || typeof v !== 'string' || !v))) {
+    fail('"sourceMap" must map compile-time path prefixes to local ones, e.g. { "/build/src": "${workspaceFolder}/src" }.');
+  }
   if (a.recordLimit !== undefined) {
     const l = a.recordLimit as Record<string, unknown>;
     const ok = typeof l === 'object' && l !== null && Object.keys(l).length === 1 &&
@@ -190,6 +194,10 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     }
     const symbols = program ?? (args.mode === 'replay' ? existingProgram(recording as OpenedRecording) : undefined);
     if (symbols) await gdb.command(`-file-exec-and-symbols ${miQuote(symbols)}`);
+    for (const [from, to] of Object.entries(args.sourceMap ?? {})) {
+      // gdb rewrites the paths it reports and matches breakpoints against the rewritten ones.
+      await gdb.console(`set substitute-path ${cliQuote(from)} ${cliQuote(to)}`);
+    }
     await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
     await gdb.console('set code-cache off');
     try {
@@ -219,4 +227,9 @@ async function initialSnapshotId(qemu: QemuProcess): Promise<string | undefined>
 function existingProgram(rec: OpenedRecording): string | undefined {
   const p = rec.manifest.program?.path;
   return p && existsSync(p) ? p : undefined;
+}
+
+/** Quotes one argument of a gdb CLI command (gdb splits them like a shell would, without expansion). */
+function cliQuote(text: string): string {
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, ' ')}"`;
 }

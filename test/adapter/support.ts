@@ -37,6 +37,7 @@ export async function startClient(): Promise<DebugClient> {
 /** Launches and waits for `initialized`, then sends configurationDone. Resolves with the launch response. */
 export async function launchSession(dc: DebugClient, args: Record<string, unknown>): Promise<void> {
   const initialized = dc.waitForEvent('initialized');
+  initialized.catch(() => undefined); // awaited below; a failed launch must not leave a rejection behind
   await dc.initializeRequest();
   await dc.launch(args);
   await initialized;
@@ -60,9 +61,15 @@ export async function record(arch: Arch, extra: Record<string, unknown> = {}): P
 /** Starts a replay session stopped at entry. */
 export async function replay(recording: string, extra: Record<string, unknown> = {}): Promise<{ dc: DebugClient; entry: DebugProtocol.StoppedEvent }> {
   const dc = await startClient();
-  const stopped = dc.waitForEvent('stopped');
-  await launchSession(dc, { mode: 'replay', recording, program: extra.program ?? undefined, ...extra });
-  return { dc, entry: (await stopped) as DebugProtocol.StoppedEvent };
+  try {
+    const stopped = dc.waitForEvent('stopped');
+    stopped.catch(() => undefined); // awaited below
+    await launchSession(dc, { mode: 'replay', recording, program: extra.program ?? undefined, ...extra });
+    return { dc, entry: (await stopped) as DebugProtocol.StoppedEvent };
+  } catch (err) {
+    await dc.stop(); // a failed launch must not leave the adapter running (the test process would never exit)
+    throw err;
+  }
 }
 
 /** Sends a request that makes the guest run and waits for the next stop (armed before the request). */
