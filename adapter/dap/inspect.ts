@@ -235,24 +235,48 @@ export class Inspector {
   async disassemble(memoryReference: string, offset: number, instructionOffset: number, instructionCount: number): Promise<DebugProtocol.DisassembledInstruction[]> {
     const base = parseAddress(memoryReference) + BigInt(offset);
     const before = Math.max(0, -instructionOffset);
-    // Instructions are 2 or 4 bytes on the supported targets: disassemble a generous window and align on `base`.
-    const start = base - BigInt(before * 4 + 16) > 0n ? base - BigInt(before * 4 + 16) : 0n;
+    // Forward from `base`, which is an instruction (a pc, a symbol, an address VS Code had from us).
     const end = base + BigInt(Math.max(0, instructionOffset + instructionCount) * 4 + 16);
-    let lines: DebugProtocol.DisassembledInstruction[] = [];
-    try {
-      const r = await this.gdb.command(`-data-disassemble -s 0x${start.toString(16)} -e 0x${end.toString(16)} -- 5`);
-      lines = flattenDisassembly(r);
-    } catch (err) {
-      if (!(err instanceof GdbError)) throw err;
+    const after = await this.disassembleRange(base, end);
+    // Backwards, instructions of 2 or 4 bytes (riscv64 compressed ones) can be decoded from a wrong start: try
+    // starts until the decoding lands exactly on `base`.
+    let earlier: DebugProtocol.DisassembledInstruction[] = [];
+    if (before > 0) {
+      const window = BigInt(before * 4 + 16);
+      for (const shift of [0n, 2n]) {
+        const start = base > window + shift ? base - window + shift : 0n;
+        const lines = await this.disassembleRange(start, base);
+        const last = lines[lines.length - 1];
+        if (last && BigInt(last.address) + BigInt((last.instructionBytes ?? '').replace(/\s/g, '').length / 2) === base) {
+          earlier = lines;
+          break;
+        }
+      }
     }
-    let index = lines.findIndex((l) => BigInt(l.address) >= base);
-    if (index < 0) index = lines.length;
+    const lines = [...earlier, ...after];
+    const index = earlier.length;
     const out: DebugProtocol.DisassembledInstruction[] = [];
     for (let i = index + instructionOffset; out.length < instructionCount; i++) {
       if (i >= 0 && i < lines.length) out.push(lines[i]);
       else out.push({ address: `0x${(base + BigInt((i - index) * 4)).toString(16)}`, instruction: '', presentationHint: 'invalid' });
     }
+    // VS Code wants the source location on the first instruction it gets, even mid-line.
+    if (out[0] && !out[0].location) {
+      const first = lines.slice(0, index + instructionOffset + 1).reverse().find((l) => l.location);
+      if (first?.location && out[0].line !== undefined) out[0] = { ...out[0], location: first.location };
+    }
     return out;
+  }
+
+  /** gdb's disassembly of [start, end), with source lines; nothing where there is no memory. */
+  private async disassembleRange(start: bigint, end: bigint): Promise<DebugProtocol.DisassembledInstruction[]> {
+    if (end <= start) return [];
+    try {
+      return flattenDisassembly(await this.gdb.command(`-data-disassemble -s 0x${start.toString(16)} -e 0x${end.toString(16)} -- 5`));
+    } catch (err) {
+      if (!(err instanceof GdbError)) throw err;
+      return [];
+    }
   }
 
   async readMemory(memoryReference: string, offset: number, count: number): Promise<DebugProtocol.ReadMemoryResponse['body']> {

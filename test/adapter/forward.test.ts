@@ -240,9 +240,17 @@ for (const arch of ARCHES) {
       assert.equal(got[0].location?.path, GUEST_SOURCE);
       assert.ok(got.some((i) => i.line === tagLine('fib-entry')), 'source lines attached');
       // Instructions before the address (negative offset) line up too.
-      const before = (await dc.disassembleRequest({ memoryReference: `0x${fib.toString(16)}`, instructionOffset: -2, instructionCount: 3 })).body!.instructions;
-      assert.equal(BigInt(before[2].address), fib);
-      assert.ok(BigInt(before[0].address) < fib);
+      // Instructions before the address (negative offset) are the end of the function before, as objdump decodes it
+      // from that function's start (riscv64 mixes 2- and 4-byte instructions: the decoding must not drift).
+      const before = (await dc.disassembleRequest({ memoryReference: `0x${fib.toString(16)}`, instructionOffset: -5, instructionCount: 7 })).body!.instructions;
+      const puthex = symbolAddress(arch, elf, 'uart_puthex');
+      const tail = objdump(arch, elf, puthex, Number(fib - puthex)).slice(-5);
+      assert.deepEqual(before.slice(0, 5).map((i) => BigInt(i.address)), tail.map((t) => t.address));
+      assert.equal(BigInt(before[5].address), fib);
+      assert.equal(before[0].location?.path, GUEST_SOURCE, 'the first instruction carries its source');
+      // Scrolling on: the instructions after a window continue it exactly.
+      const next = (await dc.disassembleRequest({ memoryReference: `0x${fib.toString(16)}`, instructionOffset: 12, instructionCount: 3 })).body!.instructions;
+      assert.deepEqual(next.map((i) => BigInt(i.address)), objdump(arch, elf, fib, 96).slice(12, 15).map((t) => t.address));
     });
 
     test('readMemory returns the ELF\'s data (banner); evaluate gives a memoryReference that reads the same bytes', async () => {
