@@ -78,11 +78,17 @@ for (const arch of ARCHES) {
 
     test('pause stops the running guest with reason pause; the stack and registers are readable there', async () => {
       await runFromStart(dc);
+      // QMP answers while the guest runs: wait until it is well under way (the console's qmp shows the live icount).
+      let seen = 0;
+      for (let i = 0; i < 2000 && seen < 100_000; i++) {
+        seen = (JSON.parse((await dc.evaluateRequest({ expression: 'qmp query-replay', context: 'repl' })).body.result) as { icount: number }).icount;
+      }
+      assert.ok(seen >= 100_000, `running: icount ${seen}`);
       const stop = await runTo(dc, dc.pauseRequest({ threadId: 1 }));
       assert.equal(stop.body.reason, 'pause');
       const now = await info(dc);
       assert.equal(now.running, false);
-      assert.ok(now.icount > 0 && now.icount < now.endIcount, `icount ${now.icount}`);
+      assert.ok(now.icount >= seen && now.icount < now.endIcount, `icount ${now.icount}`);
       const frame = await topFrame(dc);
       assert.ok(['main', 'work', 'fib', 'mix', 'uart_putc', 'uart_puts', 'uart_puthex'].includes(frame.name), frame.name);
       const regs = await scopeVariables(dc, 'Registers');
