@@ -5,11 +5,15 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { errorMessage, UserError } from '../errors';
 import { Gdb, miQuote } from '../gdb/gdb';
+import { writesToGuest } from './inspect';
 import { miList, miString } from '../gdb/miParser';
 import { QmpClient, QmpCommandError } from '../qemu/qmp';
 
 /** QMP commands that move the replay or change the machine: they go through the engine, not the console. */
 const QMP_DRIVING = new Set(['replay-seek', 'replay-break', 'replay-delete-break', 'cont', 'stop', 'system_reset', 'loadvm', 'quit', 'snapshot-load']);
+
+/** gdb commands that run, move or end the guest: the engine must drive those (end-of-log guard, views). */
+const GDB_DRIVING = /^(c|cont|continue|n|next|s|step|si|stepi|ni|nexti|fin|finish|u|until|adv|advance|j|jump|r|run|start|starti|rc|rn|rs|rsi|rni|reverse-\S+|kill|k|detach|disconnect|target|quit|q|signal|queue-signal|call|record|checkpoint|restart)$/;
 
 /** HMP commands that move or stop the guest: refused, whichever way they are sent. */
 const HMP_DRIVING = new Set(['loadvm', 'replay_seek', 'replay_break', 'replay_delete_break', 'cont', 'c', 'stop', 's', 'quit', 'q', 'system_reset', 'snapshot_load']);
@@ -30,6 +34,9 @@ export interface ConsoleResult {
 }
 
 export class ConsoleCommands {
+  /** Record and replay sessions: gdb commands that would write to the guest are refused. */
+  readOnly = false;
+
   constructor(private readonly gdb: Gdb, private readonly qmp: QmpClient | undefined) {}
 
   /** Returns undefined when the text is an ordinary expression. */
@@ -41,6 +48,12 @@ export class ConsoleCommands {
     if (m[1] === '-exec') {
       if (!rest) throw new UserError('evaluate', 'Usage: -exec <gdb command>, for example -exec info registers pc');
       if (state.running) throw new UserError('running', 'gdb commands need a stopped guest. Pause it first.');
+      const verb = rest.split(/\s+/)[0];
+      if (GDB_DRIVING.test(verb)) {
+        throw new UserError('unsupported', `"-exec ${verb}" would run or move the guest behind the debugger's back; use the debugger's own controls (Continue, Step, Step Back, Go to Instruction Count).`);
+      }
+      const write = this.readOnly ? writesToGuest(rest) : undefined;
+      if (write) throw new UserError('read-only', `"-exec ${rest}" ${write}: the session is read-only (a replay must stay the recording; a recording does not log debugger writes).`);
       const out = await this.gdb.console(rest).catch((err: unknown) => { throw new UserError('evaluate', `gdb: ${errorMessage(err)}`); });
       return { text: out.trimEnd(), invalidate: true };
     }

@@ -20,6 +20,8 @@ export class Inspector {
   private nextRef = 1;
   private varobjs: string[] = [];
   private registerNames: string[] | undefined;
+  /** Record and replay sessions: expressions that would write to the guest (or run its code) are refused. */
+  readOnly = false;
   /** parent varobj + shown name → child varobj, so a child shown in the Variables view can be watched. */
   private childVarobjs = new Map<string, string>();
 
@@ -191,10 +193,16 @@ export class Inspector {
    * Can `name` be watched? A name from the Variables view comes with its container's reference: a child of a
    * structure or array becomes gdb's path expression for it (origin.y, squares[3]); registers cannot be watched.
    */
+  private refuseWrites(expression: string): void {
+    const write = this.readOnly ? writesToGuest(expression) : undefined;
+    if (write) throw new UserError('read-only', `"${expression}" ${write}, and this session is read-only: a replay must stay what was recorded, and a recording does not log debugger writes.`);
+  }
+
   async dataBreakpointInfo(name: string, reference?: number): Promise<DebugProtocol.DataBreakpointInfoResponse['body']> {
     const container = reference !== undefined ? this.refs.get(reference) : undefined;
     if (container?.kind === 'registers' || name.startsWith('$')) return { dataId: null, description: `${name} is a register and cannot be watched.` };
     let expression = name;
+    if (this.readOnly && writesToGuest(name)) return { dataId: null, description: `${name} cannot be watched: it ${writesToGuest(name)}.` };
     if (container?.kind === 'varobj') {
       const child = this.childVarobjs.get(`${container.name}\0${name}`);
       const path = child ? miString((await this.gdb.command(`-var-info-path-expression ${child}`).catch((): MiTuple => ({})))['path_expr']) : undefined;
@@ -211,6 +219,7 @@ export class Inspector {
   }
 
   async evaluate(expression: string, thread?: number, frame?: number): Promise<DebugProtocol.EvaluateResponse['body']> {
+    this.refuseWrites(expression);
     const scope = thread !== undefined ? `--thread ${thread} --frame ${frame ?? 0} ` : '';
     let v: MiTuple;
     try {
@@ -292,6 +301,21 @@ export class Inspector {
       throw err;
     }
   }
+}
+
+/**
+ * Does a gdb expression (or `set var`/`print`/`call` command line) write to the guest or run its code? Returns
+ * the reason, for assignments (= += ++ …) and calls of functions; comparisons, casts, sizeof, gdb's own
+ * $functions and text in quotes do not count.
+ */
+export function writesToGuest(text: string): string | undefined {
+  const code = text.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
+  if (/^\s*(call|set\s+var(iable)?)\b/.test(code)) return 'writes to the guest';
+  if (/\+\+|--|<<=|>>=|[-+*/%&|^]=|(^|[^=!<>])=(?!=)/.test(code)) return 'assigns to the guest\'s memory or registers';
+  for (const m of code.matchAll(/([A-Za-z_$][\w$]*)\s*\(/g)) {
+    if (!/^(sizeof|_Alignof|alignof|\$.*)$/.test(m[1])) return `calls ${m[1]}() in the guest`;
+  }
+  return undefined;
 }
 
 /** A DAP memory reference is an address we handed out (0x…), or one a user typed in the memory view. */

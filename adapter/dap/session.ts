@@ -151,6 +151,8 @@ export class QemuReplaySession extends LoggingDebugSession {
       this.breakpoints = new Breakpoints(emulator.gdb, this.engine);
       this.inspector = new Inspector(emulator.gdb);
       this.console = new ConsoleCommands(emulator.gdb, emulator.qemu.qmp);
+      // No debugger writes: a replay must match its recording, and a recording does not log them.
+      this.inspector.readOnly = this.console.readOnly = true;
       if (!(rec instanceof PendingRecording)) this.serial = new SerialTimeline(rec.serial, rec.log.charWriteIcounts);
       this.wireEngine(this.engine);
       if (raw.trace === true) {
@@ -179,6 +181,7 @@ export class QemuReplaySession extends LoggingDebugSession {
       this.breakpoints = new Breakpoints(attached.gdb, this.engine);
       this.inspector = new Inspector(attached.gdb);
       this.console = new ConsoleCommands(attached.gdb, attached.qmp);
+      this.inspector.readOnly = this.console.readOnly = attached.mode !== 'none';
       this.wireEngine(this.engine);
       if ((args as Record<string, unknown>).trace === true) attached.gdb.on('trace', (dir, line) => this.log(`gdb ${dir} ${line}\n`));
       attached.qmp?.on('close', () => { void this.onEmulatorGone('QEMU closed its QMP connection'); });

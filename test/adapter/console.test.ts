@@ -106,6 +106,15 @@ for (const arch of ARCHES) {
       assert.match(await failure(repl(dc, 'hmp')), /Usage: hmp <monitor command>/);
       assert.match(await failure(repl(dc, '-exec frobnicate')), /gdb: Undefined command: "frobnicate"/);
       assert.match(await failure(repl(dc, '-exec')), /Usage: -exec <gdb command>/);
+      assert.match(await failure(repl(dc, '-exec continue')), /"-exec continue" would run or move the guest/);
+      assert.match(await failure(repl(dc, '-exec reverse-stepi')), /"-exec reverse-stepi" would run or move the guest/);
+      // The replay is read-only through gdb too: assignments, writes and calls of guest code are refused.
+      assert.match(await failure(repl(dc, '-exec set var counter = 99')), /"-exec set var counter = 99" writes to the guest: the session is read-only/);
+      assert.match(await failure(repl(dc, 'counter = 99')), /assigns to the guest's memory or registers, and this session is read-only/);
+      assert.match(await failure(repl(dc, '$pc = 0')), /assigns to the guest's memory or registers/);
+      assert.match(await failure(repl(dc, 'counter++')), /assigns/);
+      assert.match(await failure(repl(dc, '-exec print fib(3)')), /calls fib\(\) in the guest/);
+      assert.equal(await repl(dc, 'counter == 11 && sizeof(origin) == 8'), '1', 'comparisons and sizeof are fine');
       assert.equal(await repl(dc, 'counter'), '11', 'still working');
     });
 

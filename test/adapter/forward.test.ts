@@ -285,6 +285,9 @@ for (const arch of ARCHES) {
       assert.match(await failure(dc.setVariableRequest({ variablesReference: ref, name: 'checksum', value: '1' })), /read-only/);
       assert.match(await failure(dc.send('setExpression', { expression: 'checksum', value: '1' })), /read-only/);
       assert.match(await failure(dc.send('writeMemory', { memoryReference: '0x40080000', data: 'AAAA' })), /read-only/);
+      const frameId = (await topFrame(dc)).id;
+      assert.match(await failure(dc.evaluateRequest({ expression: 'checksum = 1', context: 'watch', frameId })), /assigns to the guest's memory/);
+      assert.match(await failure(dc.evaluateRequest({ expression: 'mix(checksum, 1)', context: 'hover', frameId })), /calls mix\(\) in the guest/);
       assert.equal((await evaluate(dc, 'checksum')).result, before, 'unchanged');
     });
   });
