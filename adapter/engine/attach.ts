@@ -113,6 +113,12 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
     await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
     await gdb.console('set code-cache off');
     await gdb.console('set tcp auto-retry off'); // a wrong address fails now, not after gdb's 15 s of retries
+    if (mode !== 'none') {
+      // Recording or replaying: gdb itself refuses writes (settable only before it connects). Breakpoints and
+      // watchpoints use QEMU's Z packets, not memory writes.
+      await gdb.console('set may-write-memory off');
+      await gdb.console('set may-write-registers off');
+    }
     try {
       await gdb.command(`-target-select remote ${gdbServer.host}:${gdbServer.port}`); // checked: host chars and a port only
     } catch (err) {
