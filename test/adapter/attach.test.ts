@@ -6,8 +6,8 @@
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freeLocalPort } from '../../adapter/qemu/process';
@@ -153,6 +153,38 @@ for (const arch of ARCHES) {
         }
       } finally {
         await stopUserQemu(q);
+      }
+    });
+  });
+}
+
+for (const arch of ARCHES) {
+  describe(`attach to a recording QEMU on ${arch}`, () => {
+    test('mode record: no step back, breakpoints work; disconnect lets the guest finish and QEMU end the recording itself', async () => {
+      const dir = tempDir('qr-userrec-');
+      const log = path.join(dir, 'replay.bin');
+      const image = path.join(dir, 'snapshots.qcow2');
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '64M']);
+      const q = await startUserQemu(arch, guestElf(arch), ['-serial', 'null', '-icount', `shift=7,rr=record,rrfile=${log},rrsnapshot=init`,
+        '-drive', `file=${image},if=none,id=rr,format=qcow2`]);
+      try {
+        const { dc, capabilities } = await attach(q, { program: guestElf(arch) });
+        try {
+          assert.ok(!capabilities.some((c) => c.supportsStepBack === true));
+          assert.equal(((await dc.customRequest('replayInfo')).body as { mode: string }).mode, 'record');
+          await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'fill_squares' }] });
+          assert.equal((await runTo(dc, dc.continueRequest({ threadId: 1 }))).body.reason, 'function breakpoint');
+          assert.match(await failure(dc.stepBackRequest({ threadId: 1 })), /needs a replay session: the guest is being recorded/);
+          await dc.disconnectRequest({});
+        } finally {
+          await dc.stop();
+        }
+        const code = await new Promise<number | null>((resolve) => (q.proc.exitCode !== null ? resolve(q.proc.exitCode) : q.proc.once('exit', (c) => resolve(c))));
+        assert.equal(code, 0, 'the guest powered off and QEMU ended by itself');
+        assert.ok(statSync(log).size > 12, 'QEMU wrote its replay log');
+      } finally {
+        await stopUserQemu(q);
+        rmSync(dir, { recursive: true, force: true });
       }
     });
   });
