@@ -175,15 +175,23 @@ export class Breakpoints {
     for (const b of bps) {
       const dapId = nextId++;
       const flag = b.accessType === 'read' ? '-r ' : b.accessType === 'readWrite' ? '-a ' : '';
+      const hits = b.hitCondition ? parseHitCondition(b.hitCondition) : 1;
+      if (hits === undefined) {
+        out.push({ id: dapId, verified: false, message: `Hit count "${b.hitCondition}" is not understood: use a number N (stop at the N-th hit) or ">= N".` });
+        continue;
+      }
+      let entry: Entry | undefined;
       try {
         const r = await this.gdb.command(`-break-watch ${flag}${miQuote(b.dataId)}`);
         const wpt = miTuple(r.wpt) ?? miTuple(r['hw-rwpt']) ?? miTuple(r['hw-awpt']); // MI's names for read and access watchpoints
-        const entry: Entry = { gdbNumber: miString(wpt?.number) ?? '', dapId, kind: 'data' };
+        entry = { gdbNumber: miString(wpt?.number) ?? '', dapId, kind: 'data' };
         this.byGdb.set(entry.gdbNumber, entry);
+        if (b.condition) await this.gdb.command(`-break-condition ${entry.gdbNumber} ${miQuote(b.condition)}`);
+        if (hits > 1) await this.gdb.command(`-break-after ${entry.gdbNumber} ${hits - 1}`);
         this.data.push(entry);
-        if (b.condition) await this.gdb.command(`-break-condition ${entry.gdbNumber} ${miQuote(b.condition)}`).catch(() => undefined);
         out.push({ id: dapId, verified: true, message: `watching ${b.dataId}` });
       } catch (err) {
+        if (entry) await this.remove([entry]); // a watchpoint whose condition gdb refused would stop unconditionally
         out.push({ id: dapId, verified: false, message: cleanGdbMessage((err as Error).message, b.dataId) });
       }
     }

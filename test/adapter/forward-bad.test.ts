@@ -113,6 +113,27 @@ for (const arch of ARCHES) {
       assert.equal((await topFrame(dc)).name, 'work');
     });
 
+    test('data breakpoints honour conditions and hit counts; a nonsense condition or hit count is refused', async () => {
+      await clearAll(dc);
+      const set = await dc.send('setDataBreakpoints', {
+        breakpoints: [
+          { dataId: 'counter', accessType: 'write', hitCondition: '4' },
+          { dataId: 'checksum', accessType: 'write', condition: 'checksum ==' },
+          { dataId: 'checksum', accessType: 'write', hitCondition: 'sometimes' },
+        ],
+      });
+      assert.equal(set.body.breakpoints[0].verified, true);
+      assert.equal(set.body.breakpoints[1].verified, false);
+      assert.match(set.body.breakpoints[1].message ?? '', /syntax error/i);
+      assert.equal(set.body.breakpoints[2].verified, false);
+      assert.match(set.body.breakpoints[2].message ?? '', /Hit count "sometimes" is not understood/);
+      assert.equal((await cont(dc)).body.reason, 'data breakpoint');
+      assert.equal((await dc.evaluateRequest({ expression: 'counter', context: 'watch', frameId: (await topFrame(dc)).id })).body.result, '4', 'the 4th write');
+      await dc.send('setDataBreakpoints', { breakpoints: [{ dataId: 'counter', accessType: 'write', condition: 'counter == 6' }] });
+      assert.equal((await cont(dc)).body.reason, 'data breakpoint');
+      assert.equal((await dc.evaluateRequest({ expression: 'counter', context: 'watch', frameId: (await topFrame(dc)).id })).body.result, '6', 'when the condition holds');
+    });
+
     test('nonsense expressions: evaluate says what gdb found wrong; the next evaluation works', async () => {
       const frameId = (await topFrame(dc)).id;
       assert.match(await failure(dc.evaluateRequest({ expression: 'nonsense +* 3', context: 'watch', frameId })), /Cannot evaluate "nonsense \+\* 3": No symbol "nonsense" in current context/);
