@@ -122,6 +122,17 @@ for (const arch of ARCHES) {
       assert.equal((await evaluate(dc, name41)).result, '1681');
     });
 
+    test('a pointer argument shows its string, expands to what it points at, and opens memory where it points', async () => {
+      await reset(dc);
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'uart_puts' }] });
+      await cont(dc); // uart_puts(banner)
+      const s = (await scopeVariables(dc, 'Arguments')).get('s')!;
+      assert.match(s.value, /^0x[0-9a-f]+ <banner> "qemu-replay sample guest"$/);
+      assert.equal(BigInt(s.memoryReference!), symbolAddress(arch, elf, 'banner'));
+      const pointee = await children(dc, s);
+      assert.equal(pointee.get('*s')?.value, "113 'q'");
+    });
+
     test('next, step in and step out by line land where gdb says; the stack shows the callers', async () => {
       await reset(dc);
       await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('work-fib') }] });
