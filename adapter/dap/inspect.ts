@@ -308,12 +308,14 @@ export class Inspector {
  * the reason, for assignments (= += ++ …) and calls of functions; comparisons, casts, sizeof, gdb's own
  * $functions and text in quotes do not count.
  */
+const NOT_CALLS = /^(sizeof|_Alignof|alignof|\$.*|int|char|short|long|unsigned|signed|void|float|double|_Bool|bool|const|volatile|struct|union|enum)$/;
+
 export function writesToGuest(text: string): string | undefined {
   const code = text.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
   if (/^\s*(call|set\s+var(iable)?)\b/.test(code)) return 'writes to the guest';
   if (/\+\+|--|<<=|>>=|[-+*/%&|^]=|(^|[^=!<>])=(?!=)/.test(code)) return 'assigns to the guest\'s memory or registers';
-  for (const m of code.matchAll(/([A-Za-z_$][\w$]*)\s*\(/g)) {
-    if (!/^(sizeof|_Alignof|alignof|\$.*)$/.test(m[1])) return `calls ${m[1]}() in the guest`;
+  for (const m of code.matchAll(/([A-Za-z_$][\w$]*)\s*\((?!\s*\*\s*\))/g)) { // not the (*) of a cast to a pointer type
+    if (!NOT_CALLS.test(m[1])) return `calls ${m[1]}() in the guest`;
   }
   return undefined;
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { writesToGuest } from '../../adapter/dap/inspect';
 import {
   ARCHES, cleanup, collectOutput, endSession, failure, GUEST_SOURCE, guestElf, guestModel, icount, launchSession, replay, runTo,
   startClient, tagLine, tempDir, topFrame,
@@ -150,3 +151,15 @@ for (const arch of ARCHES) {
     });
   });
 }
+
+describe('what counts as writing to the guest (read-only sessions)', () => {
+  test('assignments, increments, set var and calls do; comparisons, casts, sizeof, $functions and quoted text do not', () => {
+    for (const w of ['x = 1', 'x=1', 'a[2] += 3', 'x++', '--x', 'p->y <<= 1', 'set var x = 2', 'call f()', 'print fib(3)', 'fib (*p)', 'squares[fib(2)]', '$pc = 0']) {
+      assert.ok(writesToGuest(w), `${w} writes`);
+    }
+    for (const r of ['x == 1', 'x != 1', 'x <= 1 && y >= 2', '(int)x', '*(int (*)[200])squares', '(void (*)(int))0x40080000', 'sizeof(origin)',
+      '$_strlen(banner)', 'banner == "a = b(c)"', "c == '='", '-x', 'x - -1', 'info line fib', 'x/4i $pc']) {
+      assert.equal(writesToGuest(r), undefined, `${r} only reads`);
+    }
+  });
+});

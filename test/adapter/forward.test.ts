@@ -116,6 +116,11 @@ for (const arch of ARCHES) {
       const squares = (await scopeVariables(dc, 'Globals')).get('squares')!;
       const page = await children(dc, squares, 40, 3);
       assert.deepEqual([...page.entries()].map(([k, v]) => `${k}=${v.value}`), ['[40]=1600', '[41]=1681', '[42]=1764']);
+      // A large array (squares seen as 200 ints) announces its size so VS Code pages it, and pages by index.
+      const big = await evaluate(dc, '*(int (*)[200])squares');
+      assert.equal(big.indexedVariables, 200);
+      const bigPage = await dc.variablesRequest({ variablesReference: big.variablesReference, filter: 'indexed', start: 60, count: 4 });
+      assert.deepEqual(bigPage.body.variables.map((v) => `${v.name}=${v.value}`), ['[60]=3600', '[61]=3721', '[62]=3844', '[63]=3969']);
       // Children carry an expression for Add to Watch that gdb evaluates to the same value.
       const name41 = page.get('[41]')!.evaluateName!;
       assert.match(name41, /squares\)?\[41\]$/);
