@@ -20,6 +20,7 @@ export class Inspector {
   private nextRef = 1;
   private varobjs: string[] = [];
   private registerNames: string[] | undefined;
+  private readonly globalNames = new Map<string, string[]>();
   /** Record and replay sessions: expressions that would write to the guest (or run its code) are refused. */
   readOnly = false;
   /** parent varobj + shown name → child varobj, so a child shown in the Variables view can be watched. */
@@ -46,7 +47,7 @@ export class Inspector {
     return [
       { name: 'Locals', presentationHint: 'locals', variablesReference: this.ref({ kind: 'locals', frame, thread }), expensive: false },
       { name: 'Arguments', presentationHint: 'arguments', variablesReference: this.ref({ kind: 'arguments', frame, thread }), expensive: false },
-      { name: 'Globals', variablesReference: this.ref({ kind: 'globals', frame, thread }), expensive: false },
+      { name: 'Globals', variablesReference: this.ref({ kind: 'globals', frame, thread }), expensive: true },
       { name: 'Registers', presentationHint: 'registers', variablesReference: this.ref({ kind: 'registers', frame, thread }), expensive: false },
     ];
   }
@@ -88,17 +89,23 @@ export class Inspector {
     const f = miTuple((await this.gdb.command(`-stack-info-frame --thread ${thread} --frame ${frame}`)).frame);
     const file = miString(f?.fullname) ?? miString(f?.file);
     if (!file) return [];
-    const r = await this.gdb.command('-symbol-info-variables');
-    const names: string[] = [];
-    for (const group of miList(miTuple(r.symbols)?.debug).map(miTuple)) {
-      if (miString(group?.fullname) !== file && miString(group?.filename) !== file) continue;
-      for (const sym of miList(group?.symbols).map(miTuple)) {
-        const name = miString(sym?.name);
-        if (name) names.push(name);
+    let names = this.globalNames.get(file);
+    if (!names) {
+      // The symbol table does not change during a session: list it once per file (a kernel has many thousands).
+      const r = await this.gdb.command('-symbol-info-variables');
+      const found: string[] = [];
+      for (const group of miList(miTuple(r.symbols)?.debug).map(miTuple)) {
+        if (miString(group?.fullname) !== file && miString(group?.filename) !== file) continue;
+        for (const sym of miList(group?.symbols).map(miTuple)) {
+          const name = miString(sym?.name);
+          if (name) found.push(name);
+        }
       }
+      names = [...new Set(found)].sort();
+      this.globalNames.set(file, names);
     }
     const out: DebugProtocol.Variable[] = [];
-    for (const name of [...new Set(names)].sort()) out.push(await this.varobjVariable(name, `'${file.split('/').pop()}'::${name}`, thread, frame));
+    for (const name of names) out.push(await this.varobjVariable(name, `'${file.split('/').pop()}'::${name}`, thread, frame));
     return out;
   }
 
