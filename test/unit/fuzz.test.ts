@@ -7,18 +7,29 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import fc from 'fast-check';
 import { MiParseError, MiRecord, MiValue, parseMiLine } from '../../adapter/gdb/miParser';
-import { MAX_QMP_LINE, QmpMessage, QmpProtocolError, QmpStreamParser } from '../../adapter/qemu/qmp';
+import { MAX_QMP_LINE, QmpClient, QmpCommandError, QmpConnectionError, QmpMessage, QmpProtocolError, QmpStreamParser } from '../../adapter/qemu/qmp';
 import { parseReplayLog, REPLAY_VERSION_7_2, ReplayLogError, ReplayLogSummary, SHUTDOWN_CAUSES } from '../../adapter/qemu/replayLog';
 
+const LONG = !!process.env.QEMU_REPLAY_FUZZ_RUNS;
 const RUNS = Number(process.env.QEMU_REPLAY_FUZZ_RUNS) || 500;
 const SEED = process.env.QEMU_REPLAY_FUZZ_SEED ? Number(process.env.QEMU_REPLAY_FUZZ_SEED) : undefined;
-/** The hang guard: a whole property (all its runs) must finish within this; generous, scaled for long runs. */
-const PROPERTY_BOUND_MS = Math.max(20_000, RUNS * 40);
+// A long run also tries larger inputs (longer strings, deeper values, more events).
+if (LONG) fc.configureGlobal({ baseSize: 'medium' });
+/**
+ * The hang guard: a whole property (all its runs, generation included) must finish within this. Generous: the
+ * parsers take well under a millisecond per input; medium-sized JSON values take fast-check ~40 ms to generate.
+ */
+const PROPERTY_BOUND_MS = Math.max(20_000, RUNS * (LONG ? 150 : 40));
 
 /** Runs a property with the run count and seed of this suite; fails if the whole property takes too long. */
 function check<T>(arb: fc.Arbitrary<T>, predicate: (value: T) => void, runs = RUNS): void {
@@ -289,6 +300,52 @@ void test('fuzz QMP: a long stream without newlines keeps memory bounded and tim
   // and it still parses a line afterwards
   assert.throws(() => parser.push('\n'), QmpProtocolError);
   assert.deepEqual(parser.push('{"return": {}, "id": 1}\n'), [{ kind: 'return', id: 1, value: {} }]);
+});
+
+void test('fuzz QMP client: whatever QEMU sends, commands settle with typed errors and the client never crashes', testOptions, async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'qmp-fuzz-'));
+  const socketPath = path.join(dir, 'qmp.sock');
+  const server = net.createServer();
+  server.listen(socketPath);
+  await once(server, 'listening');
+  t.after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const greeting = JSON.stringify({ QMP: { version: { qemu: { micro: 0, minor: 2, major: 7 }, package: '' }, capabilities: ['oob'] } });
+  const deep = fc.integer({ min: 500, max: 20_000 }).map((n) => `{"return": ${'['.repeat(n)}${']'.repeat(n)}, "id": 2}\n`);
+  const garbage = fc.tuple(fc.oneof(mutated(qmpStream.map((st) => st.text)), tokenText(QMP_TOKENS, 80), anyText(100), deep), fc.array(fc.nat(), { maxLength: 6 }));
+  const started = performance.now();
+  await fc.assert(fc.asyncProperty(garbage, async ([text, cuts]) => {
+    const client = new QmpClient(500);
+    const connection = once(server, 'connection') as Promise<[net.Socket]>;
+    const connecting = client.connect({ path: socketPath });
+    const [socket] = await connection;
+    socket.on('error', () => { /* the client may hang up first */ });
+    socket.setEncoding('utf8');
+    const capabilities = once(socket, 'data') as Promise<[string]>;
+    socket.write(`${greeting}\n`);
+    const [request] = await capabilities;
+    const { id } = JSON.parse(request) as { id: number };
+    socket.write(`{"return": {}, "id": ${id}}\n`);
+    await connecting;
+    let closeReason: unknown = 'open';
+    client.on('close', (reason) => { closeReason = reason; });
+    const settled = ['query-status', 'query-replay'].map((cmd) => client.execute(cmd).then(() => undefined, (err: unknown) => err));
+    for (const part of chunks(text, cuts)) socket.write(part);
+    socket.write(`\n{"return": "a", "id": ${id + 1}}\n{"return": "b", "id": ${id + 2}}\n`);
+    for (const err of await Promise.all(settled)) {
+      if (err !== undefined) assert.ok(err instanceof QmpCommandError || err instanceof QmpConnectionError, `a command rejected with ${(err as Error)?.name}: ${(err as Error)?.message}`);
+    }
+    if (closeReason !== 'open') {
+      assert.ok(closeReason === undefined || closeReason instanceof QmpProtocolError, `closed because of ${String(closeReason)}`);
+      assert.equal(client.isOpen, false);
+    }
+    client.close();
+    socket.destroy();
+  }), { numRuns: Math.min(RUNS, 150), seed: SEED });
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed < PROPERTY_BOUND_MS, `the property took ${Math.round(elapsed)} ms`);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
