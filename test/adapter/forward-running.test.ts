@@ -14,7 +14,7 @@ import {
   startClient, tagLine, tempDir, topFrame,
 } from './support';
 
-const LIMIT = 30_000_000;
+const LIMIT = 60_000_000; // record mode stops only at multiples of 2^24: room for a pause before the limit
 
 interface ReplayInfo { icount: number; endIcount: number; running: boolean }
 const info = async (dc: DebugClient) => (await dc.customRequest('replayInfo')).body as ReplayInfo;
@@ -46,6 +46,7 @@ for (const arch of ARCHES) {
     const elf = endlessElf(arch);
     let recording: string;
     let recordOutput: string[];
+    let recordPause: { reason: string; counter: string } | undefined;
     let dc: DebugClient;
 
     before(async () => {
@@ -55,7 +56,19 @@ for (const arch of ARCHES) {
       recordOutput = collectOutput(rec);
       try {
         const terminated = rec.waitForEvent('terminated', 60_000);
-        await launchSession(rec, { mode: 'record', program: elf, recording, stopOnEntry: false, recordLimit: { instructions: LIMIT } });
+        const entry = rec.waitForEvent('stopped');
+        await launchSession(rec, { mode: 'record', program: elf, recording, stopOnEntry: true, recordLimit: { instructions: LIMIT } });
+        await entry;
+        // Pause while recording, once it is under way (record mode's icount moves in steps of 2^24), then go on.
+        await continueRunning(rec);
+        let seen = 0;
+        for (let i = 0; i < 4000 && seen === 0; i++) {
+          seen = (JSON.parse((await rec.evaluateRequest({ expression: 'qmp query-replay', context: 'repl' })).body.result) as { icount: number }).icount;
+        }
+        const paused = await runTo(rec, rec.pauseRequest({ threadId: 1 }));
+        const counter = (await rec.evaluateRequest({ expression: 'counter', context: 'watch', frameId: (await topFrame(rec)).id })).body.result;
+        recordPause = { reason: paused.body.reason, counter };
+        await rec.continueRequest({ threadId: 1 });
         await terminated;
       } finally {
         await rec.stop();
@@ -67,7 +80,9 @@ for (const arch of ARCHES) {
       cleanup(recording);
     });
 
-    test('the record limit ended the endless recording once it was reached, and said so once', () => {
+    test('pause works while recording; the record limit ended the endless recording once it was reached, and said so once', () => {
+      assert.equal(recordPause?.reason, 'pause');
+      assert.ok(Number(recordPause.counter) > 1000, `counter ${recordPause.counter} after 2^24 instructions`);
       const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8')) as { endIcount: number; shutdownCause?: string };
       // Record mode reports icount in steps of 2^24 instructions: the recording ends at or after the limit.
       assert.ok(m.endIcount >= LIMIT, `endIcount ${m.endIcount}`);
