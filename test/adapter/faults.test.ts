@@ -106,9 +106,19 @@ async function endsAfter(t: TestContext, dc: DebugClient, output: string[], faul
   return { elapsedMs, output: output.join('') };
 }
 
+/** Ends a session and waits until its QEMU and gdb are gone (the next test may open the same recording). */
 async function close(dc: DebugClient): Promise<void> {
+  const kids = childProcessesOf(adapterPid(dc));
   await dc.terminateRequest().catch(() => undefined);
   await dc.stop();
+  assert.ok(await waitUntil(() => !kids.some(alive), 10_000), 'the session\'s QEMU and gdb ended');
+}
+
+/** Like runTo, for runs and seeks over the long recording: seconds each, more on a loaded machine. */
+async function longRun(dc: DebugClient, request: Promise<unknown>): Promise<void> {
+  const stopped = dc.waitForEvent('stopped', 120_000);
+  await request;
+  await stopped;
 }
 
 describe('faults during a replay', () => {
@@ -117,8 +127,10 @@ describe('faults during a replay', () => {
   /** pc at icount MID in the long recording, from an undisturbed replay. */
   const MID = 10_000_000;
   let midPc: string;
-  /** The long recording's last icount. */
+  /** The long recording's last icount (at least LONG_LIMIT: QEMU overshoots by up to 2^25 or more). */
   let longEnd: number;
+  /** Far into the long recording, and the same distance whatever the overshoot: ~5 s of replay from the start. */
+  const FAR = LONG_LIMIT - 1000;
 
   before(async () => {
     long = await record('aarch64', { program: endlessElf('aarch64'), recordLimit: { instructions: LONG_LIMIT }, snapshotInterval: 0 });
@@ -127,7 +139,7 @@ describe('faults during a replay', () => {
     short = await record('aarch64');
     const { dc } = await replay(long, { program: endlessElf('aarch64'), snapshotInterval: 0 });
     try {
-      await runTo(dc, dc.customRequest('seek', { icount: MID }));
+      await longRun(dc, dc.customRequest('seek', { icount: MID }));
       midPc = await pc(dc);
     } finally {
       await close(dc);
@@ -142,7 +154,7 @@ describe('faults during a replay', () => {
   async function stillReplays(): Promise<void> {
     const { dc } = await replay(long, { program: endlessElf('aarch64'), snapshotInterval: 0 });
     try {
-      await runTo(dc, dc.customRequest('seek', { icount: MID }));
+      await longRun(dc, dc.customRequest('seek', { icount: MID }));
       assert.equal(await icount(dc), MID);
       assert.equal(await pc(dc), midPc, 'same state at the same icount');
     } finally {
@@ -172,7 +184,7 @@ describe('faults during a replay', () => {
     try {
       let seek!: Promise<{ ok: boolean; message: string }>;
       const r = await endsAfter(t, dc, output, async (e) => {
-        seek = outcome(dc.customRequest('seek', { icount: longEnd - 1000 }));
+        seek = outcome(dc.customRequest('seek', { icount: FAR }));
         await sleep(1_000);
         process.kill(e.qemu, 'SIGKILL');
       });
@@ -189,7 +201,7 @@ describe('faults during a replay', () => {
   test('QEMU killed (SIGKILL) during a reverse continue', async (t) => {
     const { dc, output } = await longSession();
     try {
-      await runTo(dc, dc.customRequest('seek', { icount: longEnd - 1000 }));
+      await longRun(dc, dc.customRequest('seek', { icount: FAR }));
       const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'main' }] });
       assert.ok(set.body.breakpoints[0].verified);
       await dc.reverseContinueRequest({ threadId: 1 });
@@ -218,7 +230,7 @@ describe('faults during a replay', () => {
     try {
       let seek!: Promise<{ ok: boolean; message: string }>;
       const r = await endsAfter(t, dc, output, async (e) => {
-        seek = outcome(dc.customRequest('seek', { icount: longEnd - 1000 }));
+        seek = outcome(dc.customRequest('seek', { icount: FAR }));
         await sleep(800);
         process.kill(e.qemu, 'SIGSTOP');
       });
@@ -254,10 +266,10 @@ describe('faults during a replay', () => {
     const { dc, output } = await longSession();
     try {
       const started = Date.now();
-      await runTo(dc, dc.customRequest('seek', { icount: longEnd - 1000 }));
-      assert.equal(await icount(dc), longEnd - 1000);
+      await longRun(dc, dc.customRequest('seek', { icount: FAR }));
+      assert.equal(await icount(dc), FAR);
       assert.ok(Date.now() - started > 2_500, 'the seek took longer than the watchdog\'s silence bound');
-      await runTo(dc, dc.customRequest('seek', { icount: MID }));
+      await longRun(dc, dc.customRequest('seek', { icount: MID }));
       assert.equal(await pc(dc), midPc);
       assert.doesNotMatch(output.join(''), /stopped responding|session was ended/);
     } finally {
