@@ -179,7 +179,7 @@ export class Inspector {
     // all of them fails on riscv64, whose CSRs QEMU does not all serve (E14).
     const names = this.registerNames;
     const pcIndex = names.indexOf('pc');
-    const general = names.map((n, i) => ({ n, i })).filter(({ n, i }) => n && (pcIndex < 0 || i <= pcIndex || n === 'cpsr' || n === 'pstate')).map(({ i }) => i);
+    const general = names.map((n, i) => ({ n, i })).filter(({ n, i }) => n && (pcIndex < 0 || i <= pcIndex || n === 'cpsr' || n === 'pstate' || n === 'priv')).map(({ i }) => i);
     const select = `--thread ${thread} --frame ${frame}`;
     const r = await this.gdb.command(`-data-list-register-values ${select} x ${general.join(' ')}`);
     // pc in gdb's natural format carries the symbol: 0x40080038 <uart_putc+8>
@@ -358,13 +358,18 @@ function flattenDisassembly(r: MiTuple): DebugProtocol.DisassembledInstruction[]
   return out;
 }
 
-/** Show flags registers decoded next to their value (aarch64 `cpsr`/`pstate` NZCV, riscv has none). */
+/** Registers decoded next to their value: aarch64 `cpsr`/`pstate` (NZCV flags, EL), riscv `priv` (mode). */
 export function decorateRegister(name: string, value: string): string {
   if ((name === 'cpsr' || name === 'pstate') && /^0x[0-9a-f]+$/.test(value)) {
     const v = Number(BigInt(value) & 0xffffffffn);
     const flags = ['N', 'Z', 'C', 'V'].filter((_, i) => (v >>> (31 - i)) & 1).join('') || '-';
     const el = (v >> 2) & 3;
     return `${value} [${flags} EL${el}]`;
+  }
+  if (name === 'priv' && /^0x[0-9a-f]+$/.test(value)) {
+    // riscv has no flags register; QEMU's virtual `priv` register says which privilege level runs.
+    const level = ['U', 'S', 'H', 'M'][Number(BigInt(value) & 3n)];
+    return `${value} [${level} mode]`;
   }
   return value;
 }

@@ -196,6 +196,7 @@ for (const arch of ARCHES) {
       assert.match(regs.get('pc')!.value, new RegExp(`^0x0*${mix.toString(16)} <mix>$`));
       assert.match(regs.get('sp')!.value, /^0x[0-9a-f]+$/);
       if (arch === 'aarch64') assert.match(regs.get('cpsr')!.value, /^0x[0-9a-f]+ \[[NZCV-]+ EL1\]$/);
+      else assert.equal(regs.get('priv')?.value, '0x3 [M mode]', 'bare metal with -bios none runs in M mode');
       // The second hit: mix(checksum after round 0, fib(1)).
       await cont(dc);
       assert.equal(BigInt((await scopeVariables(dc, 'Registers')).get(a0)!.value) & 0xffffffffn, BigInt(guestModel(1).checksum));
