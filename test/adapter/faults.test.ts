@@ -1,6 +1,7 @@
 /**
  * Fault injection on real QEMU and gdb: QEMU killed (SIGKILL) during a run, a seek and a reverse continue; gdb
- * killed; QEMU hung (SIGSTOP) during a seek and while idle; a snapshot budget too small for one snapshot; the same
+ * killed; QEMU's QMP connection closed from inside QEMU (gdb attaches to QEMU: needs ptrace rights over the
+ * adapter's children, as root or with Yama's ptrace_scope 0); QEMU hung (SIGSTOP) during a seek and while idle; a snapshot budget too small for one snapshot; the same
  * faults while recording. Each time the session ends (or carries on) with a message that says what happened and
  * how to continue, no QEMU, gdb or socket directory is left, and the recording is intact: it is replayed again.
  *
@@ -15,7 +16,7 @@ import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import {
@@ -256,6 +257,30 @@ describe('faults during a replay', () => {
       });
       assert.match(r.output, /QEMU \(pid \d+\) .* at icount 2000000\. The session was ended/);
       await stack; // answered, one way or the other (a run request is answered when it starts)
+    } finally {
+      await close(dc);
+    }
+    await stillReplays();
+  });
+
+  test("QEMU's QMP connection closed under the session (QEMU keeps running): ended, with the reason", async (t) => {
+    const { dc, output } = await longSession();
+    try {
+      await runTo(dc, dc.customRequest('seek', { icount: 3_000_000 }));
+      const r = await endsAfter(t, dc, output, (e) => {
+        // QEMU's end of the QMP connection: the accepted socket on qmp.sock (state 03, connected) among its fds.
+        const inodes = new Map<string, string>();
+        for (const fd of readdirSync(`/proc/${e.qemu}/fd`)) {
+          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${e.qemu}/fd/${fd}`));
+          if (m) inodes.set(m[1], fd);
+        }
+        const fds = readFileSync('/proc/net/unix', 'utf8').split('\n').filter((l) => l.includes(`${e.socketDir}/qmp.sock`))
+          .map((l) => l.trim().split(/\s+/)).filter((f) => f[5] === '03').map((f) => inodes.get(f[6])).filter((fd) => fd !== undefined);
+        assert.equal(fds.length, 1, 'one QMP connection');
+        // shutdown() inside QEMU, through gdb attached to it for a moment (QEMU itself stays up).
+        execFileSync('gdb', ['-nx', '-batch', '-p', String(e.qemu), '-ex', `call (int)shutdown(${fds[0]}, 2)`], { stdio: 'ignore', timeout: 30_000 });
+      });
+      assert.match(r.output, /QEMU closed its QMP connection at icount 3000000\. The session was ended\. The recording is unchanged: start the replay again to continue/);
     } finally {
       await close(dc);
     }
