@@ -123,8 +123,8 @@ async function ours(dir: string, end: number): Promise<void> {
       await seekTo(inside);
     }
     push('reverse step out', so);
-    // reverse continue to a breakpoint hit about once per 1e5 instructions
-    await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [{ line: tagLine('main-work'), condition: 'round % 256 == 0' }] });
+    // reverse continue to a breakpoint hit about once per 1e5 instructions (the bench guest prints that often)
+    await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [{ line: tagLine('main-print') }] });
     const rc: number[] = [];
     const gaps: number[] = [];
     for (let i = 0; i < REPS; i++) {
@@ -215,7 +215,7 @@ async function baseline(dir: string, end: number): Promise<void> {
     const so: number[] = [];
     for (let i = 0; i < reps; i++) { so.push(await time(() => p.exec('-exec-finish --reverse'))); await qmpSeek(inside); }
     add('reverse step out', so);
-    const bp = await p.gdb.command(`-break-insert -c "round % 256 == 0" ${source}:${tagLine('main-work')}`);
+    const bp = await p.gdb.command(`-break-insert ${source}:${tagLine('main-print')}`);
     const rc: number[] = [];
     for (let i = 0; i < reps; i++) {
       await p.exec('-exec-continue');

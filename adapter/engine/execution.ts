@@ -151,7 +151,7 @@ export class Execution extends EventEmitter<ExecutionEvents> {
       case 'watchpoint-trigger':
       case 'read-watchpoint-trigger':
       case 'access-watchpoint-trigger': {
-        const wpt = miTuple(record.wpt) ?? miTuple(record.hw_awpt) ?? miTuple(record.hw_rwpt);
+        const wpt = miTuple(record.wpt) ?? miTuple(record['hw-awpt']) ?? miTuple(record['hw-rwpt']); // gdb/MI's names
         return { ...base, reason: 'watchpoint', gdbBreakpoint: miString(wpt?.number) };
       }
       case 'end-stepping-range':

@@ -198,6 +198,10 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
       // gdb rewrites the paths it reports and matches breakpoints against the rewritten ones.
       await gdb.console(`set substitute-path ${cliQuote(from)} ${cliQuote(to)}`);
     }
+    // A recording or a replay must not be written by the debugger: QEMU does not log such writes, so the replay
+    // would stop matching. gdb enforces it for every path (expressions, calls, -exec) but only if set before connecting.
+    await gdb.console('set may-write-memory off');
+    await gdb.console('set may-write-registers off');
     await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
     await gdb.console('set code-cache off');
     try {
