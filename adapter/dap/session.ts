@@ -408,7 +408,7 @@ export class QemuReplaySession extends LoggingDebugSession {
     const text = `${fault}${replay ? ` at icount ${icount}` : ''}. The session was ended. ${next}`;
     this.endReason = { code: what === 'gdb' ? 'gdb-exited' : 'qemu-exited', text };
     this.log(`${text}\n`, 'important');
-    await this.end(fault, hung);
+    await this.end(fault, hung ? what : undefined);
   }
 
   private async onEmulatorGone(what: string): Promise<void> {
@@ -425,7 +425,8 @@ export class QemuReplaySession extends LoggingDebugSession {
   }
 
   /** Ends the session once: stops QEMU cleanly, finalises a recording, stops gdb. */
-  private end(why: string, hung = false): Promise<void> {
+  /** `hung`: which process stopped responding (a hung QEMU cannot be asked to quit; a hung gdb is not waited for). */
+  private end(why: string, hung?: 'QEMU' | 'gdb'): Promise<void> {
     this.ending ??= (async () => {
       this.watchdog?.stop();
       if (this.recordWatch) clearInterval(this.recordWatch);
@@ -438,7 +439,7 @@ export class QemuReplaySession extends LoggingDebugSession {
       }
       const emulator = this.emulator;
       if (!emulator) return;
-      if (hung) await emulator.qemu.abandon(); // QMP would only time out
+      if (hung === 'QEMU') await emulator.qemu.abandon(); // QMP would only time out
       else await emulator.qemu.stop();
       await emulator.gdb.stop(hung ? 500 : 2_000);
       if (emulator.recording instanceof PendingRecording) await this.flushRecordSerial(emulator.recording.file('serial'));

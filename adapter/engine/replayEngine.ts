@@ -235,16 +235,18 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * QEMU 7.2's reverse continue searches back window by window, each from a snapshot S to one before the previous
-   * window's snapshot, and its replay breakpoint at a window's end wins over a gdb breakpoint there: a hit at exactly
-   * (snapshot - 1) is skipped and an earlier one reported (found by the soak test: a hit at 11999 skipped for one at
-   * 11972, with a snapshot at 12000). After a reverse continue that landed at `landed`, check the instruction before
-   * every snapshot it passed, most recent first. Returns that hit, with the replay moved there; or undefined, with
+   * QEMU 7.2's reverse continue from P searches back window by window: the first from the nearest snapshot to P-1,
+   * each next one from an earlier snapshot to one before the previous window's snapshot S; its replay breakpoint at
+   * a window's end wins over a gdb breakpoint there. So a hit at exactly P-1 or at any S-1 is skipped and an earlier
+   * one reported (found by the soak test: a hit at 11999 skipped for one at 11972 with snapshots at 11999 and 12000;
+   * a hit at 9699 skipped from 9700 for one at 9305). After a reverse continue from `from` that landed at `landed`,
+   * check those instructions, most recent first. Returns that hit, with the replay moved there; or undefined, with
    * the replay back at `landed`.
    */
   private async hitAtWindowEdge(landed: number, from: number, bps: Array<{ number: string; type: string; addr?: string; cond?: string }>): Promise<Stop | undefined> {
     if (!this.snapshots || !bps.some((b) => b.addr && !b.type.includes('watchpoint'))) return undefined;
-    const edges = [...new Set((await this.snapshots.list()).map((s) => s.icount - 1))].filter((x) => x > landed && x < from).sort((a, b) => b - a);
+    const ends = [from, ...(await this.snapshots.list()).map((s) => s.icount)].map((e) => e - 1);
+    const edges = [...new Set(ends)].filter((x) => x > landed && x < from).sort((a, b) => b - a);
     for (const x of edges) {
       await this.qmpSeek(x);
       const frame = miTuple((await this.exec.gdb.command('-stack-info-frame')).frame);

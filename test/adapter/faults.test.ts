@@ -245,6 +245,19 @@ describe('faults during a replay', () => {
     await stillReplays();
   });
 
+  test('gdb hung (SIGSTOP): the watchdog ends the session, QEMU is ended cleanly', async (t) => {
+    const { dc, output } = await longSession();
+    try {
+      await runTo(dc, dc.customRequest('seek', { icount: 1_500_000 }));
+      const r = await endsAfter(t, dc, output, (e) => { process.kill(e.gdb, 'SIGSTOP'); });
+      assert.match(r.output, /gdb \(pid \d+\) has been stopped by a signal .* at icount 1500000\. The session was ended\. The recording is unchanged/);
+      assert.doesNotMatch(r.output, /terminating on signal/, 'QEMU was asked to quit, not signalled');
+    } finally {
+      await close(dc);
+    }
+    await stillReplays();
+  });
+
   test('QEMU hung (SIGSTOP) while stopped at a breakpoint: the next request fails and the session ends', async (t) => {
     const { dc, output } = await longSession();
     try {

@@ -295,7 +295,7 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
     for (const p of emulator) assert.ok(!alive(p), `process ${p} ended with the session`);
   });
 
-  test('reverse continue finds a hit one instruction before a snapshot, with one at the hit too (QEMU 7.2 skips it)', async () => {
+  test('reverse continue finds a hit just before where QEMU\'s search windows end (QEMU 7.2 skips it)', async () => {
     const { dc } = await replay(recording, { program: guestElf(arch), snapshotInterval: 0 });
     try {
       // A function called many times; its hits as the oracle sees them; snapshots at one hit and just after it.
@@ -306,6 +306,19 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
       const hits = oracle.map((p, i) => (p === address ? i : -1)).filter((i) => i >= 0);
       assert.equal(hits[0], await icount(dc));
       const [, , target, next] = hits;
+      // Two after a hit: the adapter steps back one and checks it; QEMU's own search then starts one after the hit.
+      for (const from of [target + 2, target + 3]) {
+        await runTo(dc, dc.customRequest('seek', { icount: from }));
+        await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
+        assert.equal(await icount(dc), target, `reverse continue from ${from}, no snapshot near`);
+      }
+      await runTo(dc, dc.customRequest('seek', { icount: target - 29 }));
+      await dc.customRequest('saveSnapshot', { name: 'before_hit' });
+      for (const from of [target + 2, target + 3]) {
+        await runTo(dc, dc.customRequest('seek', { icount: from }));
+        await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
+        assert.equal(await icount(dc), target, `reverse continue from ${from}, a snapshot just before the hit`);
+      }
       await runTo(dc, dc.customRequest('seek', { icount: target }));
       await dc.customRequest('saveSnapshot', { name: 'at_hit' });
       await runTo(dc, dc.customRequest('seek', { icount: target + 1 }));
@@ -320,6 +333,7 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
       await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
       await dc.customRequest('deleteSnapshot', { name: 'edge' });
       await dc.customRequest('deleteSnapshot', { name: 'at_hit' });
+      await dc.customRequest('deleteSnapshot', { name: 'before_hit' });
     } finally {
       await dc.terminateRequest().catch(() => undefined);
       await dc.stop();
