@@ -77,7 +77,9 @@ export class PendingRecording {
     }
     const parent = path.dirname(finalDir);
     await mkdir(parent, { recursive: true });
-    const dir = path.join(parent, `.${path.basename(finalDir)}.partial-${randomBytes(4).toString('hex')}`);
+    await removeAbandonedPartials(parent, path.basename(finalDir));
+    // The adapter's pid in the name: a partial recording whose adapter is gone (killed) is cleaned up next time.
+    const dir = path.join(parent, `.${path.basename(finalDir)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
     await mkdir(dir, { mode: 0o700 });
     return new PendingRecording(finalDir, dir);
   }
@@ -125,6 +127,27 @@ export class PendingRecording {
 
   async copyKernel(kernel: string): Promise<void> {
     await copyFile(kernel, this.file('kernel'));
+  }
+}
+
+/**
+ * Partial recordings of `base` left by an adapter that died (killed while recording: QEMU is ended with it, see
+ * adapter/qemu/process.ts, but nothing finalises or removes the directory). Ones whose adapter still runs — another
+ * session recording the same path — are left alone.
+ */
+async function removeAbandonedPartials(parent: string, base: string): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const prefix = `.${base}.partial-`;
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = /^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length))?.[1]; // not `.old`: a replaced recording mid-swap
+    if (pid === undefined || existsSync(`/proc/${pid}`)) continue;
+    await rm(path.join(parent, name), { recursive: true, force: true });
   }
 }
 

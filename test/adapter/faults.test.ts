@@ -399,6 +399,17 @@ describe('faults and interruptions while recording', () => {
       const left = partials(dir);
       assert.equal(left.length, 1, 'only the partial directory');
       assert.ok(!existsSync(path.join(path.dirname(dir), left[0], 'recording.json')), 'the partial has no manifest');
+      // The next recording of the same path cleans the abandoned partial up.
+      const next = await startClient();
+      try {
+        const terminated = next.waitForEvent('terminated', 60_000);
+        await launchSession(next, { mode: 'record', program: guestElf('aarch64'), recording: dir, stopOnEntry: false });
+        await terminated;
+      } finally {
+        await next.stop();
+      }
+      assert.ok(existsSync(path.join(dir, 'recording.json')));
+      assert.deepEqual(partials(dir), [], 'the abandoned partial is gone');
     } finally {
       // The DebugClient waits forever for an adapter that is already gone: do not wait for it.
       await Promise.race([dc.stop().catch(() => undefined), sleep(1_000)]);
