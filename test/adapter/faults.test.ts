@@ -393,6 +393,7 @@ describe('faults and interruptions while recording', () => {
       const started = Date.now();
       process.kill(adapterPid(dc), 'SIGKILL');
       const gone = await waitUntil(() => !alive(e.qemu) && !alive(e.gdb), ENDED_WITHIN_MS);
+      assert.ok(existsSync(e.socketDir), 'a killed adapter cannot remove its socket directory');
       t.diagnostic(`QEMU and gdb gone ${Date.now() - started} ms after the adapter was killed`);
       assert.ok(gone, `QEMU ${alive(e.qemu) ? 'still runs' : 'gone'}, gdb ${alive(e.gdb) ? 'still runs' : 'gone'}`);
       assert.ok(!existsSync(dir), 'no recording at the requested path');
@@ -410,6 +411,7 @@ describe('faults and interruptions while recording', () => {
       }
       assert.ok(existsSync(path.join(dir, 'recording.json')));
       assert.deepEqual(partials(dir), [], 'the abandoned partial is gone');
+      assert.ok(!existsSync(e.socketDir), "and so is the dead adapter's private socket directory");
     } finally {
       // The DebugClient waits forever for an adapter that is already gone: do not wait for it.
       await Promise.race([dc.stop().catch(() => undefined), sleep(1_000)]);
