@@ -157,7 +157,8 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
           delay(25).then(() => undefined),
         ]);
         if (failed) throw failed;
-        if (existsSync(qmpSocket)) break;
+        // The socket file appears at bind(), a moment before QEMU listens on it: wait until it accepts.
+        if (existsSync(qmpSocket) && (await accepts(qmpSocket))) break;
         if (Date.now() > deadline) throw new QemuStartError('QEMU did not open its QMP socket in time', this.stderrText);
       }
       try {
@@ -265,6 +266,15 @@ async function removeAbandonedSocketDirs(): Promise<void> {
     }
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether a unix socket accepts connections (the probe connection is closed at once). */
+function accepts(socketPath: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const probe = net.createConnection(socketPath);
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => { probe.destroy(); resolve(false); });
+  });
 }
 
 export function delay(ms: number): Promise<void> {
