@@ -24,6 +24,8 @@ import { Inspector } from './inspect';
 
 const DEFAULT_SNAPSHOT_INTERVAL = 10_000_000;
 const DEFAULT_SNAPSHOT_BUDGET_MB = 512;
+/** Requests whose effect a following run must see. */
+const BREAKPOINT_REQUESTS = new Set(['setBreakpoints', 'setFunctionBreakpoints', 'setInstructionBreakpoints', 'setDataBreakpoints', 'setIcountBreakpoints']);
 /** How long the user must be idle after a stop before background snapshot work starts. */
 const IDLE_MS = 300;
 
@@ -344,7 +346,23 @@ export class QemuReplaySession extends LoggingDebugSession {
   }
 
   /** Any request postpones idle work: views refresh right after a stop, and the user comes first. */
+  private readonly breakpointUpdates = new Map<number, { promise: Promise<void>; done: () => void }>();
+
+  override sendResponse(response: DebugProtocol.Response): void {
+    super.sendResponse(response);
+    const update = this.breakpointUpdates.get(response.request_seq);
+    if (update) {
+      this.breakpointUpdates.delete(response.request_seq);
+      update.done();
+    }
+  }
+
   protected override dispatchRequest(request: DebugProtocol.Request): void {
+    if (BREAKPOINT_REQUESTS.has(request.command)) {
+      let done!: () => void;
+      const promise = new Promise<void>((resolve) => (done = resolve));
+      this.breakpointUpdates.set(request.seq, { promise, done });
+    }
     if (this.idleTimer) this.armIdleWork();
     super.dispatchRequest(request);
   }
@@ -469,6 +487,13 @@ export class QemuReplaySession extends LoggingDebugSession {
   // ---- execution -------------------------------------------------------------------------------------------
 
   private run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>): void {
+    // Requests are handled in order: a run must not start before breakpoint changes received before it are in
+    // place (VS Code sends setBreakpoints then continue without waiting for the answer).
+    const pending = [...this.breakpointUpdates.values()].map((u) => u.promise);
+    if (pending.length) {
+      void Promise.all(pending).then(() => this.run(response, op));
+      return;
+    }
     try {
       const { exec, engine } = this.need();
       exec.assertStopped('run'); // operations queue behind one in progress (e.g. idle snapshot work)
