@@ -94,7 +94,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   forward(command: GdbRunCommand): Promise<Stop> {
     return this.exec.exclusive(async () => {
-      let from = await this.refreshIcount();
+      // The engine refreshes the icount at every stop and seek: no QMP round trip needed before a run.
+      let from = this.lastIcount;
       const end = this.end;
       if (this.replaying && end !== undefined && from >= end) {
         return this.atEnd(from);
