@@ -94,8 +94,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   forward(command: GdbRunCommand): Promise<Stop> {
     return this.exec.exclusive(async () => {
-      // The engine refreshes the icount at every stop and seek: no QMP round trip needed before a run.
-      let from = this.lastIcount;
+      let from = await this.refreshIcount();
       const end = this.end;
       if (this.replaying && end !== undefined && from >= end) {
         return this.atEnd(from);
