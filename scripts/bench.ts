@@ -3,7 +3,8 @@
  * QEMU with only the recording's initial snapshot — measured in the same run on the same recording.
  *
  *   node --import tsx scripts/bench.ts [--smoke]
- *   BENCH_INSTRUCTIONS (default 1.05e9), BENCH_REPS (default 5), BENCH_THINK_MS (default 600)
+ *   BENCH_INSTRUCTIONS (default 1.05e9), BENCH_REPS (default 5), BENCH_THINK_MS (default 600),
+ *   BENCH_LIST_SNAPSHOTS (default 500, smoke 40: snapshots in the recording when snapshot listing is timed)
  *
  * Each operation is measured as a user does it: after a stop, a short "think time" passes before the next action
  * (BENCH_THINK_MS), which is when the adapter places a snapshot near the position. Prints one table and writes
@@ -23,6 +24,8 @@ const REPS = Number(process.env.BENCH_REPS ?? (smoke ? 1 : 5));
 const THINK = Number(process.env.BENCH_THINK_MS ?? (smoke ? 350 : 600));
 const DEPTHS = [1e6, 1e7, 1e8, 1e9];
 const BASELINE_MAX_DEPTH = 1e8; // beyond, each baseline reverse operation takes minutes
+const LIST_SNAPSHOTS = Number(process.env.BENCH_LIST_SNAPSHOTS ?? (smoke ? 40 : 500));
+const LIST_OP = `snapshot listing (${LIST_SNAPSHOTS} snapshots)`;
 const program = path.join(root, 'test/guests/build/bench/aarch64/prog.elf');
 const source = path.join(root, 'test/guests/prog.c');
 const tagLine = (tag: string) => readFileSync(source, 'utf8').split('\n').findIndex((l) => l.includes(`TAG: ${tag}`)) + 1;
@@ -39,6 +42,10 @@ function quantile(xs: number[], q: number): number {
 }
 function log(text: string): void {
   process.stderr.write(`[bench] ${text}\n`);
+}
+/** Bytes a file takes on disk (its apparent size, as `du -b` reports it). */
+function diskBytes(file: string): number {
+  return Number(execFileSync('du', ['-b', file], { encoding: 'utf8' }).split('\t')[0]);
 }
 
 async function client(): Promise<DebugClient> {
@@ -88,7 +95,8 @@ async function replaySession(dir: string): Promise<{ dc: DebugClient; launchMs: 
   return { dc, launchMs: now() - t };
 }
 
-async function ours(dir: string, end: number): Promise<void> {
+/** Returns the snapshot image's disk size after the time-travel operations, before the listing snapshots. */
+async function ours(dir: string, end: number): Promise<number> {
   // launch to stopped-at-entry
   const launches: number[] = [];
   for (let i = 0; i < REPS; i++) {
@@ -162,8 +170,58 @@ async function ours(dir: string, end: number): Promise<void> {
   rows.push({ op: 'seek to a random icount', ours: seeks, note: `anywhere in ${end.toExponential(2)}` });
   const snaps = ((await dc.customRequest('listSnapshots')).body as { snapshots: Array<{ kind: string; vmStateSize: number }> }).snapshots;
   rows.push({ op: 'snapshots after the run', note: `${snaps.length} (${snaps.filter((s) => s.kind === 'automatic').length} automatic), vm state ${(snaps.reduce((n, s) => n + s.vmStateSize, 0) / 2 ** 20).toFixed(1)} MiB` });
+  // The disk figure is the time travel's: measured before the listing snapshots below are added.
+  const diskAfter = diskBytes(path.join(dir, 'snapshots.qcow2'));
+  // snapshot listing: user snapshots spread over the recording (each a short forward replay from the last one)
+  // until it holds LIST_SNAPSHOTS in all
+  const count = async () => ((await dc.customRequest('listSnapshots')).body as { snapshots: unknown[] }).snapshots.length;
+  const t0 = now();
+  let made = 0;
+  for (let have = await count(); have < LIST_SNAPSHOTS; have = await count()) {
+    const missing = LIST_SNAPSHOTS - have;
+    log(`saving ${missing} snapshots for the listing (${have} already)`);
+    const step = Math.floor(end / missing);
+    for (let i = 0; i < missing; i++) {
+      await timed(dc, () => dc.customRequest('seek', { icount: Math.floor((i + 0.5) * step) }));
+      await dc.customRequest('saveSnapshot', { name: `list-${++made}` });
+      if (made % 50 === 0) log(`${made} saved in ${((now() - t0) / 1000).toFixed(1)} s`);
+    }
+  }
+  log(`${made} listing snapshots saved in ${((now() - t0) / 1000).toFixed(1)} s`);
+  const lists: number[] = [];
+  for (let i = 0; i < REPS * 4; i++) {
+    const t = now();
+    const r = await dc.customRequest('listSnapshots');
+    lists.push(now() - t);
+    const n = (r.body as { snapshots: unknown[] }).snapshots.length;
+    if (n < LIST_SNAPSHOTS) throw new Error(`listSnapshots returned ${n} snapshots, expected at least ${LIST_SNAPSHOTS}`);
+  }
+  rows.push({ op: LIST_OP, ours: lists, note: 'ours answers from its list, re-read after each save/delete; baseline: HMP info snapshots' });
   await dc.terminateRequest();
   await dc.stop();
+  return diskAfter;
+}
+
+/** What a user without us has to list snapshots: HMP `info snapshots` on plain QEMU replaying the same image. */
+async function baselineListing(dir: string): Promise<void> {
+  const copy = `${dir}-list`;
+  cpSync(dir, copy, { recursive: true });
+  const p = await PlainReplay.start(copy, program);
+  try {
+    log('baseline snapshot listing');
+    const lists: number[] = [];
+    for (let i = 0; i < REPS * 4; i++) {
+      const t = now();
+      const out = await p.qemu.qmp.execute<string>('human-monitor-command', { 'command-line': 'info snapshots' });
+      lists.push(now() - t);
+      const n = out.split('\n').filter((l) => /^\s*(--|\d+)\s+\S+\s+\S/.test(l)).length;
+      if (n < LIST_SNAPSHOTS) throw new Error(`info snapshots listed ${n} snapshots, expected at least ${LIST_SNAPSHOTS}:\n${out.slice(0, 2000)}`);
+    }
+    rows.find((r) => r.op === LIST_OP)!.base = lists;
+  } finally {
+    await p.stop();
+    rmSync(copy, { recursive: true, force: true });
+  }
 }
 
 async function baseline(dir: string, end: number): Promise<void> {
@@ -267,8 +325,9 @@ async function main(): Promise<void> {
     const manifest = JSON.parse(readFileSync(path.join(dir, 'recording.json'), 'utf8')) as { endIcount: number };
     const end = manifest.endIcount;
     const recordDisk = statSync(path.join(dir, 'snapshots.qcow2')).size;
-    await ours(dir, end);
-    const diskAfter = Number(execFileSync('du', ['-b', path.join(dir, 'snapshots.qcow2')], { encoding: 'utf8' }).split('\t')[0]);
+    const diskAfter = await ours(dir, end);
+    // before baseline(), which works on a copy without the snapshots
+    await baselineListing(dir);
     await baseline(dir, end);
     const extra = {
       recording: `${end.toExponential(3)} instructions in ${(recordMs / 1000).toFixed(1)} s (record speed ${(end / recordMs / 1000).toFixed(1)} M instructions/s)`,
