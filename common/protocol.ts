@@ -99,7 +99,7 @@ export interface LaunchArguments {
   memory?: string;
   qemuArgs?: string[];
   gdbPath?: string;
-  icountShift?: number;
+  icountShift?: number | 'auto';
   stopOnEntry?: boolean;
   cwd?: string;
   env?: Record<string, string>;

@@ -113,8 +113,8 @@ export const launchAttributes: { [K in keyof Required<LaunchArguments>]: Attribu
   },
   gdbPath,
   icountShift: {
-    type: 'integer', minimum: 0, maximum: 10, default: 7,
-    description: 'QEMU -icount shift: one guest instruction takes 2^shift ns of virtual time.',
+    oneOf: [{ type: 'string', enum: ['auto'] }, { type: 'integer', minimum: 0, maximum: 10 }], default: 'auto',
+    description: 'QEMU -icount shift (recording only; a replay uses the recording\'s). "auto" (default) keeps guest virtual time close to real time and lets QEMU stop a recording every ~0.1 s of guest time, which is where record-time snapshots land; a number N makes each instruction take 2^N ns of virtual time, and record-time stops land only every 2^(31-N) instructions.',
   },
   stopOnEntry: {
     type: 'boolean', default: true,

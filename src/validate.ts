@@ -45,6 +45,12 @@ export function checkValue(name: string, value: unknown, schema: JsonSchema): st
   if (schema.oneOf) {
     const matches = schema.oneOf.filter((s) => checkValue(name, value, s) === undefined);
     if (matches.length === 1) return undefined;
+    // A number against a number-or-keyword attribute: say what is wrong with the number (range, fraction).
+    const numeric = schema.oneOf.filter((s) => s.type === 'integer' || s.type === 'number');
+    if (typeof value === 'number' && numeric.length === 1) return checkValue(name, value, numeric[0]);
+    if (schema.oneOf.every((s) => s.type !== 'object')) {
+      return `"${name}" is ${quote(value)}: it must be ${schema.oneOf.map(describeType).join(' or ')}.`;
+    }
     const forms = schema.oneOf.map((s) => quote(Object.fromEntries(
       Object.entries(s.properties ?? {}).map(([k, p]) => [k, p.default]))));
     return `"${name}" is ${quote(value)}: it must be one of ${forms.join(' or ')}.`;

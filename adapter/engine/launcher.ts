@@ -47,8 +47,8 @@ export function checkLaunchArguments(raw: unknown): Checked {
   for (const key of ['overwrite', 'stopOnEntry', 'trace'] as const) {
     if (a[key] !== undefined && typeof a[key] !== 'boolean') fail(`"${key}" must be true or false.`);
   }
-  if (a.icountShift !== undefined && (!Number.isInteger(a.icountShift) || (a.icountShift as number) < 0 || (a.icountShift as number) > 10)) {
-    fail('"icountShift" must be a whole number from 0 to 10 (QEMU\'s -icount shift).');
+  if (a.icountShift !== undefined && a.icountShift !== 'auto' && (!Number.isInteger(a.icountShift) || (a.icountShift as number) < 0 || (a.icountShift as number) > 10)) {
+    fail('"icountShift" must be "auto" or a whole number from 0 to 10 (QEMU\'s -icount shift).');
   }
   for (const key of ['snapshotInterval', 'snapshotBudgetMB'] as const) {
     if (a[key] !== undefined && (typeof a[key] !== 'number' || !Number.isInteger(a[key]) || (a[key]) < 0)) fail(`"${key}" must be a whole number ≥ 0.`);
@@ -135,7 +135,7 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     }
     cmd = {
       qemuPath, machine: args.machine ?? arch.machine, cpu: args.cpu ?? arch.cpu, memory: args.memory ?? '128M',
-      kernel: pending.file('kernel'), icountShift: args.icountShift ?? 7, rr: 'record', replayFile: pending.file('log'),
+      kernel: pending.file('kernel'), icountShift: args.icountShift ?? 'auto', rr: 'record', replayFile: pending.file('log'),
       snapshotImage: pending.file('snapshots'), serialFile: pending.file('serial'), gdbPort, archArgs: arch.extraArgs,
       userArgs: args.qemuArgs ?? [],
     };

@@ -18,7 +18,7 @@ export interface QemuCommand {
   cpu?: string;
   memory: string;
   kernel: string;
-  icountShift: number;
+  icountShift: number | 'auto';
   rr: 'record' | 'replay';
   replayFile: string;
   snapshotImage: string;

@@ -77,9 +77,10 @@ for (const arch of ARCHES) {
     after(() => cleanup(recording));
 
     test('to a replaying QEMU: time travel is offered, breakpoints and variables work, disconnect leaves QEMU running to the end of the log', async () => {
-      const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8')) as { endIcount: number };
+      const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8')) as { endIcount: number; icountShift: number | 'auto' };
+      // Replay needs the recording's own -icount shift (recorded in the manifest).
       const q = await startUserQemu(arch, path.join(recording, 'kernel'), [
-        '-serial', 'null', '-icount', `shift=7,rr=replay,rrfile=${path.join(recording, 'replay.bin')},rrsnapshot=init`,
+        '-serial', 'null', '-icount', `shift=${m.icountShift},rr=replay,rrfile=${path.join(recording, 'replay.bin')},rrsnapshot=init`,
         '-drive', `file=${path.join(recording, 'snapshots.qcow2')},if=none,id=rr,format=qcow2`]);
       try {
         const { dc, entry, capabilities } = await attach(q, { program: guestElf(arch) });

@@ -55,6 +55,8 @@ void test('wrong types name the attribute and the expected type', () => {
   assert.match(messages({ ...record, stopOnEntry: 'yes' }), /"stopOnEntry" is "yes": it must be a boolean/);
   assert.match(messages({ ...record, icountShift: 2.5 }), /"icountShift" is 2.5: it must be a whole number/);
   assert.match(messages({ ...record, icountShift: 11 }), /"icountShift" is 11: it must be at most 10/);
+  assert.equal(messages({ ...record, icountShift: 'auto' }), '');
+  assert.match(messages({ ...record, icountShift: 'fast' }), /"icountShift" is "fast": it must be "auto" or a whole number\./);
   assert.match(messages({ ...record, qemuArgs: '-d in_asm' }), /"qemuArgs" is "-d in_asm": it must be an array of strings/);
   assert.match(messages({ ...record, qemuArgs: ['-d', 3] }), /"qemuArgs\[1\]" is 3/);
   assert.match(messages({ ...record, env: { A: 1 } }), /"env.A" is 1: it must be a string/);
