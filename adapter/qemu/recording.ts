@@ -25,7 +25,7 @@ export interface RecordingManifest {
   machine: string;
   cpu?: string;
   memory: string;
-  icountShift: number;
+  icountShift: number | 'auto';
   archArgs: string[];
   qemuArgs: string[];
   program?: { path: string; sha256: string };
@@ -49,8 +49,11 @@ export async function qemuVersion(qemuPath: string): Promise<string> {
 }
 
 export async function createSnapshotImage(qemuImgPath: string, file: string): Promise<void> {
+  // 4 KiB clusters: each snapshot copies the L1 table and gets its own L2 table, one cluster each, and its ~0.6 MB
+  // of VM state ends in a partly used cluster. With qcow2's default 64 KiB clusters that is ~800 KB a snapshot on
+  // disk here, with 4 KiB ~650 KB (measured): a fifth more snapshots in the same disk budget.
   try {
-    await execFileP(qemuImgPath, ['create', '-q', '-f', 'qcow2', file, '64M'], { timeout: 20_000 });
+    await execFileP(qemuImgPath, ['create', '-q', '-f', 'qcow2', '-o', 'cluster_size=4096', file, '64M'], { timeout: 20_000 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') {
@@ -220,7 +223,7 @@ function checkManifest(m: RecordingManifest, where: string): void {
   if (typeof m.endIcount !== 'number' || m.endIcount < 0) throw bad('endIcount');
   if (typeof m.architecture !== 'string') throw bad('architecture');
   if (typeof m.machine !== 'string') throw bad('machine');
-  if (typeof m.icountShift !== 'number') throw bad('icountShift');
+  if (typeof m.icountShift !== 'number' && m.icountShift !== 'auto') throw bad('icountShift');
   if (!m.qemu || !Array.isArray(m.qemu.argv)) throw bad('qemu');
   if (!m.log || typeof m.log.sha256 !== 'string') throw bad('log');
   if (!Array.isArray(m.archArgs) || !Array.isArray(m.qemuArgs)) throw bad('qemuArgs');
