@@ -15,7 +15,7 @@ import { miQuote } from '../gdb/gdb';
 import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
 import type { QmpClient } from '../qemu/qmp';
 import { Execution, GdbRunCommand, Stop } from './execution';
-import { AUTO_PREFIX, INITIAL_SNAPSHOT, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
+import { AUTO_PREFIX, INITIAL_SNAPSHOT, NEAR_PREFIX, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
 
 export interface EngineOptions {
   mode: ReplayMode;
@@ -51,6 +51,13 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   readonly policy: SnapshotPolicy;
   private icountBreakpoints: number[] = [];
   private lastIcount = 0;
+  /**
+   * Replay only: `lastIcount` is where the guest is (set by the refresh after every stop and by every seek), so a
+   * forward run need not ask QMP first. Cleared before anything moves the guest, set again once it stopped.
+   */
+  private icountKnown = false;
+  /** The replay breakpoint QEMU has armed, as far as the engine knows: re-arming the same one is skipped. */
+  private armedBreak: number | undefined;
   private lastRecordSnapshot = 0;
   private recordSnapshots = 0;
 
@@ -86,15 +93,35 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   }
 
   async refreshIcount(): Promise<number> {
+    this.icountKnown = false;
     this.lastIcount = await this.exec.icount();
+    this.icountKnown = this.replaying;
     return this.lastIcount;
+  }
+
+  /**
+   * Something outside the engine may have talked to QEMU or gdb (a Debug Console command): the next operation
+   * asks QEMU where it is and re-arms its replay breakpoint.
+   */
+  forgetPosition(): void {
+    this.icountKnown = false;
+    this.armedBreak = undefined;
+    this.snapshots?.invalidate(); // `hmp savevm` from the console adds one
+  }
+
+  /** gdb moves the guest: what the engine knew about the position and QEMU's replay breakpoint no longer holds. */
+  private gdbRun(command: GdbRunCommand, reverse: boolean): Promise<MiTuple> {
+    this.icountKnown = false;
+    // QEMU's reverse operations arm replay breakpoints of their own, replacing the engine's.
+    if (reverse) this.armedBreak = undefined;
+    return this.exec.gdbRun(command, reverse);
   }
 
   // ---- forward execution -------------------------------------------------------------------------------------
 
   forward(command: GdbRunCommand): Promise<Stop> {
     return this.exec.exclusive(async () => {
-      let from = await this.refreshIcount();
+      let from = this.icountKnown ? this.lastIcount : await this.refreshIcount();
       const end = this.end;
       if (this.replaying && end !== undefined && from >= end) {
         return this.atEnd(from);
@@ -106,10 +133,17 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
           snapPoint = this.policy.nextPoint(from, Math.min(target ?? Infinity, end ?? Infinity), await this.snapshots.list());
         }
         if (this.replaying && this.qmp && end !== undefined) {
-          await this.qmp.execute('replay-break', { icount: Math.min(target ?? end, end, snapPoint ?? Infinity) });
+          const at = Math.min(target ?? end, end, snapPoint ?? Infinity);
+          if (at !== this.armedBreak) {
+            this.armedBreak = undefined;
+            await this.qmp.execute('replay-break', { icount: at });
+            this.armedBreak = at;
+          }
         }
-        const record = await this.exec.gdbRun(command, false);
+        const record = await this.gdbRun(command, false);
         const icount = await this.refreshIcount();
+        // QEMU disarms a replay breakpoint once reached.
+        if (this.armedBreak !== undefined && icount >= this.armedBreak) this.armedBreak = undefined;
         this.emit('progress', from, icount);
         if (snapPoint !== undefined && icount === snapPoint && isPlainSignal(record)) {
           await this.saveAutomaticSnapshot(icount);
@@ -158,7 +192,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       // By instruction, back is always exactly one instruction (reverse-stepi): stepping back over a whole call
       // from its return would skip the instructions the user is looking at in the Disassembly view.
       const command: GdbRunCommand = granularity === 'instruction' ? '-exec-step-instruction' : into ? '-exec-step' : '-exec-next';
-      const record = await this.exec.gdbRun(command, true);
+      const record = await this.gdbRun(command, true);
       let stop = this.exec.classify(record, await this.refreshIcount(), { step: true });
       if (granularity === 'line' && stop.reason === 'step') stop = await this.toLineStart(stop);
       return stop;
@@ -170,7 +204,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     this.requireReplay('Reverse step out');
     return this.exec.exclusive(async () => {
       if ((await this.refreshIcount()) === 0) return this.atStart();
-      const record = await this.exec.gdbRun('-exec-finish', true);
+      const record = await this.gdbRun('-exec-finish', true);
       return this.exec.classify(record, await this.refreshIcount(), { step: true });
     });
   }
@@ -187,7 +221,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       const m = /starts at address (0x[0-9a-f]+)/.exec(info);
       if (!m || BigInt(m[1]) === BigInt(pc) || stop.icount === 0) return stop;
       const line = miString(stop.frame?.line);
-      const record = await this.exec.gdbRun('-exec-step-instruction', true);
+      const record = await this.gdbRun('-exec-step-instruction', true);
       const next = this.exec.classify(record, await this.refreshIcount(), { step: true });
       if (next.reason !== 'step' || miString(next.frame?.line) !== line) return stop.reason === 'step' ? next : stop;
       stop = next;
@@ -210,13 +244,13 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
         return behind !== undefined ? { reason: 'icount breakpoint', icount: target } : this.atStart();
       }
       // QEMU 7.2 misses a hit at exactly icount-1 when reverse-continue starts from a breakpoint: check it first.
-      const back = await this.exec.gdbRun('-exec-step-instruction', true);
+      const back = await this.gdbRun('-exec-step-instruction', true);
       const prev = await this.refreshIcount();
       if (behind === prev) return { reason: 'icount breakpoint', icount: prev, frame: miTuple(back.frame) };
       const hit = await this.breakpointAt(miString(miTuple(back.frame)?.addr), gdbBreakpoints);
       if (hit) return { reason: 'breakpoint', icount: prev, gdbBreakpoint: hit, frame: miTuple(back.frame) };
       if (prev === 0) return this.atStart();
-      const record = await this.exec.gdbRun('-exec-continue', true);
+      const record = await this.gdbRun('-exec-continue', true);
       const icount = await this.refreshIcount();
       const edge = await this.hitAtWindowEdge(icount, prev, gdbBreakpoints);
       if (edge && !(behind !== undefined && behind > edge.icount)) return edge;
@@ -316,6 +350,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   private async qmpSeek(icount: number): Promise<void> {
     const qmp = this.qmp!;
     const from = this.lastIcount;
+    this.icountKnown = false;
+    this.armedBreak = undefined;
     await this.exec.duringQmpRun(async () => {
       // A replay breakpoint left armed ahead by a run that stopped earlier (the end guard, an icount breakpoint) is
       // behind the position once a seek loads a later snapshot, and QEMU 7.2 then aborts on an assertion when the
@@ -333,6 +369,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     await this.exec.gdb.console('maintenance flush register-cache');
     await this.exec.gdb.console('maintenance flush dcache');
     this.lastIcount = icount;
+    this.icountKnown = true;
     if (icount > from) this.emit('progress', from, icount);
   }
 
@@ -432,30 +469,36 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       const point = this.policy.nearPoint(here, await this.snapshots!.list());
       if (point === undefined) return false;
       await this.qmpSeek(point);
-      await this.saveAutomaticSnapshot(point);
+      await this.saveAutomaticSnapshot(point, NEAR_PREFIX);
       await this.qmpSeek(here);
+      const stale = this.policy.staleNearSnapshots(await this.snapshots!.list());
+      for (const s of stale) await this.snapshots!.delete(s.name);
+      if (stale.length) this.emit('snapshotsChanged', await this.snapshots!.list());
       return true;
     });
   }
 
   /**
-   * While recording: a snapshot every `interval` instructions (by QEMU's coarse record-time icount), so that a
-   * long recording replays with snapshots already spread over it. savevm is safe while recording (loadvm is not).
+   * While recording (called every ~100 ms): a snapshot once `interval` instructions passed since the last one, so
+   * that a long recording replays with snapshots already spread over it. savevm is safe while recording (loadvm is
+   * not). Record mode stops the guest only where QEMU ends an instruction budget (the next virtual-timer deadline:
+   * ~0.1 s of guest time with shift=auto, 2^(31-shift) instructions otherwise), so the snapshot lands there; the
+   * next one counts from where this one landed.
    */
   async recordTimeSnapshot(): Promise<boolean> {
     if (this.options.mode !== 'record' || !this.qmp || !this.policy.enabled) return false;
     const icount = await this.exec.icount();
     if (icount - this.lastRecordSnapshot < this.policy.options.interval) return false;
-    this.lastRecordSnapshot = icount;
     this.recordSnapshots++;
     const out = await this.qmp.hmp(`savevm ${AUTO_PREFIX}r${this.recordSnapshots}`, 60_000);
     if (out.trim()) throw new UserError('snapshot', `QEMU could not save a snapshot while recording: ${out.trim()}`);
+    this.lastRecordSnapshot = await this.exec.icount();
     return true;
   }
 
-  private async saveAutomaticSnapshot(icount: number): Promise<void> {
+  private async saveAutomaticSnapshot(icount: number, prefix = AUTO_PREFIX): Promise<void> {
     const store = this.snapshots!;
-    await store.save(`${AUTO_PREFIX}${icount}`);
+    await store.save(`${prefix}${icount}`);
     for (const victim of this.policy.evictions(await store.list())) await store.delete(victim.name);
     this.emit('snapshotsChanged', await store.list());
   }

@@ -10,6 +10,8 @@ import type { QmpClient } from '../qemu/qmp';
 
 export const INITIAL_SNAPSHOT = 'init';
 export const AUTO_PREFIX = 'auto-';
+/** Automatic snapshots placed just behind where the user stopped (see SnapshotPolicy.nearPoint). */
+export const NEAR_PREFIX = `${AUTO_PREFIX}near-`;
 /** Names QEMU and the HMP parser accept without quoting trouble, and that never look like a snapshot id. */
 const NAME_RULE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
@@ -117,16 +119,26 @@ export class SnapshotPolicy {
 
   /**
    * Where to put a snapshot so that reverse operations from `icount` are cheap, if the nearest earlier one is too
-   * far behind: reverse steps cost the distance to it. `near` behind the position leaves room for a few
-   * reverse-next/finish without leaving the snapshot's reach, and costs ~10 ms of replay per reverse step.
+   * far behind: every reverse step loads a snapshot and replays from it to the target. `near` (1e5 with the
+   * default interval) behind the position costs ~3 ms of replay per reverse step, next to ~40 ms for the load,
+   * and leaves room for reverse-next/finish out of short functions without leaving the snapshot's reach.
    */
   nearPoint(icount: number, snapshots: SnapshotInfo[]): number | undefined {
     if (!this.enabled) return undefined;
-    const near = Math.max(1, Math.floor(this.options.interval / 20));
+    const near = Math.max(1, Math.floor(this.options.interval / 100));
     let before = 0;
     for (const s of snapshots) if (s.icount <= icount && s.icount > before) before = s.icount;
     if (icount - before <= 2 * near) return undefined;
     return icount - near;
+  }
+
+  /**
+   * Near-position snapshots serve where the user is working now; the interval grid covers the rest of the
+   * recording. Keep the `keep` most recent ones so wandering around a long recording does not fill the disk.
+   */
+  staleNearSnapshots(snapshots: SnapshotInfo[], keep = 6): SnapshotInfo[] {
+    const near = snapshots.filter((s) => s.name.startsWith(NEAR_PREFIX)).sort((a, b) => b.date - a.date || b.icount - a.icount);
+    return near.slice(keep);
   }
 
   /** Automatic snapshots to delete so that they fit the budget, least useful first. */
