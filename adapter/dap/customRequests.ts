@@ -1,0 +1,72 @@
+/**
+ * The qemu-replay protocol extension: the custom requests of common/protocol.ts (`CustomRequests`), answered
+ * through the session's own plumbing so they queue, fail and report stops like the standard requests.
+ */
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { CustomRequestName } from '../../common/protocol';
+import type { Execution, Stop } from '../engine/execution';
+import type { ReplayEngine } from '../engine/replayEngine';
+
+/** What the custom requests need from the session (see QemuReplaySession). */
+export interface CustomRequestHost {
+  /** Answers the request with what `work` returns, or with its error; waits for a seek in progress first. */
+  handle<R extends DebugProtocol.Response>(response: R, work: () => Promise<R['body'] | void> | R['body'] | void): void;
+  /** Starts a run (answered at once) and reports where it stops. */
+  run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>): void;
+  /** The launched session's parts; throws the user's error before launch. */
+  need(): { engine: ReplayEngine; exec: Execution };
+  /** Sends the `replayState` event. */
+  sendState(): void;
+  reportStop(stop: Stop): void;
+}
+
+/** Handles `command` if it is one of ours; false for any other (the session passes it on). */
+export function handleCustomRequest(
+  host: CustomRequestHost, command: string, response: DebugProtocol.Response, args: Record<string, unknown> | undefined,
+): boolean {
+  const a = args ?? {};
+  const name = command as CustomRequestName;
+  switch (name) {
+    case 'replayInfo':
+      host.handle(response, async () => {
+        const { engine, exec } = host.need();
+        if (!exec.running && !exec.isBusy) await engine.refreshIcount();
+        return engine.state();
+      });
+      return true;
+    case 'setIcountBreakpoints':
+      host.handle(response, () => {
+        const { engine } = host.need();
+        const breakpoints = engine.setIcountBreakpoints(a.icounts);
+        host.sendState();
+        return { breakpoints };
+      });
+      return true;
+    case 'seek':
+      host.handle(response, async () => {
+        const { engine, exec } = host.need();
+        exec.assertStopped('seek');
+        const stop = await engine.seek(a);
+        host.reportStop(stop);
+        return engine.state(false);
+      });
+      return true;
+    case 'listSnapshots':
+      host.handle(response, async () => ({ snapshots: await host.need().engine.listSnapshots() }));
+      return true;
+    case 'saveSnapshot':
+      host.handle(response, async () => ({ snapshot: await host.need().engine.saveSnapshot(a.name) }));
+      return true;
+    case 'deleteSnapshot':
+      host.handle(response, async () => { await host.need().engine.deleteSnapshot(a.name); return {}; });
+      return true;
+    case 'reverseStepIn':
+      host.run(response, (e) => e.stepBack(a.granularity === 'instruction' ? 'instruction' : 'line', true));
+      return true;
+    case 'reverseStepOut':
+      host.run(response, (e) => e.reverseStepOut());
+      return true;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * What the user is told of the engine's stops: which breakpoint was hit, the DAP `stopped` event (reason, text,
+ * icount), and logpoint messages.
+ */
+import { StoppedEvent } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { Stop } from '../engine/execution';
+import { errorMessage } from '../errors';
+import { miString, miTuple } from '../gdb/miParser';
+import type { Breakpoints } from './breakpoints';
+import type { Inspector } from './inspect';
+
+type BreakpointEntry = NonNullable<ReturnType<Breakpoints['lookup']>>;
+
+/** The breakpoint or watchpoint a stop hit, if any. */
+export function hitBreakpoint(stop: Stop, breakpoints: Breakpoints): BreakpointEntry | undefined {
+  // Read and access watchpoint stops carry their number in hw-rwpt / hw-awpt.
+  const watch = stop.reason === 'watchpoint' ? miTuple(stop.record?.['hw-rwpt']) ?? miTuple(stop.record?.['hw-awpt']) : undefined;
+  return breakpoints.lookup(stop.gdbBreakpoint ?? miString(watch?.number));
+}
+
+/** The `stopped` event for a stop; `replay`: positions are exact icounts, worth showing. */
+export function stoppedEvent(stop: Stop, entry: BreakpointEntry | undefined, breakpoints: Breakpoints, replay: boolean): DebugProtocol.StoppedEvent {
+  let reason: string = stop.reason;
+  const hit: number[] = [];
+  if (stop.reason === 'breakpoint' || stop.reason === 'watchpoint') {
+    reason = entry?.kind === 'function' ? 'function breakpoint' : entry?.kind === 'instruction' ? 'instruction breakpoint' : entry?.kind === 'data' ? 'data breakpoint' : 'breakpoint';
+    if (entry) hit.push(entry.dapId);
+  } else if (stop.reason === 'icount breakpoint') {
+    reason = 'breakpoint';
+    const id = breakpoints.icountBreakpointId(stop.icount);
+    if (id !== undefined) { hit.push(id); reason = 'function breakpoint'; }
+  } else if (['end', 'start', 'seek', 'signal', 'snapshot point'].includes(stop.reason)) {
+    reason = stop.reason === 'seek' ? 'goto' : 'step';
+  }
+  const icountText = replay ? `icount ${stop.icount}` : undefined;
+  const ev: DebugProtocol.StoppedEvent = new StoppedEvent(reason, 1);
+  ev.body.allThreadsStopped = true;
+  ev.body.description = [describe(stop), icountText].filter(Boolean).join(' at ');
+  ev.body.text = stop.text ?? icountText;
+  if (hit.length) ev.body.hitBreakpointIds = hit;
+  return ev;
+}
+
+/** A logpoint's message: each `{expression}` replaced by its value (or the error, in angle brackets). */
+export async function formatLogMessage(template: string, inspector: Inspector): Promise<string> {
+  let out = '';
+  let last = 0;
+  for (const m of template.matchAll(/\{([^}]+)\}/g)) {
+    out += template.slice(last, m.index);
+    out += await inspector.evaluate(m[1]).then((r) => r.result, (e: unknown) => `<${errorMessage(e)}>`);
+    last = m.index + m[0].length;
+  }
+  return out + template.slice(last);
+}
+
+function describe(stop: Stop): string {
+  switch (stop.reason) {
+    case 'entry': return 'Paused on entry';
+    case 'breakpoint': return 'Breakpoint hit';
+    case 'watchpoint': return 'Data breakpoint hit';
+    case 'icount breakpoint': return 'icount breakpoint hit';
+    case 'pause': return 'Paused';
+    case 'step': return 'Stepped';
+    case 'end': return 'End of the recording';
+    case 'start': return 'Start of the recording';
+    case 'seek': return 'Moved in time';
+    default: return stop.text ?? 'Stopped';
+  }
+}
