@@ -60,6 +60,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   private armedBreak: number | undefined;
   private lastRecordSnapshot = 0;
   private recordSnapshots = 0;
+  /** How far (instructions) record-time snapshots land after they are asked for, smoothed. */
+  private recordLag = 0;
 
   constructor(readonly exec: Execution, readonly qmp: QmpClient | undefined, readonly options: EngineOptions) {
     super();
@@ -459,17 +461,19 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   /**
    * Called when the user has stopped somewhere and is idle: if the nearest earlier snapshot is far behind, replay
-   * to just before the position, snapshot there and come back, so the reverse operations that usually follow are
+   * to just before the position, snapshot there (SnapshotPolicy.nearPoints) and come back, so the reverse operations that usually follow are
    * interactive. Returns whether it placed one. The state the user sees is unchanged (same icount, caches flushed).
    */
   placeSnapshotNearPosition(): Promise<boolean> {
     if (!this.replaying || !this.snapshots || !this.policy.enabled) return Promise.resolve(false);
     return this.exec.exclusive(async () => {
       const here = await this.refreshIcount();
-      const point = this.policy.nearPoint(here, await this.snapshots!.list());
-      if (point === undefined) return false;
-      await this.qmpSeek(point);
-      await this.saveAutomaticSnapshot(point, NEAR_PREFIX);
+      const points = this.policy.nearPoints(here, await this.snapshots!.list());
+      if (!points.length) return false;
+      for (const point of points) {
+        await this.qmpSeek(point); // the first loads a snapshot; the next continue forward from it
+        await this.saveAutomaticSnapshot(point, NEAR_PREFIX);
+      }
       await this.qmpSeek(here);
       const stale = this.policy.staleNearSnapshots(await this.snapshots!.list());
       for (const s of stale) await this.snapshots!.delete(s.name);
@@ -487,12 +491,16 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
    */
   async recordTimeSnapshot(): Promise<boolean> {
     if (this.options.mode !== 'record' || !this.qmp || !this.policy.enabled) return false;
+    const interval = this.policy.options.interval;
     const icount = await this.exec.icount();
-    if (icount - this.lastRecordSnapshot < this.policy.options.interval) return false;
+    // Ask early by the distance the last snapshot landed after it was asked for, so they land ~interval apart.
+    if (icount - this.lastRecordSnapshot < interval - this.recordLag) return false;
     this.recordSnapshots++;
     const out = await this.qmp.hmp(`savevm ${AUTO_PREFIX}r${this.recordSnapshots}`, 60_000);
     if (out.trim()) throw new UserError('snapshot', `QEMU could not save a snapshot while recording: ${out.trim()}`);
-    this.lastRecordSnapshot = await this.exec.icount();
+    const landed = await this.exec.icount();
+    this.recordLag = Math.min(interval / 2, (this.recordLag + Math.max(0, landed - icount)) / 2);
+    this.lastRecordSnapshot = landed;
     return true;
   }
 

@@ -118,25 +118,33 @@ export class SnapshotPolicy {
   }
 
   /**
-   * Where to put a snapshot so that reverse operations from `icount` are cheap, if the nearest earlier one is too
-   * far behind: every reverse step loads a snapshot and replays from it to the target. `near` (1e5 with the
-   * default interval) behind the position costs ~3 ms of replay per reverse step, next to ~40 ms for the load,
-   * and leaves room for reverse-next/finish out of short functions without leaving the snapshot's reach.
+   * Where to put snapshots so that reverse operations from `icount` are cheap, when the nearest earlier one is far
+   * behind: every reverse step loads a snapshot and replays from it to its target. A ladder behind the position,
+   * ascending: interval/100 (1e5 by default: ~3 ms of replay per reverse step, next to ~40 ms for the load) and
+   * interval/10 (1e6: a reverse continue to a hit further back, or a reverse finish out of a long function,
+   * replays from there instead of from the interval grid's snapshot up to 1e7 behind). Each rung is placed only
+   * if nothing is already within twice its distance. Placing both costs one replay (the second is reached
+   * forward from the first) and one more savevm.
    */
-  nearPoint(icount: number, snapshots: SnapshotInfo[]): number | undefined {
-    if (!this.enabled) return undefined;
-    const near = Math.max(1, Math.floor(this.options.interval / 100));
+  nearPoints(icount: number, snapshots: SnapshotInfo[]): number[] {
+    if (!this.enabled) return [];
     let before = 0;
     for (const s of snapshots) if (s.icount <= icount && s.icount > before) before = s.icount;
-    if (icount - before <= 2 * near) return undefined;
-    return icount - near;
+    const points: number[] = [];
+    for (const divisor of [10, 100]) {
+      const near = Math.max(1, Math.floor(this.options.interval / divisor));
+      if (icount - before <= 2 * near) continue;
+      before = icount - near;
+      points.push(before);
+    }
+    return points;
   }
 
   /**
    * Near-position snapshots serve where the user is working now; the interval grid covers the rest of the
    * recording. Keep the `keep` most recent ones so wandering around a long recording does not fill the disk.
    */
-  staleNearSnapshots(snapshots: SnapshotInfo[], keep = 6): SnapshotInfo[] {
+  staleNearSnapshots(snapshots: SnapshotInfo[], keep = 8): SnapshotInfo[] {
     const near = snapshots.filter((s) => s.name.startsWith(NEAR_PREFIX)).sort((a, b) => b.date - a.date || b.icount - a.icount);
     return near.slice(keep);
   }

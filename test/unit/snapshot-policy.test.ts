@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SnapshotInfo } from '../../common/protocol';
+import { SnapshotPolicy } from '../../adapter/engine/snapshots';
+
+const snap = (name: string, icount: number, date = 0, vmStateSize = 600_000): SnapshotInfo =>
+  ({ name, id: name, icount, date, vmStateSize, kind: name === 'init' ? 'initial' : name.startsWith('auto-') ? 'automatic' : 'user' });
+const policy = new SnapshotPolicy({ interval: 10_000_000, budgetBytes: 512 * 2 ** 20 });
+const init = snap('init', 0);
+
+void test('near the position: a ladder 1e6 and 1e5 behind when the grid is far behind', () => {
+  assert.deepEqual(policy.nearPoints(55_000_000, [init, snap('auto-r5', 50_000_000)]), [54_000_000, 54_900_000]);
+});
+
+void test('near the position: only the rungs that nothing covers yet', () => {
+  // A snapshot 1.5e6 behind covers the 1e6 rung (within twice its distance), not the 1e5 one.
+  assert.deepEqual(policy.nearPoints(51_500_000, [init, snap('auto-r5', 50_000_000)]), [51_400_000]);
+  // One 1.5e5 behind covers both.
+  assert.deepEqual(policy.nearPoints(50_150_000, [init, snap('auto-r5', 50_000_000)]), []);
+  // Snapshots after the position do not count.
+  assert.deepEqual(policy.nearPoints(3_000_000, [init, snap('auto-r1', 3_000_001)]), [2_000_000, 2_900_000]);
+});
+
+void test('near the position: nothing when the policy is off', () => {
+  assert.deepEqual(new SnapshotPolicy({ interval: 0, budgetBytes: 0 }).nearPoints(5e8, [init]), []);
+});
+
+void test('near-position snapshots: the most recent are kept, older ones go, others are never touched', () => {
+  const near = Array.from({ length: 11 }, (_, i) => snap(`auto-near-${i * 1000}`, i * 1000, 1000 + i));
+  const stale = policy.staleNearSnapshots([init, snap('auto-r1', 12_000_000), snap('mine', 5), ...near]);
+  assert.deepEqual(stale.map((s) => s.name), ['auto-near-2000', 'auto-near-1000', 'auto-near-0']);
+});
+
+void test('grid points as replay advances: skip where a snapshot is within half an interval', () => {
+  assert.equal(policy.nextPoint(0, 1e9, [init]), 10_000_000);
+  assert.equal(policy.nextPoint(0, 1e9, [init, snap('auto-r1', 11_000_000)]), 20_000_000);
+  assert.equal(policy.nextPoint(0, 15_000_000, [init, snap('auto-r1', 11_000_000)]), undefined);
+});
+
+void test('budget: evicts the automatic snapshot whose removal leaves the smallest gap', () => {
+  const small = new SnapshotPolicy({ interval: 1000, budgetBytes: 1_000_000 });
+  const list = [init, snap('auto-1000', 1000), snap('auto-1100', 1100), snap('auto-5000', 5000), snap('user', 1050)];
+  // auto-1000 merges 0..1050 (1050); then auto-5000 (its gap back to 1100: 3900) before auto-1100 (1050..5000: 3950).
+  assert.deepEqual(small.evictions(list).map((s) => s.name), ['auto-1000', 'auto-5000']);
+});
