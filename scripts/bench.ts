@@ -30,6 +30,8 @@ const program = path.join(root, 'test/guests/build/bench/aarch64/prog.elf');
 const source = path.join(root, 'test/guests/prog.c');
 const tagLine = (tag: string) => readFileSync(source, 'utf8').split('\n').findIndex((l) => l.includes(`TAG: ${tag}`)) + 1;
 
+/** Where `ours` measured forward next at each depth: the baseline steps from the same icount. */
+const nextFrom = new Map<number, number>();
 type Row = { op: string; depth?: number; ours?: number[]; base?: number[]; note?: string };
 const rows: Row[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -145,6 +147,11 @@ async function ours(dir: string, end: number): Promise<number> {
     }
     await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [] });
     rows.push({ op: 'reverse continue (previous hit)', depth, ours: rc, note: `hits ${Math.round(median(gaps)).toLocaleString('en-US')} instructions apart` });
+    // forward next: the baseline steps the same lines from the same icount (a line's cost depends on what it calls)
+    nextFrom.set(depth, await icount(dc));
+    const nx: number[] = [];
+    for (let i = 0; i < REPS * 2; i++) { nx.push(await timed(dc, () => dc.nextRequest({ threadId: 1 }))); await sleep(50); }
+    push('forward next', nx);
     // icount breakpoint run: 1e6 ahead
     const ib: number[] = [];
     for (let i = 0; i < REPS; i++) {
@@ -155,9 +162,6 @@ async function ours(dir: string, end: number): Promise<number> {
     }
     await dc.customRequest('setIcountBreakpoints', { icounts: [] });
     push('icount breakpoint run (1e6 ahead)', ib);
-    const nx: number[] = [];
-    for (let i = 0; i < REPS; i++) { nx.push(await timed(dc, () => dc.nextRequest({ threadId: 1 }))); await sleep(50); }
-    push('forward next', nx);
   }
   // random seeks anywhere, both ways
   let seed = 7;
@@ -283,8 +287,10 @@ async function baseline(dir: string, end: number): Promise<void> {
     }
     await p.gdb.command(`-break-delete ${(bp.bkpt as { number: string }).number}`);
     add('reverse continue (previous hit)', rc);
+    const at = nextFrom.get(depth);
+    if (at !== undefined) await qmpSeek(at);
     const nx: number[] = [];
-    for (let i = 0; i < reps; i++) nx.push(await time(() => p.exec('-exec-next')));
+    for (let i = 0; i < REPS * 2; i++) nx.push(await time(() => p.exec('-exec-next')));
     add('forward next', nx);
   }
   let seed = 7;

@@ -28,13 +28,14 @@ export class Inspector {
 
   constructor(private readonly gdb: Gdb) {}
 
-  async reset(): Promise<void> {
+  reset(): void {
     this.refs.clear();
     this.childVarobjs.clear();
     this.nextRef = 1;
     const old = this.varobjs;
     this.varobjs = [];
-    for (const v of old) await this.gdb.command(`-var-delete ${v}`).catch(() => undefined);
+    // Not awaited: the stop is reported without waiting for them; gdb's queue runs them before the views' requests.
+    for (const v of old) void this.gdb.command(`-var-delete ${v}`).catch(() => undefined);
   }
 
   private ref(r: Ref): number {

@@ -238,7 +238,7 @@ export class QemuReplaySession extends LoggingDebugSession {
     }
     void (async () => {
       const { breakpoints, inspector, engine } = this.need();
-      await inspector.reset();
+      inspector.reset();
       if (stop.reason === 'exited') {
         await this.end('guest exited');
         return;
