@@ -15,6 +15,7 @@ import { miQuote } from '../gdb/gdb';
 import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
 import type { QmpClient } from '../qemu/qmp';
 import { Execution, GdbRunCommand, Stop } from './execution';
+import { FrameAt, ReverseNextHost, frameAt, reverseNextByReplay } from './reverseNext';
 import { AUTO_PREFIX, INITIAL_SNAPSHOT, NEAR_PREFIX, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
 
 export interface EngineOptions {
@@ -190,7 +191,14 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   stepBack(granularity: StepGranularity, into = false): Promise<Stop> {
     this.requireReplay('Stepping back');
     return this.exec.exclusive(async () => {
-      if ((await this.refreshIcount()) === 0) return this.atStart();
+      const from = await this.refreshIcount();
+      if (from === 0) return this.atStart();
+      if (granularity === 'line' && !into && this.qmp) {
+        // A gdb error inside the window (e.g. a frame it cannot unwind) only means gdb's way is needed.
+        const found = await reverseNextByReplay(this.reverseNextHost(), from, await this.frameNow()).catch(() => undefined);
+        if (found) return await this.toLineStart({ reason: 'step', icount: found.icount, frame: found.frame.frame });
+        if (this.lastIcount !== from) await this.qmpSeek(from); // the window did not settle it: gdb's way, from here
+      }
       // By instruction, back is always exactly one instruction (reverse-stepi): stepping back over a whole call
       // from its return would skip the instructions the user is looking at in the Disassembly view.
       const command: GdbRunCommand = granularity === 'instruction' ? '-exec-step-instruction' : into ? '-exec-step' : '-exec-next';
@@ -199,6 +207,39 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       if (granularity === 'line' && stop.reason === 'step') stop = await this.toLineStart(stop);
       return stop;
     });
+  }
+
+  private async frameNow(): Promise<FrameAt> {
+    const frame = miTuple((await this.exec.gdb.command('-stack-info-frame')).frame);
+    const depth = Number(miString((await this.exec.gdb.command('-stack-info-depth')).depth) ?? 0);
+    return frameAt(frame, depth);
+  }
+
+  /** What reverseNextByReplay needs: seeks, forward runs bounded by a replay breakpoint, frames. */
+  private reverseNextHost(): ReverseNextHost {
+    const qmp = this.qmp!;
+    return {
+      seek: (icount) => this.qmpSeek(icount),
+      run: async (command, stopAt) => {
+        if (this.armedBreak !== stopAt) {
+          this.armedBreak = undefined;
+          await qmp.execute('replay-break', { icount: stopAt });
+          this.armedBreak = stopAt;
+        }
+        const record = await this.gdbRun(command, false);
+        const icount = await this.refreshIcount();
+        if (this.armedBreak !== undefined && icount >= this.armedBreak) this.armedBreak = undefined;
+        return { record, icount };
+      },
+      frame: () => this.frameNow(),
+      breakAtFunction: async (func) => {
+        const r = await this.exec.gdb.command(`-break-insert ${miQuote(func)}`);
+        const id = miString(miTuple(r.bkpt)?.number);
+        if (!id) throw new Error(`no breakpoint for ${func}`);
+        return id;
+      },
+      deleteBreakpoint: async (id) => { await this.exec.gdb.command(`-break-delete ${id}`); },
+    };
   }
 
   /** Back to the call site of the current function. */

@@ -62,6 +62,42 @@ describe('source-level reverse steps agree with gdb', () => {
     await compare(() => dc.stepBackRequest({ threadId: 1 }), '-exec-next --reverse');
   });
 
+  test('reverse step over from positions all over the recording = reverse-next, then to the line start', async () => {
+    // Ours is computed from a short forward replay (adapter/engine/reverseNext.ts), gdb's from reverse single
+    // steps: from mid-line positions (right after a seek) and from line starts (after a step), the same place.
+    // Both sides then move to the start of the line when gdb stopped inside one (gdb does that with several
+    // line-table rows for a line; see ReplayEngine.toLineStart).
+    const end = ((await dc.customRequest('replayInfo')).body as { endIcount: number }).endIcount;
+    const plainToLineStart = async (): Promise<void> => {
+      for (let i = 0; i < 32; i++) {
+        const w = await plain.where();
+        const m = /starts at address (0x[0-9a-f]+)/.exec(await plain.gdb.console(`info line *${w.pc}`));
+        if (!m || BigInt(m[1]) === BigInt(w.pc) || w.icount === 0) return;
+        await plain.exec('-exec-step-instruction --reverse');
+        if ((await plain.where()).line !== w.line) return;
+      }
+    };
+    let compared = 0;
+    for (let k = 1; k <= 12; k++) {
+      const at = Math.floor((end * k) / 13);
+      for (const afterStep of [false, true]) {
+        await runTo(dc, dc.customRequest('seek', { icount: at }));
+        if (afterStep) await runTo(dc, dc.nextRequest({ threadId: 1 }));
+        const from = await icount(dc);
+        if ((await topFrame(dc)).line === 0) continue; // no line information here (startup code)
+        await runTo(dc, dc.stepBackRequest({ threadId: 1 }));
+        const ours = { icount: await icount(dc), line: (await topFrame(dc)).line, func: (await topFrame(dc)).name };
+        await plain.seek(from);
+        await plain.exec('-exec-next --reverse');
+        await plainToLineStart();
+        const theirs = await plain.where();
+        assert.deepEqual(ours, { icount: theirs.icount, line: theirs.line, func: theirs.func }, `from icount ${from}${afterStep ? ' (after a step)' : ''}`);
+        compared++;
+      }
+    }
+    assert.ok(compared >= 20, `compared ${compared} positions`);
+  });
+
   test('reverse step into = reverse-step (enters the call on the previous line)', async () => {
     await bothAt('checksum-write', 5);
     await compare(() => dc.customRequest('reverseStepIn', { threadId: 1 }), '-exec-step --reverse');

@@ -38,6 +38,19 @@ export class PlainReplay {
     return await stopped;
   }
 
+  /** QMP seek, waiting until QEMU is there, with gdb's caches dropped (QMP moved the guest behind gdb's back). */
+  async seek(icount: number): Promise<void> {
+    await this.qemu.qmp.execute('replay-delete-break');
+    await this.qemu.qmp.execute('replay-seek', { icount });
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 5));
+      const st = await this.qemu.qmp.execute<{ running: boolean }>('query-status');
+      if (!st.running && (await this.icount()) === icount) break;
+    }
+    await this.gdb.console('maintenance flush register-cache');
+    await this.gdb.console('maintenance flush dcache');
+  }
+
   async icount(): Promise<number> {
     return (await this.qemu.qmp.execute<{ icount: number }>('query-replay')).icount;
   }

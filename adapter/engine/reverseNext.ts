@@ -1,0 +1,127 @@
+/**
+ * Reverse step over ("Step Back" by line) computed from a short forward replay instead of gdb's reverse-next.
+ *
+ * gdb's reverse-next is a loop of reverse single steps, and every reverse step in QEMU loads a snapshot (~20 ms
+ * here however close the snapshot is): a line of 15 instructions costs ~300 ms, more with calls. Forward, the same
+ * line is one `next` (~6 ms). So: seek a little before the position, get back into the position's frame (`finish`
+ * out of any callee), `next` forward line by line with a replay breakpoint at the position, and the last line
+ * start before the position is where reverse-next goes: the start of the line executed before this one in the
+ * same frame (or of this line when the position is in its middle). One seek there, and the user sees the state
+ * exactly as recorded.
+ *
+ * Whenever the window does not give a clear answer (the frame was entered inside it, a breakpoint stopped a
+ * step, gdb reported anything but a plain step), the caller falls back to gdb's reverse-next.
+ */
+import { miString, type MiTuple } from '../gdb/miParser';
+import type { GdbRunCommand } from './execution';
+
+export interface FrameAt {
+  func?: string;
+  line?: string;
+  /** Number of frames on the stack (1 = outermost). */
+  depth: number;
+  frame?: MiTuple;
+}
+
+export interface ReverseNextHost {
+  /** Moves the replay to `icount` (exactly), gdb's caches dropped. */
+  seek(icount: number): Promise<void>;
+  /** Runs one forward gdb command with QEMU's replay breakpoint at `stopAt`; gdb's stop record and the icount. */
+  run(command: GdbRunCommand, stopAt: number): Promise<{ record: MiTuple; icount: number }>;
+  frame(): Promise<FrameAt>;
+  /** Inserts a gdb breakpoint at the function's first line (after its prologue); returns its number. */
+  breakAtFunction(func: string): Promise<string>;
+  deleteBreakpoint(id: string): Promise<void>;
+}
+
+/** Window sizes tried, in instructions before the position: most lines are found in the first; a long call on the previous line needs a larger one. */
+const WINDOWS = [400, 4_000, 40_000];
+/** A window with more line stops than this is not worth walking (a fallback is cheaper). */
+const MAX_STEPS = 60;
+
+type Found = { icount: number; frame: FrameAt };
+type Walk = { kind: 'found'; last: Found } | { kind: 'none' } | { kind: 'left' } | { kind: 'fail' };
+
+/**
+ * Returns the icount reverse-next from `here` (at icount `from`) lands on, with the replay left there; or
+ * undefined when the caller must use gdb (the replay is then somewhere in the window: seek back first).
+ */
+export async function reverseNextByReplay(host: ReverseNextHost, from: number, here: FrameAt): Promise<Found | undefined> {
+  if (!here.func || !here.line || from === 0) return undefined;
+  for (const size of WINDOWS) {
+    const start = Math.max(0, from - size);
+    await host.seek(start);
+    let at = start;
+    let f = await host.frame();
+    // Out of callees of the frame at the window's start.
+    while (f.depth > here.depth) {
+      const r = await host.run('-exec-finish', from);
+      if (miString(r.record.reason) !== 'function-finished' || r.icount >= from) return undefined;
+      at = r.icount;
+      f = await host.frame();
+    }
+    let walk: Walk = { kind: 'left' };
+    if (f.depth === here.depth && f.func === here.func) walk = await walkLines(host, from, here, at);
+    if (walk.kind === 'fail') return undefined;
+    if (walk.kind === 'left') {
+      // The position's frame was entered inside the window (or the window began in an earlier call of the same
+      // function): start from where this call entered its first line.
+      const entry = await lastEntry(host, from, here, start);
+      if (entry === undefined) return undefined;
+      await host.seek(entry);
+      walk = await walkLines(host, from, here, entry, true);
+      if (walk.kind !== 'found') return undefined; // at the first line: reverse-next goes back into the caller
+    }
+    if (walk.kind === 'found') {
+      await host.seek(walk.last.icount);
+      return walk.last;
+    }
+    if (start === 0) return undefined; // 'none': only the window's own start was before the position
+  }
+  return undefined;
+}
+
+/**
+ * `next` forward from `at` (in the position's frame) until the position; the last line start on the way is the
+ * answer. `atLineStart`: `at` itself is a line start of the frame (a candidate).
+ */
+async function walkLines(host: ReverseNextHost, from: number, here: FrameAt, at: number, atLineStart = false): Promise<Walk> {
+  let last: Found | undefined = atLineStart ? { icount: at, frame: await host.frame() } : undefined;
+  for (let steps = 0; at < from; steps++) {
+    if (steps > MAX_STEPS) return { kind: 'fail' };
+    const r = await host.run('-exec-next', from);
+    at = r.icount;
+    if (at >= from) break; // reached the position: a line start there, or the replay breakpoint in its middle
+    const reason = miString(r.record.reason);
+    const g = await host.frame();
+    if (g.depth < here.depth || (g.depth === here.depth && g.func !== here.func)) return { kind: 'left' };
+    if (reason !== 'end-stepping-range' || g.depth !== here.depth) return { kind: 'fail' }; // a breakpoint, a signal
+    last = { icount: at, frame: g };
+  }
+  if (at !== from) return { kind: 'fail' };
+  return last ? { kind: 'found', last } : { kind: 'none' };
+}
+
+/** The icount of the last entry into the function's first line, at the position's depth, in [start, from). */
+async function lastEntry(host: ReverseNextHost, from: number, here: FrameAt, start: number): Promise<number | undefined> {
+  await host.seek(start);
+  const bp = await host.breakAtFunction(here.func!);
+  try {
+    let entry: number | undefined;
+    for (let hits = 0; hits < 200; hits++) {
+      const r = await host.run('-exec-continue', from);
+      if (r.icount >= from) return entry;
+      const reason = miString(r.record.reason);
+      if (reason === 'breakpoint-hit' && miString(r.record.bkptno) === bp && (await host.frame()).depth === here.depth) entry = r.icount;
+      else if (reason !== 'breakpoint-hit' && !reason?.includes('watchpoint')) return undefined;
+    }
+    return undefined;
+  } finally {
+    await host.deleteBreakpoint(bp);
+  }
+}
+
+/** Frame and depth as gdb reports them now. */
+export function frameAt(frame: MiTuple | undefined, depth: number): FrameAt {
+  return { func: miString(frame?.func), line: miString(frame?.line), depth, frame };
+}
