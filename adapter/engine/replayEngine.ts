@@ -52,6 +52,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   readonly policy: SnapshotPolicy;
   private icountBreakpoints: number[] = [];
   private lastIcount = 0;
+  /** Where the user is while the engine works elsewhere on its own (snapshot placement, a reverse step's window). */
+  private shownIcount: number | undefined;
   /**
    * Replay only: `lastIcount` is where the guest is (set by the refresh after every stop and by every seek), so a
    * forward run need not ask QMP first. Cleared before anything moves the guest, set again once it stopped.
@@ -81,7 +83,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   state(running = this.exec.running): ReplayState {
     return {
       mode: this.options.mode,
-      icount: this.lastIcount,
+      icount: this.shownIcount ?? this.lastIcount,
       endIcount: this.options.endIcount,
       recording: this.options.recording,
       running,
@@ -195,7 +197,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       if (from === 0) return this.atStart();
       if (granularity === 'line' && !into && this.qmp) {
         // A gdb error inside the window (e.g. a frame it cannot unwind) only means gdb's way is needed.
-        const found = await reverseNextByReplay(this.reverseNextHost(), from, await this.frameNow()).catch(() => undefined);
+        this.shownIcount = from;
+        const found = await reverseNextByReplay(this.reverseNextHost(), from, await this.frameNow()).catch(() => undefined).finally(() => { this.shownIcount = undefined; });
         if (found) return await this.toLineStart({ reason: 'step', icount: found.icount, frame: found.frame.frame });
         if (this.lastIcount !== from) await this.qmpSeek(from); // the window did not settle it: gdb's way, from here
       }
@@ -211,8 +214,11 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   private async frameNow(): Promise<FrameAt> {
     const frame = miTuple((await this.exec.gdb.command('-stack-info-frame')).frame);
-    const depth = Number(miString((await this.exec.gdb.command('-stack-info-depth')).depth) ?? 0);
-    return frameAt(frame, depth);
+    return frameAt(frame, await this.stackDepth());
+  }
+
+  private async stackDepth(): Promise<number> {
+    return Number(miString((await this.exec.gdb.command('-stack-info-depth')).depth) ?? 0);
   }
 
   /** What reverseNextByReplay needs: seeks, forward runs bounded by a replay breakpoint, frames. */
@@ -232,6 +238,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
         return { record, icount };
       },
       frame: () => this.frameNow(),
+      depth: () => this.stackDepth(),
       breakAtFunction: async (func) => {
         const r = await this.exec.gdb.command(`-break-insert ${miQuote(func)}`);
         const id = miString(miTuple(r.bkpt)?.number);
@@ -511,11 +518,16 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       const here = await this.refreshIcount();
       const points = this.policy.nearPoints(here, await this.snapshots!.list());
       if (!points.length) return false;
-      for (const point of points) {
-        await this.qmpSeek(point); // the first loads a snapshot; the next continue forward from it
-        await this.saveAutomaticSnapshot(point, NEAR_PREFIX);
+      this.shownIcount = here;
+      try {
+        for (const point of points) {
+          await this.qmpSeek(point); // the first loads a snapshot; the next continue forward from it
+          await this.saveAutomaticSnapshot(point, NEAR_PREFIX);
+        }
+        await this.qmpSeek(here);
+      } finally {
+        this.shownIcount = undefined;
       }
-      await this.qmpSeek(here);
       const stale = this.policy.staleNearSnapshots(await this.snapshots!.list());
       for (const s of stale) await this.snapshots!.delete(s.name);
       if (stale.length) this.emit('snapshotsChanged', await this.snapshots!.list());

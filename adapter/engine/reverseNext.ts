@@ -12,7 +12,7 @@
  * Whenever the window does not give a clear answer (the frame was entered inside it, a breakpoint stopped a
  * step, gdb reported anything but a plain step), the caller falls back to gdb's reverse-next.
  */
-import { miString, type MiTuple } from '../gdb/miParser';
+import { miString, miTuple, type MiTuple } from '../gdb/miParser';
 import type { GdbRunCommand } from './execution';
 
 export interface FrameAt {
@@ -29,15 +29,22 @@ export interface ReverseNextHost {
   /** Runs one forward gdb command with QEMU's replay breakpoint at `stopAt`; gdb's stop record and the icount. */
   run(command: GdbRunCommand, stopAt: number): Promise<{ record: MiTuple; icount: number }>;
   frame(): Promise<FrameAt>;
+  /** Number of frames on the stack now. */
+  depth(): Promise<number>;
   /** Inserts a gdb breakpoint at the function's first line (after its prologue); returns its number. */
   breakAtFunction(func: string): Promise<string>;
   deleteBreakpoint(id: string): Promise<void>;
 }
 
 /** Window sizes tried, in instructions before the position: most lines are found in the first; a long call on the previous line needs a larger one. */
-const WINDOWS = [400, 4_000, 40_000];
+const WINDOWS = [16, 128, 1_000, 10_000, 40_000];
 /** A window with more line stops than this is not worth walking (a fallback is cheaper). */
 const MAX_STEPS = 60;
+/**
+ * Entries into the function's first line, at any depth, worth stopping at to find this call's: a recursive
+ * function stops at every level (each stop ~10 ms), and gdb's reverse-next is cheaper than many of them.
+ */
+const MAX_ENTRY_HITS = 12;
 
 type Found = { icount: number; frame: FrameAt };
 type Walk = { kind: 'found'; last: Found } | { kind: 'none' } | { kind: 'left' } | { kind: 'fail' };
@@ -87,16 +94,20 @@ export async function reverseNextByReplay(host: ReverseNextHost, from: number, h
  */
 async function walkLines(host: ReverseNextHost, from: number, here: FrameAt, at: number, atLineStart = false): Promise<Walk> {
   let last: Found | undefined = atLineStart ? { icount: at, frame: await host.frame() } : undefined;
+  // From the middle of a line, gdb's first `next` also stops at a later line-table row of that same line, where a
+  // `next` from the line's start would not: such a stop is not a line start (the answer would depend on where
+  // the window began).
+  const startLine = atLineStart ? undefined : (await host.frame()).line;
   for (let steps = 0; at < from; steps++) {
     if (steps > MAX_STEPS) return { kind: 'fail' };
     const r = await host.run('-exec-next', from);
     at = r.icount;
     if (at >= from) break; // reached the position: a line start there, or the replay breakpoint in its middle
     const reason = miString(r.record.reason);
-    const g = await host.frame();
+    const g = frameAt(miTuple(r.record.frame), await host.depth()); // the stop record has the frame: one query less
     if (g.depth < here.depth || (g.depth === here.depth && g.func !== here.func)) return { kind: 'left' };
     if (reason !== 'end-stepping-range' || g.depth !== here.depth) return { kind: 'fail' }; // a breakpoint, a signal
-    last = { icount: at, frame: g };
+    if (steps > 0 || g.line !== startLine) last = { icount: at, frame: g };
   }
   if (at !== from) return { kind: 'fail' };
   return last ? { kind: 'found', last } : { kind: 'none' };
@@ -108,11 +119,11 @@ async function lastEntry(host: ReverseNextHost, from: number, here: FrameAt, sta
   const bp = await host.breakAtFunction(here.func!);
   try {
     let entry: number | undefined;
-    for (let hits = 0; hits < 200; hits++) {
+    for (let hits = 0; hits < MAX_ENTRY_HITS; hits++) {
       const r = await host.run('-exec-continue', from);
       if (r.icount >= from) return entry;
       const reason = miString(r.record.reason);
-      if (reason === 'breakpoint-hit' && miString(r.record.bkptno) === bp && (await host.frame()).depth === here.depth) entry = r.icount;
+      if (reason === 'breakpoint-hit' && miString(r.record.bkptno) === bp && (await host.depth()) === here.depth) entry = r.icount;
       else if (reason !== 'breakpoint-hit' && !reason?.includes('watchpoint')) return undefined;
     }
     return undefined;

@@ -78,6 +78,22 @@ describe('snapshots', () => {
     assert.ok(auto.length <= 3);
   });
 
+  test('snapshots placed near the position while the user is idle do not show as moves', async () => {
+    await runTo(dc, dc.customRequest('seek', { icount: 0 }));
+    await runTo(dc, dc.customRequest('seek', { icount: 9000 }));
+    // The engine replays to 400 and 40 before the position, saves there (snapshotsChanged; the 2 MB budget may
+    // evict them again) and comes back, on its own: the position the user sees stays 9000 all the while.
+    const seen = new Set<number>();
+    const placed = dc.waitForEvent('snapshotsChanged', 10_000);
+    for (let i = 0; i < 100; i++) {
+      seen.add(((await dc.customRequest('replayInfo')).body as { icount: number }).icount);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await placed;
+    assert.deepEqual([...seen], [9000]);
+    assert.equal(await icount(dc), 9000);
+  });
+
   test('seek refuses negative, fractional and beyond-end icounts, and QEMU stays alive', async () => {
     await rejects(dc.customRequest('seek', { icount: -1 }), /negative/);
     await rejects(dc.customRequest('seek', { icount: 12.5 }), /whole number/);
