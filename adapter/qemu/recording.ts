@@ -242,14 +242,17 @@ export class SerialTimeline {
   /** The bytes written at icounts in [from, to). */
   slice(from: number, to: number): Array<{ icount: number; text: string }> {
     const out: Array<{ icount: number; text: string }> = [];
-    let start = -1;
-    for (let i = 0; i < this.bytes.length; i++) {
-      const ic = this.byteIcounts[i];
-      if (ic < from) continue;
-      if (ic >= to) break;
-      if (start < 0) start = i;
+    // Icounts only grow along the output: binary search for the first byte at or after `from` (every stop of a
+    // replay asks, and a long recording has hundreds of KB of output).
+    let lo = 0;
+    let hi = this.bytes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.byteIcounts[mid] < from) lo = mid + 1;
+      else hi = mid;
     }
-    if (start < 0) return out;
+    const start = lo;
+    if (start >= this.bytes.length || this.byteIcounts[start] >= to) return out;
     let end = start;
     while (end < this.bytes.length && this.byteIcounts[end] < to) end++;
     // Split into lines, each marked with the icount at which its first byte was written.

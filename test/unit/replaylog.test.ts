@@ -240,3 +240,28 @@ void test('SerialTimeline: no writes puts every byte at icount 0; no bytes gives
   assert.deepEqual(t.slice(1, 100), []);
   assert.deepEqual(new SerialTimeline(Buffer.alloc(0), [1, 2]).slice(0, 100), []);
 });
+
+void test('SerialTimeline: slices agree with a plain scan for random outputs and ranges', () => {
+  let seed = 11;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  for (let round = 0; round < 200; round++) {
+    const bytes = Buffer.from(Array.from({ length: rnd(60) }, () => (rnd(5) === 0 ? 10 : 97 + rnd(3))));
+    const writes: number[] = [];
+    for (let i = 0, ic = 0; i < bytes.length; i++) writes.push((ic += rnd(4)));
+    const t = new SerialTimeline(bytes, writes);
+    const from = rnd(120);
+    const to = from + rnd(80);
+    // Reference: the bytes written in [from, to), cut into lines marked with their first byte's icount.
+    const idx = writes.map((ic, i) => [ic, i] as const).filter(([ic]) => ic >= from && ic < to).map(([, i]) => i);
+    const expected: Array<{ icount: number; text: string }> = [];
+    let line: number[] = [];
+    for (const i of idx) {
+      line.push(i);
+      if (bytes[i] === 10 || i === idx[idx.length - 1]) {
+        expected.push({ icount: writes[line[0]], text: Buffer.from(line.map((j) => bytes[j])).toString('utf8') });
+        line = [];
+      }
+    }
+    assert.deepEqual(t.slice(from, to), expected, `round ${round}: [${from}, ${to}) of ${JSON.stringify(writes)}`);
+  }
+});
