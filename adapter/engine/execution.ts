@@ -62,9 +62,18 @@ export class Execution extends EventEmitter<ExecutionEvents> {
     return this.busy;
   }
 
+  private queued = 0;
+
+  /** Whether operations are queued behind the one running (background work gives way to them). */
+  get othersWaiting(): boolean {
+    return this.queued > 0;
+  }
+
   /** Runs `op` with exclusive use of the target. */
   exclusive<T>(op: () => Promise<T>): Promise<T> {
+    this.queued++;
     const run = this.lock.then(async () => {
+      this.queued--;
       this.busy = true;
       try {
         return await op();

@@ -519,15 +519,19 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       const points = this.policy.nearPoints(here, await this.snapshots!.list());
       if (!points.length) return false;
       this.shownIcount = here;
+      let moved = false;
       try {
         for (const point of points) {
+          if (this.exec.othersWaiting) break; // the user asked for something: their request first
+          moved = true;
           await this.qmpSeek(point); // the first loads a snapshot; the next continue forward from it
           await this.saveAutomaticSnapshot(point, NEAR_PREFIX);
         }
-        await this.qmpSeek(here);
+        if (moved) await this.qmpSeek(here);
       } finally {
         this.shownIcount = undefined;
       }
+      if (this.exec.othersWaiting) return true; // old near snapshots can go next time
       const stale = this.policy.staleNearSnapshots(await this.snapshots!.list());
       for (const s of stale) await this.snapshots!.delete(s.name);
       if (stale.length) this.emit('snapshotsChanged', await this.snapshots!.list());
