@@ -200,7 +200,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
         this.shownIcount = from;
         const found = await reverseNextByReplay(this.reverseNextHost(), from, await this.frameNow()).catch(() => undefined).finally(() => { this.shownIcount = undefined; });
         if (found) return await this.toLineStart({ reason: 'step', icount: found.icount, frame: found.frame.frame });
-        if (this.lastIcount !== from) await this.qmpSeek(from); // the window did not settle it: gdb's way, from here
+        // The window did not settle it: gdb's way, from the position (unless the engine knows it never left).
+        if (!this.icountKnown || this.lastIcount !== from) await this.qmpSeek(from);
       }
       // By instruction, back is always exactly one instruction (reverse-stepi): stepping back over a whole call
       // from its return would skip the instructions the user is looking at in the Disassembly view.
