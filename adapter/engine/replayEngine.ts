@@ -124,6 +124,20 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   // ---- forward execution -------------------------------------------------------------------------------------
 
+  /** One forward gdb run, with QEMU's replay breakpoint at `stopAt` (armed only if it is not already). */
+  private async runForward(command: GdbRunCommand, stopAt: number | undefined): Promise<{ record: MiTuple; icount: number }> {
+    if (stopAt !== undefined && stopAt !== this.armedBreak) {
+      this.armedBreak = undefined;
+      await this.qmp!.execute('replay-break', { icount: stopAt });
+      this.armedBreak = stopAt;
+    }
+    const record = await this.gdbRun(command, false);
+    const icount = await this.refreshIcount();
+    // QEMU disarms a replay breakpoint once reached.
+    if (this.armedBreak !== undefined && icount >= this.armedBreak) this.armedBreak = undefined;
+    return { record, icount };
+  }
+
   forward(command: GdbRunCommand): Promise<Stop> {
     return this.exec.exclusive(async () => {
       let from = this.icountKnown ? this.lastIcount : await this.refreshIcount();
@@ -137,18 +151,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
         if (this.replaying && this.snapshots && command === '-exec-continue') {
           snapPoint = this.policy.nextPoint(from, Math.min(target ?? Infinity, end ?? Infinity), await this.snapshots.list());
         }
-        if (this.replaying && this.qmp && end !== undefined) {
-          const at = Math.min(target ?? end, end, snapPoint ?? Infinity);
-          if (at !== this.armedBreak) {
-            this.armedBreak = undefined;
-            await this.qmp.execute('replay-break', { icount: at });
-            this.armedBreak = at;
-          }
-        }
-        const record = await this.gdbRun(command, false);
-        const icount = await this.refreshIcount();
-        // QEMU disarms a replay breakpoint once reached.
-        if (this.armedBreak !== undefined && icount >= this.armedBreak) this.armedBreak = undefined;
+        const stopAt = this.replaying && this.qmp && end !== undefined ? Math.min(target ?? end, end, snapPoint ?? Infinity) : undefined;
+        const { record, icount } = await this.runForward(command, stopAt);
         this.emit('progress', from, icount);
         if (snapPoint !== undefined && icount === snapPoint && isPlainSignal(record)) {
           await this.saveAutomaticSnapshot(icount);
@@ -224,20 +228,9 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   /** What reverseNextByReplay needs: seeks, forward runs bounded by a replay breakpoint, frames. */
   private reverseNextHost(): ReverseNextHost {
-    const qmp = this.qmp!;
     return {
       seek: (icount) => this.qmpSeek(icount),
-      run: async (command, stopAt) => {
-        if (this.armedBreak !== stopAt) {
-          this.armedBreak = undefined;
-          await qmp.execute('replay-break', { icount: stopAt });
-          this.armedBreak = stopAt;
-        }
-        const record = await this.gdbRun(command, false);
-        const icount = await this.refreshIcount();
-        if (this.armedBreak !== undefined && icount >= this.armedBreak) this.armedBreak = undefined;
-        return { record, icount };
-      },
+      run: (command, stopAt) => this.runForward(command, stopAt),
       frame: () => this.frameNow(),
       depth: () => this.stackDepth(),
       breakAtFunction: async (func) => {
@@ -510,8 +503,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   /**
    * Called when the user has stopped somewhere and is idle: if the nearest earlier snapshot is far behind, replay
-   * to just before the position, snapshot there (SnapshotPolicy.nearPoints) and come back, so the reverse operations that usually follow are
-   * interactive. Returns whether it placed one. The state the user sees is unchanged (same icount, caches flushed).
+   * to just before the position, snapshot there (SnapshotPolicy.nearPoints) and come back, so the reverse
+   * operations that usually follow are interactive. Returns whether it placed one. The state the user sees is unchanged (same icount, caches flushed).
    */
   placeSnapshotNearPosition(): Promise<boolean> {
     if (!this.replaying || !this.snapshots || !this.policy.enabled) return Promise.resolve(false);

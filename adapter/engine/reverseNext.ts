@@ -65,10 +65,10 @@ export async function reverseNextByReplay(host: ReverseNextHost, from: number, h
       const r = await host.run('-exec-finish', from);
       if (miString(r.record.reason) !== 'function-finished' || r.icount >= from) return undefined;
       at = r.icount;
-      f = await host.frame();
+      f = frameAt(miTuple(r.record.frame), await host.depth()); // the stop record has the frame
     }
     let walk: Walk = { kind: 'left' };
-    if (f.depth === here.depth && f.func === here.func) walk = await walkLines(host, from, here, at);
+    if (f.depth === here.depth && f.func === here.func) walk = await walkLines(host, from, here, { icount: at, frame: f });
     if (walk.kind === 'fail') return undefined;
     if (walk.kind === 'left') {
       // The position's frame was entered inside the window (or the window began in an earlier call of the same
@@ -76,7 +76,7 @@ export async function reverseNextByReplay(host: ReverseNextHost, from: number, h
       const entry = await lastEntry(host, from, here, start);
       if (entry === undefined) return undefined;
       await host.seek(entry);
-      walk = await walkLines(host, from, here, entry, true);
+      walk = await walkLines(host, from, here, { icount: entry, frame: await host.frame() }, true);
       if (walk.kind !== 'found') return undefined; // at the first line: reverse-next goes back into the caller
     }
     if (walk.kind === 'found') {
@@ -89,15 +89,16 @@ export async function reverseNextByReplay(host: ReverseNextHost, from: number, h
 }
 
 /**
- * `next` forward from `at` (in the position's frame) until the position; the last line start on the way is the
- * answer. `atLineStart`: `at` itself is a line start of the frame (a candidate).
+ * `next` forward from `start` (in the position's frame) until the position; the last line start on the way is the
+ * answer. `atLineStart`: `start` itself is a line start of the frame (a candidate).
  */
-async function walkLines(host: ReverseNextHost, from: number, here: FrameAt, at: number, atLineStart = false): Promise<Walk> {
-  let last: Found | undefined = atLineStart ? { icount: at, frame: await host.frame() } : undefined;
+async function walkLines(host: ReverseNextHost, from: number, here: FrameAt, start: Found, atLineStart = false): Promise<Walk> {
+  let last: Found | undefined = atLineStart ? start : undefined;
   // From the middle of a line, gdb's first `next` also stops at a later line-table row of that same line, where a
   // `next` from the line's start would not: such a stop is not a line start (the answer would depend on where
   // the window began).
-  const startLine = atLineStart ? undefined : (await host.frame()).line;
+  const startLine = atLineStart ? undefined : start.frame.line;
+  let at = start.icount;
   for (let steps = 0; at < from; steps++) {
     if (steps > MAX_STEPS) return { kind: 'fail' };
     const r = await host.run('-exec-next', from);
