@@ -168,21 +168,27 @@ describe('faults during a replay', () => {
     return { dc, output: collectOutput(dc) };
   }
 
-  test('QEMU killed (SIGKILL) while the replay runs forward: ended, with what happened and how to continue', async (t) => {
-    const { dc, output } = await longSession();
+  /** A session on the long recording for `fault`; then its QEMU and gdb must be gone and the recording replay. */
+  async function faultThenReplay(fault: (s: { dc: DebugClient; output: string[] }) => Promise<void>): Promise<void> {
+    const s = await longSession();
     try {
+      await fault(s);
+    } finally {
+      await close(s.dc);
+    }
+    await stillReplays();
+  }
+
+  test('QEMU killed (SIGKILL) while the replay runs forward: ended, with what happened and how to continue', async (t) => {
+    await faultThenReplay(async ({ dc, output }) => {
       await dc.continueRequest({ threadId: 1 });
       const r = await endsAfter(t, dc, output, async (e) => { await sleep(800); process.kill(e.qemu, 'SIGKILL'); });
       assert.match(r.output, /QEMU exited unexpectedly \(killed by SIGKILL\) at icount \d+\. The session was ended\. The recording is unchanged: start the replay again to continue/);
-    } finally {
-      await close(dc);
-    }
-    await stillReplays();
+    });
   });
 
   test('QEMU killed (SIGKILL) during a seek: the seek fails with the reason, the session ends', async (t) => {
-    const { dc, output } = await longSession();
-    try {
+    await faultThenReplay(async ({ dc, output }) => {
       let seek!: Promise<{ ok: boolean; message: string }>;
       const r = await endsAfter(t, dc, output, async (e) => {
         seek = outcome(dc.customRequest('seek', { icount: FAR }));
@@ -193,42 +199,30 @@ describe('faults during a replay', () => {
       assert.equal(s.ok, false, 'the seek did not pretend to succeed');
       assert.match(s.message, /The session is ending: QEMU exited unexpectedly \(killed by SIGKILL\)/);
       assert.match(r.output, /start the replay again to continue/);
-    } finally {
-      await close(dc);
-    }
-    await stillReplays();
+    });
   });
 
   test('QEMU killed (SIGKILL) during a reverse continue', async (t) => {
-    const { dc, output } = await longSession();
-    try {
+    await faultThenReplay(async ({ dc, output }) => {
       await longRun(dc, dc.customRequest('seek', { icount: FAR }));
       const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'main' }] });
       assert.ok(set.body.breakpoints[0].verified);
       await dc.reverseContinueRequest({ threadId: 1 });
       const r = await endsAfter(t, dc, output, async (e) => { await sleep(1_000); process.kill(e.qemu, 'SIGKILL'); });
       assert.match(r.output, /QEMU exited unexpectedly \(killed by SIGKILL\) at icount \d+\. The session was ended/);
-    } finally {
-      await close(dc);
-    }
-    await stillReplays();
+    });
   });
 
   test('gdb killed (SIGKILL): QEMU is ended cleanly, the message says gdb', async (t) => {
-    const { dc, output } = await longSession();
-    try {
+    await faultThenReplay(async ({ dc, output }) => {
       await runTo(dc, dc.customRequest('seek', { icount: 1_000_000 }));
       const r = await endsAfter(t, dc, output, (e) => { process.kill(e.gdb, 'SIGKILL'); });
       assert.match(r.output, /gdb exited unexpectedly \(killed by SIGKILL\) at icount 1000000\. The session was ended\. The recording is unchanged: start the replay again to continue \(seek to icount 1000000 to return here\)/);
-    } finally {
-      await close(dc);
-    }
-    await stillReplays();
+    });
   });
 
   test('QEMU hung (SIGSTOP) during a seek: the watchdog ends the session, the seek fails with the reason', async (t) => {
-    const { dc, output } = await longSession();
-    try {
+    await faultThenReplay(async ({ dc, output }) => {
       let seek!: Promise<{ ok: boolean; message: string }>;
       const r = await endsAfter(t, dc, output, async (e) => {
         seek = outcome(dc.customRequest('seek', { icount: FAR }));
@@ -239,28 +233,20 @@ describe('faults during a replay', () => {
       const s = await seek;
       assert.equal(s.ok, false);
       assert.match(s.message, /The session is ending: QEMU/);
-    } finally {
-      await close(dc);
-    }
-    await stillReplays();
+    });
   });
 
   test('gdb hung (SIGSTOP): the watchdog ends the session, QEMU is ended cleanly', async (t) => {
-    const { dc, output } = await longSession();
-    try {
+    await faultThenReplay(async ({ dc, output }) => {
       await runTo(dc, dc.customRequest('seek', { icount: 1_500_000 }));
       const r = await endsAfter(t, dc, output, (e) => { process.kill(e.gdb, 'SIGSTOP'); });
       assert.match(r.output, /gdb \(pid \d+\) has been stopped by a signal .* at icount 1500000\. The session was ended\. The recording is unchanged/);
       assert.doesNotMatch(r.output, /terminating on signal/, 'QEMU was asked to quit, not signalled');
-    } finally {
-      await close(dc);
-    }
-    await stillReplays();
+    });
   });
 
   test('QEMU hung (SIGSTOP) while stopped at a breakpoint: the next request fails and the session ends', async (t) => {
-    const { dc, output } = await longSession();
-    try {
+    await faultThenReplay(async ({ dc, output }) => {
       await runTo(dc, dc.customRequest('seek', { icount: 2_000_000 }));
       let stack!: Promise<{ ok: boolean; message: string }>;
       const r = await endsAfter(t, dc, output, async (e) => {
@@ -270,15 +256,11 @@ describe('faults during a replay', () => {
       });
       assert.match(r.output, /QEMU \(pid \d+\) .* at icount 2000000\. The session was ended/);
       await stack; // answered, one way or the other (a run request is answered when it starts)
-    } finally {
-      await close(dc);
-    }
-    await stillReplays();
+    });
   });
 
   test("QEMU's QMP connection closed under the session (QEMU keeps running): ended, with the reason", async (t) => {
-    const { dc, output } = await longSession();
-    try {
+    await faultThenReplay(async ({ dc, output }) => {
       await runTo(dc, dc.customRequest('seek', { icount: 3_000_000 }));
       const r = await endsAfter(t, dc, output, (e) => {
         // QEMU's end of the QMP connection: the accepted socket on qmp.sock (state 03, connected) among its fds.
@@ -294,10 +276,7 @@ describe('faults during a replay', () => {
         execFileSync('gdb', ['-nx', '-batch', '-p', String(e.qemu), '-ex', `call (int)shutdown(${fds[0]}, 2)`], { stdio: 'ignore', timeout: 30_000 });
       });
       assert.match(r.output, /QEMU closed its QMP connection at icount 3000000\. The session was ended\. The recording is unchanged: start the replay again to continue/);
-    } finally {
-      await close(dc);
-    }
-    await stillReplays();
+    });
   });
 
   test('a long legitimate seek (seconds) is not mistaken for a hang', async () => {
