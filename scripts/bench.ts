@@ -237,16 +237,7 @@ async function baseline(dir: string, end: number): Promise<void> {
     .map((l) => l.trim().split(/\s+/)[1]).filter((n) => n && n !== 'init');
   for (const n of names) execFileSync('qemu-img', ['snapshot', '-d', n, img]);
   const p = await PlainReplay.start(copy, program);
-  const qmpSeek = async (n: number) => {
-    await p.qemu.qmp.execute('replay-seek', { icount: n });
-    for (;;) {
-      await sleep(5);
-      const st = await p.qemu.qmp.execute<{ running: boolean }>('query-status');
-      if (!st.running && (await p.icount()) === n) break;
-    }
-    await p.gdb.console('maintenance flush register-cache');
-    await p.gdb.console('maintenance flush dcache');
-  };
+  const qmpSeek = (n: number) => p.seek(n);
   const time = async (f: () => Promise<unknown>) => { const t = now(); await f(); return now() - t; };
   // replay speed: from the initial snapshot forward
   const far = Math.min(1e8, end - 1e6);
