@@ -1,4 +1,4 @@
-// Benchmarks the QAPI language server on QEMU's schema (../shared/qemu-qapi/qapi, ~23 000 lines in 38 files):
+// Benchmarks the QAPI language server on QEMU 7.2's schema (test/fixtures/qemu-7.2/qapi, ~23 000 lines in 38 files):
 //   node --import tsx scripts/bench-qapi.ts [--runs N]
 // Prints median and p95 per scenario. Budgets: full parse + check < 300 ms, re-check after an edit < 50 ms.
 // Timing is reported, never asserted in tests (machines differ; a loaded CI box would flake).
@@ -15,7 +15,7 @@ import { parseSchema } from '../server/qapi/parser';
 import { ParseCache, analyzeProgram, type FileSource } from '../server/qapi/program';
 import { startQapiServer } from '../server/qapi/server';
 
-const qapiDir = path.resolve(__dirname, '..', '..', 'shared', 'qemu-qapi', 'qapi');
+const qapiDir = path.resolve(__dirname, '..', 'test', 'fixtures', 'qemu-7.2', 'qapi');
 const root = path.join(qapiDir, 'qapi-schema.json');
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 30;

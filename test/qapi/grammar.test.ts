@@ -14,7 +14,7 @@ const repoRoot = path.resolve(__dirname, '..', '..');
 const grammarFile = path.join(repoRoot, 'syntaxes', 'qapi.tmLanguage.json');
 const cli = path.join(repoRoot, 'node_modules', 'vscode-tmgrammar-test', 'dist', 'unit.js');
 const fixtures = path.join(__dirname, 'grammar');
-const qapiDir = path.resolve(repoRoot, '..', 'shared', 'qemu-qapi', 'qapi');
+const qapiDir = path.join(repoRoot, 'test', 'fixtures', 'qemu-7.2', 'qapi');
 
 function runFixtures(pattern: string): { status: number | null; output: string } {
   const r = spawnSync(process.execPath, [cli, '--compact', '-g', grammarFile, pattern], { cwd: repoRoot, encoding: 'utf8' });

@@ -9,7 +9,7 @@ import type { DocumentSymbol, Hover, Location, SymbolInformation } from 'vscode-
 import { LspHarness, messageOf, positionOf, uriOf } from './lspHarness';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-const qapiDir = path.resolve(repoRoot, '..', 'shared', 'qemu-qapi', 'qapi');
+const qapiDir = path.join(repoRoot, 'test', 'fixtures', 'qemu-7.2', 'qapi');
 const modules = readdirSync(qapiDir).filter((f) => f.endsWith('.json')).sort();
 
 /** Top-level definitions (they start at column 0 in QEMU's files) found by a plain regular expression, independent of the server's parser. */

@@ -15,7 +15,7 @@ import { QapiWorkspace } from '../../server/qapi/workspace';
 import { LspHarness, messageOf, uriOf } from './lspHarness';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-const replayJson = readFileSync(path.resolve(repoRoot, '..', 'shared', 'qemu-qapi', 'qapi', 'replay.json'), 'utf8');
+const replayJson = readFileSync(path.join(repoRoot, 'test', 'fixtures', 'qemu-7.2', 'qapi', 'replay.json'), 'utf8');
 
 /** Analyses one in-memory file; every problem must lie inside the text. */
 function analyzeText(text: string): number {
