@@ -251,6 +251,7 @@ export class QemuReplaySession extends LoggingDebugSession {
       }
       const ev = stoppedEvent(stop, entry, breakpoints, engine.options.mode === 'play');
       if (stop.text && (stop.reason === 'end' || stop.reason === 'start')) this.log(`${stop.text}\n`, 'important');
+      if (stop.note) this.log(`${stop.note}\n`, 'important');
       this.sendState(false);
       this.sendEvent(ev);
       if (stop.reason === 'seek') this.sendEvent(new InvalidatedEvent(['all']));

@@ -21,6 +21,8 @@ export interface Stop {
   frame?: MiTuple;
   /** Human text for the stop (shown in the UI). */
   text?: string;
+  /** Why the stop is not where the user would expect it, said once in the Debug Console. */
+  note?: string;
   record?: MiTuple;
 }
 

@@ -37,6 +37,9 @@ export interface EngineEvents {
 
 export type StepGranularity = 'line' | 'instruction';
 
+/** How far a replay's "stop on entry" looks for the program's entry point (~0.1-0.3 s of replay). */
+export const ENTRY_SEARCH = 10_000_000;
+
 export function checkIcount(value: unknown, what: string, end: number | undefined): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new UserError('icount', `${what} must be a number, not ${JSON.stringify(value)}.`);
   if (!Number.isInteger(value)) throw new UserError('icount', `${what} must be a whole number of instructions, not ${value}.`);
@@ -138,7 +141,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     return { record, icount };
   }
 
-  forward(command: GdbRunCommand): Promise<Stop> {
+  /** A forward run; `limit`: a replay stops there at the latest (as if an icount breakpoint were there). */
+  forward(command: GdbRunCommand, limit?: number): Promise<Stop> {
     return this.exec.exclusive(async () => {
       let from = this.icountKnown ? this.lastIcount : await this.refreshIcount();
       const end = this.end;
@@ -149,9 +153,9 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
         const target = this.replaying ? this.icountBreakpoints.find((b) => b > from) : undefined;
         let snapPoint: number | undefined;
         if (this.replaying && this.snapshots && command === '-exec-continue') {
-          snapPoint = this.policy.nextPoint(from, Math.min(target ?? Infinity, end ?? Infinity), await this.snapshots.list());
+          snapPoint = this.policy.nextPoint(from, Math.min(target ?? Infinity, end ?? Infinity, limit ?? Infinity), await this.snapshots.list());
         }
-        const stopAt = this.replaying && this.qmp && end !== undefined ? Math.min(target ?? end, end, snapPoint ?? Infinity) : undefined;
+        const stopAt = this.replaying && this.qmp && end !== undefined ? Math.min(target ?? end, end, snapPoint ?? Infinity, limit ?? Infinity) : undefined;
         const { record, icount } = await this.runForward(command, stopAt);
         this.emit('progress', from, icount);
         if (snapPoint !== undefined && icount === snapPoint && isPlainSignal(record)) {
@@ -165,16 +169,32 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Boards that run firmware or a reset ROM first (riscv64 virt runs 6 instructions) start elsewhere: run to the
-   * program's entry point so "stop on entry" stops in `_start`. Skipped when the CPU already starts there.
+   * "Stop on entry": boards that run firmware or a reset ROM first (riscv64 virt runs 6 instructions) start
+   * elsewhere, so run to the program's entry point and stop in `_start`. Skipped when the CPU starts there. Never
+   * runs away: an entry that is not mapped yet (a kernel's vmlinux entry is a virtual address and the CPU starts
+   * with the MMU off at a physical one) is not looked for, and a replay looks for it within ENTRY_SEARCH
+   * instructions only; either way it stops at the start of the recording and says why (`note`).
    */
   async runToEntry(entry: bigint): Promise<Stop | undefined> {
-    const frame = miTuple((await this.exec.gdb.command('-stack-info-frame')).frame);
-    const pc = miString(frame?.addr);
+    const gdb = this.exec.gdb;
+    const pc = miString(miTuple((await gdb.command('-stack-info-frame')).frame)?.addr);
     if (!pc || BigInt(pc) === entry) return undefined;
-    await this.exec.gdb.command(`-break-insert -t *0x${entry.toString(16)}`);
-    const stop = await this.forward('-exec-continue');
-    return { ...stop, reason: 'entry' };
+    const at = `0x${entry.toString(16)}`;
+    const atStart = (why: string): Stop => ({
+      reason: 'entry', icount: this.lastIcount,
+      note: `The program's entry point ${at} ${why}: stopped where the CPU starts (pc ${pc}, icount ${this.lastIcount}) instead. Set breakpoints and continue, or set "stopOnEntry": false.`,
+    });
+    const mapped = await gdb.command(`-data-read-memory-bytes ${at} 4`).then(() => true, () => false);
+    if (!mapped) return atStart('is not mapped when the guest starts (a kernel\'s vmlinux entry is a virtual address, and the CPU starts with the MMU off)');
+    const inserted = miString(miTuple((await gdb.command(`-break-insert -t *${at}`)).bkpt)?.number);
+    if (!this.replaying) return { ...(await this.forward('-exec-continue')), reason: 'entry' };
+    const start = this.lastIcount;
+    const stop = await this.forward('-exec-continue', start + ENTRY_SEARCH);
+    if (stop.reason === 'breakpoint') return { ...stop, reason: 'entry' };
+    if (inserted) await gdb.command(`-break-delete ${inserted}`).catch(() => undefined);
+    if (stop.reason !== 'end' && stop.reason !== 'signal' && stop.reason !== 'icount breakpoint') return stop;
+    await this.seek({ icount: start });
+    return atStart(`was not reached in the first ${ENTRY_SEARCH.toLocaleString('en-US')} instructions`);
   }
 
   private atEnd(icount: number): Stop {
