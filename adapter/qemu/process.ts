@@ -5,12 +5,12 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { QmpClient } from './qmp';
+import { createSocketDir, removeAbandonedSocketDirs, SocketDirOptions } from './socketdir';
 
 export interface QemuCommand {
   qemuPath: string;
@@ -125,10 +125,10 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
   }
 
   /** Starts QEMU paused (-S) and connects QMP. On failure nothing is left running. */
-  async start(cmd: QemuCommand, options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<void> {
-    await removeAbandonedSocketDirs();
-    // mkdtemp creates it with mode 0700; the adapter's pid in the name lets a later session remove it if we die.
-    this.privateDir = await mkdtemp(path.join(os.tmpdir(), `qemu-replay-${process.pid}-`));
+  async start(cmd: QemuCommand, options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; socketDirs?: SocketDirOptions } = {}): Promise<void> {
+    await removeAbandonedSocketDirs(options.socketDirs);
+    // A short private folder (mode 0700) even when TMPDIR is long: throws a UserError, before QEMU starts, if none fits.
+    this.privateDir = await createSocketDir(options.socketDirs);
     const qmpSocket = path.join(this.privateDir, 'qmp.sock');
     this.argv = [cmd.qemuPath, ...qemuArgv(cmd, qmpSocket)];
     const [file, args] = dieWithParent(cmd.qemuPath, this.argv.slice(1));
@@ -240,31 +240,6 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
   private async cleanup(): Promise<void> {
     this.qmp.close();
     if (this.privateDir) await rm(this.privateDir, { recursive: true, force: true });
-  }
-}
-
-/**
- * Private socket directories of adapters that died without cleaning up (killed): their QEMU is gone too (it gets
- * SIGTERM with its adapter), so only a dead socket is left. Only ours (same user), and only of dead adapters.
- */
-async function removeAbandonedSocketDirs(): Promise<void> {
-  let names: string[];
-  try {
-    names = readdirSync(os.tmpdir());
-  } catch {
-    return;
-  }
-  const uid = process.getuid?.();
-  for (const name of names) {
-    const pid = /^qemu-replay-(\d+)-[A-Za-z0-9]{6}$/.exec(name)?.[1];
-    if (pid === undefined || existsSync(`/proc/${pid}`)) continue;
-    const dir = path.join(os.tmpdir(), name);
-    try {
-      if (uid !== undefined && statSync(dir).uid !== uid) continue;
-    } catch {
-      continue;
-    }
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
