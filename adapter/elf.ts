@@ -10,7 +10,7 @@ export interface ElfInfo {
 }
 
 export class NotElfError extends Error {
-  constructor(readonly path: string, reason: string) {
+  constructor(readonly path: string, readonly reason: string) {
     super(`${path} is not an ELF file (${reason})`);
     this.name = 'NotElfError';
   }

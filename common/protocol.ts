@@ -84,11 +84,20 @@ export const ICOUNT_FUNCTION_BREAKPOINT = /^\s*icount\s*:\s*(.+?)\s*$/;
 /** A recording limit: stop recording after this many instructions or seconds. */
 export type RecordLimit = { instructions: number } | { seconds: number };
 
+/** The guest architectures qemu-replay knows (adapter/qemu/architectures.ts maps each to its QEMU). */
+export const ARCHITECTURES = ['aarch64', 'arm', 'riscv64', 'riscv32', 'x86_64'] as const;
+export type ArchitectureName = typeof ARCHITECTURES[number];
+
 /** Launch arguments (mirror of `configurationAttributes.launch` in package.json). */
 export interface LaunchArguments {
   mode: 'record' | 'replay';
   program?: string;
   kernel?: string;
+  /**
+   * The guest architecture, for a kernel or firmware without symbols that is a raw binary (an ELF or a Linux boot
+   * Image header tells it otherwise; when given, it must agree with them). Picks QEMU, machine and CPU defaults.
+   */
+  architecture?: ArchitectureName;
   recording: string;
   overwrite?: boolean;
   recordLimit?: RecordLimit;

@@ -5,7 +5,7 @@
  *
  * The mapped types below make the compiler reject a LaunchArguments/AttachArguments field without an entry here.
  */
-import type { AttachArguments, LaunchArguments } from '../common/protocol';
+import { ARCHITECTURES, type AttachArguments, type LaunchArguments } from '../common/protocol';
 
 /** A JSON-schema fragment as VS Code reads it in `configurationAttributes`. */
 export interface JsonSchema {
@@ -39,7 +39,7 @@ const stringMap = (description: string): Attribute =>
 
 const program: Attribute = {
   type: 'string', default: DEFAULT_PROGRAM,
-  description: 'The guest ELF with debug symbols: gdb loads its symbols and, unless "kernel" is set, QEMU boots it with -kernel.',
+  description: 'The guest ELF with debug symbols: gdb loads its symbols and, unless "kernel" is set, QEMU boots it with -kernel. Without it (a kernel or firmware without symbols), debugging is by instruction.',
 };
 const gdbPath: Attribute = {
   type: 'string', default: 'gdb-multiarch',
@@ -65,7 +65,14 @@ export const launchAttributes: { [K in keyof Required<LaunchArguments>]: Attribu
   program,
   kernel: {
     type: 'string', default: '',
-    description: 'The image QEMU boots with -kernel, when it differs from "program" (e.g. a raw Image). Default: "program".',
+    description: 'The image QEMU boots with -kernel, when it differs from "program" (e.g. a Linux Image beside its vmlinux), or alone for a kernel or firmware without symbols. Default: "program".',
+  },
+  architecture: {
+    type: 'string', enum: ARCHITECTURES, default: 'aarch64',
+    enumDescriptions: ['64-bit Arm: qemu-system-aarch64 -M virt -cpu cortex-a53', '32-bit Arm: qemu-system-arm -M virt -cpu cortex-a15',
+      'RISC-V 64: qemu-system-riscv64 -M virt -bios none', 'RISC-V 32: qemu-system-riscv32 -M virt -bios none',
+      'x86-64: qemu-system-x86_64 -M pc (QEMU 7.2 deadlocks on reverse-continue there)'],
+    description: 'Record: the guest architecture, needed only for a raw binary without symbols (no "program"). Otherwise it comes from the ELF of "program" or "kernel", or from a Linux Image header, and when set it must agree with them. Picks the defaults of "qemuPath", "machine" and "cpu".',
   },
   recording: {
     type: 'string', default: DEFAULT_RECORDING,
@@ -89,7 +96,7 @@ export const launchAttributes: { [K in keyof Required<LaunchArguments>]: Attribu
   },
   qemuPath: {
     type: 'string', default: '',
-    description: 'The qemu-system-* binary. Default: chosen from the ELF machine of "program" (e.g. qemu-system-aarch64).',
+    description: 'The qemu-system-* binary. Default: chosen from the architecture (the ELF machine of "program", the kernel\'s header, or "architecture"), e.g. qemu-system-aarch64.',
   },
   qemuImgPath: {
     type: 'string', default: 'qemu-img',
@@ -101,7 +108,7 @@ export const launchAttributes: { [K in keyof Required<LaunchArguments>]: Attribu
   },
   cpu: {
     type: 'string', default: '',
-    description: 'QEMU CPU model (-cpu). Default: a model that suits "machine" and the ELF (cortex-a53 on aarch64).',
+    description: 'QEMU CPU model (-cpu). Default: a model that suits "machine" and the architecture (cortex-a53 on aarch64).',
   },
   memory: {
     type: 'string', default: '128M',

@@ -161,8 +161,9 @@ function checkLaunch(config: Record<string, unknown>, ctx: ValidationContext): V
       return problems;
     }
   }
-  if (!isSet(config, 'program') && !isSet(config, 'kernel')) {
-    problems.push({ attribute: 'program', message: `"program" is missing: set it to the guest ELF ${mode === 'record' ? 'to record' : 'the recording was made from'}, e.g. "\${workspaceFolder}/build/prog.elf".` });
+  // A replay needs neither: the recording has its kernel, and without symbols debugging is by instruction.
+  if (mode === 'record' && !isSet(config, 'program') && !isSet(config, 'kernel')) {
+    problems.push({ attribute: 'program', message: '"program" is missing: set it to the guest ELF to record, e.g. "${workspaceFolder}/build/prog.elf", or set "kernel" to the image QEMU boots (with "architecture" when it is a raw binary without symbols).' });
   }
   for (const key of ['program', 'kernel'] as const) {
     if (!isSet(config, key)) continue;

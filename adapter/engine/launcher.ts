@@ -6,10 +6,11 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { LaunchArguments, RecordLimit } from '../../common/protocol';
 import { cachedSha256, cacheSubdir } from '../cache';
-import { readElfHeader, NotElfError } from '../elf';
+import { readElfHeader } from '../elf';
+import { selectArchitecture } from '../image';
 import { UserError } from '../errors';
 import { Gdb, GdbError, miQuote } from '../gdb/gdb';
-import { architectureByName, architectureForElf, knownArchitectures } from '../qemu/architectures';
+import { architectureByName, knownArchitectures } from '../qemu/architectures';
 import { freeLocalPort, QemuCommand, QemuProcess, QemuStartError } from '../qemu/process';
 import { createSnapshotImage, OpenedRecording, openRecording, PendingRecording, qemuVersion } from '../qemu/recording';
 
@@ -65,6 +66,9 @@ export function checkLaunchArguments(raw: unknown): Checked {
         (typeof l.seconds === 'number' && l.seconds > 0));
     if (!ok) fail('"recordLimit" must be { "instructions": N } or { "seconds": S } with a positive number.');
   }
+  if (a.architecture !== undefined && (typeof a.architecture !== 'string' || !knownArchitectures().includes(a.architecture))) {
+    fail(`"architecture" must be one of ${knownArchitectures().map((n) => `"${n}"`).join(', ')}, not ${JSON.stringify(a.architecture)}.`);
+  }
   if (a.mode === 'record' && a.program === undefined && a.kernel === undefined) {
     fail('Record mode needs "program" (the guest ELF) or "kernel" (the image QEMU boots).');
   }
@@ -111,17 +115,8 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
 
   if (args.mode === 'record') {
     const kernel = args.kernel ? checkProgram(resolvePath(args.kernel, cwd), 'kernel') : program!;
-    let elf;
-    try {
-      elf = await readElfHeader(program ?? kernel);
-    } catch (err) {
-      if (err instanceof NotElfError) throw new UserError('program', `${err.message}. "program" must be the guest's ELF with symbols (built with -g).`);
-      throw err;
-    }
-    const arch = architectureForElf(elf.machine, elf.bits);
-    if (!arch) {
-      throw new UserError('architecture', `${program ?? kernel} is for ELF machine ${elf.machine} (${elf.bits}-bit), which qemu-replay has no QEMU for. Known: ${knownArchitectures().join(', ')}. Set "qemuPath" and "machine" only for one of those.`);
-    }
+    // From "program"'s ELF, the kernel's ELF or Linux Image header, or "architecture" (a raw binary needs it).
+    const arch = await selectArchitecture(program, kernel, args.architecture);
     if (arch.caveat) warnings.push(arch.caveat);
     const qemuPath = checkExecutable(args.qemuPath ?? arch.qemu, 'QEMU', `Install it: apt-get install ${arch.qemuPackage}, or set "qemuPath".`);
     const qemuImg = checkExecutable(args.qemuImgPath ?? 'qemu-img', 'qemu-img', 'Install it: apt-get install qemu-utils, or set "qemuImgPath".');

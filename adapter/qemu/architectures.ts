@@ -1,8 +1,9 @@
 /** What QEMU and gdb need to know per guest architecture, keyed by ELF machine and class. */
+import type { ArchitectureName } from '../../common/protocol';
 
 export interface Architecture {
   /** Our name, stored in recording manifests. */
-  name: string;
+  name: ArchitectureName;
   qemu: string;
   machine: string;
   /** Default `-cpu`, or undefined to use the board's default. */

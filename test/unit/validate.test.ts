@@ -95,3 +95,14 @@ void test('checkValue accepts every schema default', () => {
     assert.equal(checkValue(key, schema.default, schema), undefined, key);
   }
 });
+
+void test('a kernel without symbols: replay needs no program; "architecture" is one of the known names', () => {
+  const { program: _p, ...noProgram } = replay;
+  assert.deepEqual(problems(noProgram), [], 'the recording has its kernel');
+  const { program: _q, ...recordNoProgram } = record;
+  assert.deepEqual(problems({ ...recordNoProgram, kernel: 'build/prog.elf', architecture: 'aarch64' }), []);
+  assert.match(messages(recordNoProgram), /"program" is missing: .* or set "kernel" to the image QEMU boots \(with "architecture" when it is a raw binary/);
+  assert.match(messages({ ...record, architecture: 'arm64' }),
+    /"architecture" is "arm64": it must be "aarch64" or "arm" or "riscv64" or "riscv32" or "x86_64"\./);
+  assert.equal(problems({ ...record, architecture: 'arm64' })[0].attribute, 'architecture');
+});
