@@ -1,18 +1,20 @@
 /**
- * A guest without symbols: a raw image (objcopy -O binary) recorded and replayed with no ELF for gdb. What is
- * left works by instruction: disassembly, instruction breakpoints and stepping, registers, memory; what needs
- * symbols says so.
+ * A guest without symbols: a raw image (objcopy -O binary) recorded with "architecture" and no "program", and
+ * replayed with no ELF for gdb. What is left works by instruction, forwards and backwards: disassembly, instruction
+ * breakpoints, stepping and stepping back, reverse continue, registers, memory; what needs symbols says so.
+ * QEMU loads a raw image where the sample's ELF is linked: aarch64 virt at RAM + 0x80000 (= 0x40080000, after its
+ * 6-instruction boot stub at 0x40000000, hw/arm/boot.c), riscv64 virt with -bios none at 0x80000000.
  */
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  ARCHES, cleanup, elfBytes, endSession, failure, GUEST_SOURCE, guestElf, objdump, pc, record, replay, runTo, scopeVariables,
-  symbolAddress, tempDir, TOOL_PREFIX, topFrame,
+  ARCHES, cleanup, elfBytes, endSession, failure, GUEST_SOURCE, guestElf, icount, objdump, pc, record, replay, runTo, scopeVariables,
+  startClient, symbolAddress, tempDir, TOOL_PREFIX, topFrame,
 } from './support';
 
 for (const arch of ARCHES) {
@@ -27,11 +29,7 @@ for (const arch of ARCHES) {
       work = tempDir('qr-raw-');
       const raw = path.join(work, 'prog.bin');
       execFileSync(`${TOOL_PREFIX[arch]}objcopy`, ['-O', 'binary', elf, raw]);
-      // The ELF only tells the recorder the architecture; it is gone before the replay.
-      const elfCopy = path.join(work, 'prog.elf');
-      copyFileSync(elf, elfCopy);
-      recording = await record(arch, { kernel: raw, program: elfCopy });
-      rmSync(elfCopy);
+      recording = await record(arch, { kernel: raw, program: undefined, architecture: arch });
       ({ dc, entry } = await replay(recording));
     });
     after(async () => {
@@ -40,8 +38,17 @@ for (const arch of ARCHES) {
       rmSync(work, { recursive: true, force: true });
     });
 
-    test('the replay of the raw image stops at entry; frames show <no source> at their address; no sources are loaded', async () => {
+    test('the recording has the architecture it was told and no program', () => {
+      const manifest = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8')) as Record<string, unknown>;
+      assert.equal(manifest.architecture, arch);
+      assert.equal(manifest.program, undefined);
+      assert.equal(manifest.machine, 'virt');
+      assert.equal((manifest.qemu as { argv: string[] }).argv[0].endsWith(`qemu-system-${arch}`), true);
+    });
+
+    test('the replay of the raw image stops at entry (icount 0); frames show <no source> at their address; no sources are loaded', async () => {
       assert.equal(entry.body.reason, 'entry');
+      assert.equal(await icount(dc), 0);
       const frame = await topFrame(dc);
       assert.match(frame.name, /<no source>$/);
       assert.equal(frame.source, undefined);
@@ -107,5 +114,73 @@ for (const arch of ARCHES) {
       assert.deepEqual(Buffer.from(mem.body!.data, 'base64'), elfBytes(arch, elf, banner, 24));
       assert.equal(Buffer.from(mem.body!.data, 'base64').toString('latin1'), 'qemu-replay sample guest');
     });
+
+    test('backwards by instruction: step back to the call, stepi forward again, reverse continue to the previous hit of an instruction breakpoint', async () => {
+      const mix = symbolAddress(arch, elf, 'mix');
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+      await dc.send('setInstructionBreakpoints', { breakpoints: [{ instructionReference: `0x${mix.toString(16)}` }] });
+      // The oracle: two hits of the instruction breakpoint by plain forward continues.
+      const hits: Array<{ icount: number; x0: bigint }> = [];
+      for (let i = 0; i < 2; i++) {
+        const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
+        assert.equal(stop.body.reason, 'instruction breakpoint');
+        assert.equal(BigInt(await pc(dc)), mix);
+        hits.push({ icount: await icount(dc), x0: BigInt((await scopeVariables(dc, 'Registers')).get(arch === 'aarch64' ? 'x0' : 'a0')!.value) });
+      }
+      assert.ok(hits[1].icount > hits[0].icount);
+      // Step back one instruction: the call (bl / jal) one icount earlier, whose target is mix.
+      await runTo(dc, dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+      assert.equal(await icount(dc), hits[1].icount - 1);
+      const call = BigInt(await pc(dc));
+      const insn = (await dc.disassembleRequest({ memoryReference: `0x${call.toString(16)}`, instructionCount: 1 })).body!.instructions[0];
+      assert.equal(BigInt(insn.address), call);
+      assert.match(insn.instruction, arch === 'aarch64' ? /^bl\s+0x0*[0-9a-f]+/ : /^(jal|jalr)\b/, `a call: ${insn.instruction}`);
+      if (arch === 'aarch64') assert.equal(BigInt(/0x[0-9a-f]+/.exec(insn.instruction)![0]), mix, 'bl mix');
+      await runTo(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+      assert.equal(await icount(dc), hits[1].icount);
+      assert.equal(BigInt(await pc(dc)), mix);
+      // Reverse continue: the previous hit, exactly where the forward run stopped.
+      const back = await runTo(dc, dc.send('reverseContinue', { threadId: 1 }));
+      assert.equal(back.body.reason, 'instruction breakpoint');
+      assert.equal(await icount(dc), hits[0].icount);
+      assert.equal(BigInt(await pc(dc)), mix);
+      assert.equal(BigInt((await scopeVariables(dc, 'Registers')).get(arch === 'aarch64' ? 'x0' : 'a0')!.value), hits[0].x0, 'the same machine state');
+      await dc.send('setInstructionBreakpoints', { breakpoints: [] });
+    });
   });
 }
+
+describe('the architecture of a raw image', () => {
+  const elf = guestElf('aarch64');
+  let work: string;
+  let raw: string;
+  before(() => {
+    work = tempDir('qr-rawarch-');
+    raw = path.join(work, 'prog.bin');
+    execFileSync(`${TOOL_PREFIX.aarch64}objcopy`, ['-O', 'binary', elf, raw]);
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  const launchError = async (args: Record<string, unknown>): Promise<string> => {
+    const dc = await startClient();
+    try {
+      await dc.initializeRequest();
+      return await failure(dc.launch({ mode: 'record', recording: path.join(work, 'rec'), ...args }));
+    } finally {
+      await dc.stop();
+    }
+  };
+
+  test('a raw image without "architecture" is refused, saying to set it and listing the names', async () => {
+    assert.match(await launchError({ kernel: raw }),
+      /"kernel" .*prog\.bin has neither an ELF header nor a Linux boot image header, so its architecture is unknown\. Set "architecture" to one of: aarch64, arm, riscv64, riscv32, x86_64\./);
+  });
+
+  test('an "architecture" that contradicts the ELF is refused, naming both', async () => {
+    assert.match(await launchError({ kernel: elf, architecture: 'riscv64' }),
+      /"architecture" "riscv64" and "kernel" .*prog\.elf \(ELF for aarch64\) contradict each other/);
+    assert.match(await launchError({ kernel: raw, program: elf, architecture: 'x86_64' }),
+      /"architecture" "x86_64" and "program" .*prog\.elf \(ELF for aarch64\) contradict each other/);
+    assert.match(await launchError({ kernel: raw, architecture: 'arm64' }), /"architecture" must be one of "aarch64", "arm", "riscv64", "riscv32", "x86_64", not "arm64"/);
+  });
+});
