@@ -176,8 +176,12 @@ async function startCodeServer(env) {
 /** Opens the workbench in Chromium, starts "Replay sample guest" and waits for the stop at entry; takes a screenshot. */
 async function uiCheck(env, url) {
   const { chromium } = require(env.PLAYWRIGHT_CORE);
+  // Chromium aborts when its singleton socket's path (under TMPDIR) is too long: from a clone in a deep folder,
+  // .demo/ is. Its TMPDIR is a short folder of its own (code-server keeps .demo/'s, as users of code-server have).
+  const browserTmp = fs.mkdtempSync('/tmp/qemu-replay-demo-chromium-');
+  cleanups.push(() => fs.rmSync(browserTmp, { recursive: true, force: true }));
   const browser = await chromium.launch({ executablePath: env.CHROMIUM, headless: true,
-    env: { ...process.env, TMPDIR: path.join(state, 'tmp'), XDG_CONFIG_HOME: path.join(state, 'xdg-config'),
+    env: { ...process.env, TMPDIR: browserTmp, XDG_CONFIG_HOME: path.join(state, 'xdg-config'),
       XDG_CACHE_HOME: path.join(state, 'xdg-cache') },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'] });

@@ -91,6 +91,12 @@ async function main() {
   makeWorkspace(workspace);
   writeUserSettings(path.join(tmp, 'ud'));
   for (const d of ['tmp', 'ext', 'xdg-data', 'xdg-config', 'xdg-cache']) fs.mkdirSync(path.join(tmp, d), { recursive: true });
+  // code-server (and so the extension host and the debug adapter) gets a long TMPDIR with spaces and non-ASCII, as it
+  // does in a clone deep in the tree (`npm run demo -- --ui` puts it under .demo/): QEMU's socket must not go there
+  // (issue #19). Chromium keeps a short one (it aborts when its own singleton socket's path is too long).
+  const csTmp = path.join(tmp, 'tmp', 'a deep folder — ünïcödé and spaces, as code-server gets TMPDIR in a clone deep in the tree');
+  fs.mkdirSync(csTmp, { recursive: true });
+  log(`code-server's TMPDIR has ${Buffer.byteLength(csTmp)} bytes`);
   fs.mkdirSync(shotsDir, { recursive: true });
 
   // code-server: its own process group (it keeps extension hosts alive after the browser leaves), killed at the end.
@@ -100,7 +106,7 @@ async function main() {
   const csLogFile = path.join(tmp, 'code-server.log');
   const csLog = fs.openSync(csLogFile, 'w');
   const csEnv = {
-    ...process.env, PATH: `${env.NODE24_BIN}:${process.env.PATH}`, TMPDIR: path.join(tmp, 'tmp'),
+    ...process.env, PATH: `${env.NODE24_BIN}:${process.env.PATH}`, TMPDIR: csTmp,
     XDG_DATA_HOME: path.join(tmp, 'xdg-data'), XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'),
     // read by the suite inside the extension host
     QEMU_REPLAY_SCREENSHOTS: shotsDir, QEMU_REPLAY_TEST_GREP: grep,
