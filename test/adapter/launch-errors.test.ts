@@ -3,10 +3,11 @@
  * stack trace, no process left running, and no file changed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { QmpClient } from '../../adapter/qemu/qmp';
 import { cleanup, guestElf, processesMentioning, record, startClient, tempDir } from './support';
 
 interface Row {
@@ -142,10 +143,17 @@ describe('bad launch configurations', () => {
   }
 
   test('a qcow2 locked by another QEMU (a second replay of the same recording) is explained', async () => {
-    const holder = spawn('qemu-system-aarch64', ['-M', 'virt', '-display', 'none', '-S', '-monitor', 'none', '-serial', 'null',
-      '-drive', `file=${path.join(good, 'snapshots.qcow2')},if=none,id=rr`], { stdio: 'ignore' });
+    const holderDir = tempDir('qr-holder-');
+    const holderQmp = path.join(holderDir, 'qmp.sock');
+    // -net none: the default NIC needs a ROM (efi-virtio.rom) that a QEMU without ipxe-qemu lacks; the adapter's QEMU has none.
+    const holder = spawn('qemu-system-aarch64', ['-M', 'virt', '-display', 'none', '-net', 'none', '-S', '-monitor', 'none', '-serial', 'null',
+      '-drive', `file=${path.join(good, 'snapshots.qcow2')},if=none,id=rr`, '-qmp', `unix:${holderQmp},server=on,wait=off`],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+    let holderStderr = '';
+    holder.stderr.on('data', (d: Buffer) => { holderStderr += d.toString(); });
+    const holderExited = new Promise((r) => holder.once('exit', r));
     try {
-      await new Promise((r) => setTimeout(r, 400));
+      await imageOpenIn(holder, holderQmp, 'rr', () => holderStderr);
       const dc = await startClient();
       try {
         await dc.initializeRequest();
@@ -153,11 +161,48 @@ describe('bad launch configurations', () => {
       } finally {
         await dc.stop();
       }
+      assert.ok(holder.exitCode === null && holder.signalCode === null, `the holder held the image all along: ${holderStderr}`);
     } finally {
       holder.kill('SIGTERM');
+      await holderExited;
+      rmSync(holderDir, { recursive: true, force: true });
     }
   });
 });
+
+/**
+ * Waits until the QEMU `proc` says (QMP query-block) that drive `device` is open: from then on it holds the image's
+ * lock. Fails clearly if QEMU exits first or does not get there within `timeoutMs`.
+ */
+async function imageOpenIn(proc: ChildProcess, qmpPath: string, device: string, stderr: () => string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  const check = (what: string) => {
+    assert.ok(proc.exitCode === null && proc.signalCode === null, `the QEMU holding the image exited (${proc.exitCode ?? proc.signalCode}) ${what}: ${stderr()}`);
+    assert.ok(Date.now() < end, `the QEMU holding the image did not ${what} within ${timeoutMs} ms: ${stderr()}`);
+  };
+  let qmp: QmpClient;
+  for (;;) {
+    check('open its QMP socket');
+    qmp = new QmpClient();
+    try {
+      await qmp.connect({ path: qmpPath });
+      break;
+    } catch {
+      qmp.close();
+      await new Promise((r) => setTimeout(r, 25)); // QEMU has not created or not yet listens on its socket: poll
+    }
+  }
+  try {
+    for (;;) {
+      type Block = { device: string; inserted?: { file: string } };
+      if ((await qmp.execute<Block[]>('query-block')).some((b) => b.device === device && b.inserted)) return;
+      check(`open drive ${device}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    qmp.close();
+  }
+}
 
 function editManifest(dir: string, change: (m: Record<string, unknown>) => Record<string, unknown>): void {
   const file = path.join(dir, 'recording.json');
