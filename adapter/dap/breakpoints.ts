@@ -61,8 +61,10 @@ export class Breakpoints {
       this.byGdb.set(entry.gdbNumber, entry);
       const bp = toDap(dapId, bkpt);
       // gdb accepts any address and fails only when it inserts the breakpoint at the next resume, and then every
-      // resume fails. Refuse addresses with no memory now.
-      if (bp.verified && bp.instructionReference && !(await this.readable(bp.instructionReference))) {
+      // resume fails. Refuse addresses with no memory now, unless the program's symbols place code there: a
+      // kernel's code is at virtual addresses that are mapped only once its MMU is on, and QEMU's gdbstub keeps
+      // breakpoints by virtual address, so they hit then.
+      if (bp.verified && bp.instructionReference && !(await this.readable(bp.instructionReference)) && !(await this.inProgram(bkpt, bp.instructionReference))) {
         await this.remove([entry]);
         return { bp: { id: dapId, verified: false, message: `Cannot place a breakpoint at 0x${BigInt(bp.instructionReference).toString(16)}: there is no memory at that address in the guest.` } };
       }
@@ -70,6 +72,14 @@ export class Breakpoints {
     } catch (err) {
       return { bp: { id: dapId, verified: false, message: cleanGdbMessage((err as Error).message, location) } };
     }
+  }
+
+  /** Whether the program's symbols place code at the breakpoint (a source line, or a symbol in one of its sections). */
+  private async inProgram(bkpt: MiTuple | undefined, address: string): Promise<boolean> {
+    const loc = miTuple(miList(bkpt?.locations)[0]) ?? bkpt;
+    if ((miString(loc?.func) ?? miString(loc?.file)) !== undefined) return true;
+    const out = await this.gdb.console(`info symbol ${address}`).catch(() => '');
+    return / in section /.test(out);
   }
 
   private async readable(address: string): Promise<boolean> {
