@@ -1,8 +1,8 @@
 /**
  * Fault injection on real QEMU and gdb: QEMU killed (SIGKILL) during a run, a seek and a reverse continue; gdb
- * killed; QEMU's QMP connection closed from inside QEMU (gdb attaches to QEMU: needs ptrace rights over the
- * adapter's children, as root or with Yama's ptrace_scope 0); QEMU hung (SIGSTOP) during a seek and while idle; a snapshot budget too small for one snapshot; the same
- * faults while recording. Each time the session ends (or carries on) with a message that says what happened and
+ * killed; QEMU's QMP connection closed under a running QEMU (through a proxy the test owns, see qmpProxy.ts); QEMU
+ * hung (SIGSTOP) during a seek and while idle; a snapshot budget too small for one snapshot; the same faults while
+ * recording. Each time the session ends (or carries on) with a message that says what happened and
  * how to continue, no QEMU, gdb or socket directory is left, and the recording is intact: it is replayed again.
  *
  * The requirement is "ended within 5 s"; the assertions allow 15 s so that a loaded machine does not fail them,
@@ -16,12 +16,13 @@ import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import {
   childProcessesOf, cleanup, collectOutput, endlessElf, guestElf, icount, launchSession, pc, record, replay, runTo, startClient, tempDir,
 } from './support';
+import { QmpProxy } from './qmpProxy';
 
 /** Generous hang guard for the 5 s requirement (see the file comment). */
 const ENDED_WITHIN_MS = 15_000;
@@ -163,14 +164,14 @@ describe('faults during a replay', () => {
     }
   }
 
-  async function longSession(): Promise<{ dc: DebugClient; output: string[] }> {
-    const { dc } = await replay(long, { program: endlessElf('aarch64'), snapshotInterval: 0 });
+  async function longSession(extra: Record<string, unknown> = {}): Promise<{ dc: DebugClient; output: string[] }> {
+    const { dc } = await replay(long, { program: endlessElf('aarch64'), snapshotInterval: 0, ...extra });
     return { dc, output: collectOutput(dc) };
   }
 
   /** A session on the long recording for `fault`; then its QEMU and gdb must be gone and the recording replay. */
-  async function faultThenReplay(fault: (s: { dc: DebugClient; output: string[] }) => Promise<void>): Promise<void> {
-    const s = await longSession();
+  async function faultThenReplay(fault: (s: { dc: DebugClient; output: string[] }) => Promise<void>, extra: Record<string, unknown> = {}): Promise<void> {
+    const s = await longSession(extra);
     try {
       await fault(s);
     } finally {
@@ -260,23 +261,25 @@ describe('faults during a replay', () => {
   });
 
   test("QEMU's QMP connection closed under the session (QEMU keeps running): ended, with the reason", async (t) => {
-    await faultThenReplay(async ({ dc, output }) => {
-      await runTo(dc, dc.customRequest('seek', { icount: 3_000_000 }));
-      const r = await endsAfter(t, dc, output, (e) => {
-        // QEMU's end of the QMP connection: the accepted socket on qmp.sock (state 03, connected) among its fds.
-        const inodes = new Map<string, string>();
-        for (const fd of readdirSync(`/proc/${e.qemu}/fd`)) {
-          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${e.qemu}/fd/${fd}`));
-          if (m) inodes.set(m[1], fd);
-        }
-        const fds = readFileSync('/proc/net/unix', 'utf8').split('\n').filter((l) => l.includes(`${e.socketDir}/qmp.sock`))
-          .map((l) => l.trim().split(/\s+/)).filter((f) => f[5] === '03').map((f) => inodes.get(f[6])).filter((fd) => fd !== undefined);
-        assert.equal(fds.length, 1, 'one QMP connection');
-        // shutdown() inside QEMU, through gdb attached to it for a moment (QEMU itself stays up).
-        execFileSync('gdb', ['-nx', '-batch', '-p', String(e.qemu), '-ex', `call (int)shutdown(${fds[0]}, 2)`], { stdio: 'ignore', timeout: 30_000 });
-      });
-      assert.match(r.output, /QEMU closed its QMP connection at icount 3000000\. The session was ended\. The recording is unchanged: start the replay again to continue/);
-    });
+    // The session's QMP connection goes through a proxy the test owns (qmpProxy.ts); closing it is what the
+    // adapter sees when QEMU drops the connection: the socket reaches EOF while QEMU runs on.
+    const qemuPath = (JSON.parse(readFileSync(path.join(long, 'recording.json'), 'utf8')) as { qemu: { path: string } }).qemu.path;
+    const proxy = await QmpProxy.start(qemuPath);
+    try {
+      await faultThenReplay(async ({ dc, output }) => {
+        await runTo(dc, dc.customRequest('seek', { icount: 3_000_000 }));
+        let qemuRan = false;
+        const r = await endsAfter(t, dc, output, (e) => {
+          assert.equal(proxy.open, 1, 'one QMP connection, through the proxy');
+          proxy.cut();
+          qemuRan = alive(e.qemu);
+        });
+        assert.ok(qemuRan, 'QEMU was running when its QMP connection closed');
+        assert.match(r.output, /QEMU closed its QMP connection at icount 3000000\. The session was ended\. The recording is unchanged: start the replay again to continue/);
+      }, { qemuPath: proxy.wrapper });
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('a long legitimate seek (seconds) is not mistaken for a hang', async () => {
