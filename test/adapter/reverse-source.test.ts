@@ -38,9 +38,7 @@ describe('source-level reverse steps agree with gdb', () => {
     for (let i = 0; i < hits; i++) await runTo(dc, dc.continueRequest({ threadId: 1 }));
     await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
     const at = await icount(dc);
-    await plain.qemu.qmp.execute('replay-seek', { icount: 0 });
-    await new Promise((r) => setTimeout(r, 100));
-    await plain.gdb.console('maintenance flush register-cache');
+    await plain.seek(0); // returns once QEMU stands at icount 0, gdb's caches dropped
     const bp = await plain.gdb.command(`-break-insert ${GUEST_SOURCE}:${tagLine(tag)}`);
     for (let i = 0; i < hits; i++) await plain.exec('-exec-continue');
     await plain.gdb.command(`-break-delete ${(bp.bkpt as { number: string }).number}`);

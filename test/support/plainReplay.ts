@@ -42,10 +42,13 @@ export class PlainReplay {
   async seek(icount: number): Promise<void> {
     await this.qemu.qmp.execute('replay-delete-break');
     await this.qemu.qmp.execute('replay-seek', { icount });
+    // Polled until QEMU stands at the icount, within a bound generous for any machine (as the adapter's own wait).
+    const deadline = Date.now() + 60_000 + icount / 5_000;
     for (;;) {
       await new Promise((r) => setTimeout(r, 5));
       const st = await this.qemu.qmp.execute<{ running: boolean }>('query-status');
       if (!st.running && (await this.icount()) === icount) break;
+      if (Date.now() > deadline) throw new Error(`plain replay: QEMU did not reach icount ${icount} in time (at ${await this.icount()}, ${st.running ? 'running' : 'stopped'})`);
     }
     await this.gdb.console('maintenance flush register-cache');
     await this.gdb.console('maintenance flush dcache');
