@@ -6,6 +6,7 @@ import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SnapshotInfo } from '../../common/protocol';
+import { SnapshotPolicy } from '../../adapter/engine/snapshots';
 import { cleanup, guestElf, icount, launchSession, record, replay, runTo, startClient, tempDir } from './support';
 
 const arch = 'aarch64';
@@ -78,19 +79,46 @@ describe('snapshots', () => {
     assert.ok(auto.length <= 3);
   });
 
-  test('snapshots placed near the position while the user is idle do not show as moves', async () => {
+  test('snapshots placed near the position while the user is idle do not show as moves', async (t) => {
     await runTo(dc, dc.customRequest('seek', { icount: 0 }));
+    // Where the engine will place them: 400 and 40 before the position (fewer if a snapshot is that close already).
+    const points = new SnapshotPolicy({ interval: 4000, budgetBytes: 2 * 1024 * 1024 }).nearPoints(9000, await snapshots(dc));
+    assert.ok(points.length > 0, 'there is something to place near 9000');
+    const placing = dc.waitForEvent('snapshotsChanged', 10_000);
     await runTo(dc, dc.customRequest('seek', { icount: 9000 }));
-    // The engine replays to 400 and 40 before the position, saves there (snapshotsChanged; the 2 MB budget may
-    // evict them again) and comes back, on its own: the position the user sees stays 9000 all the while.
+    // From here on, what the user sees: stop events, replayState events and replayInfo answers.
     const seen = new Set<number>();
-    const placed = dc.waitForEvent('snapshotsChanged', 10_000);
-    for (let i = 0; i < 100; i++) {
-      seen.add(((await dc.customRequest('replayInfo')).body as { icount: number }).icount);
-      await new Promise((r) => setTimeout(r, 10));
+    let stops = 0;
+    let saves = 0;
+    const onStop = () => { stops++; };
+    const onState = (e: { body: { icount: number } }) => { seen.add(e.body.icount); };
+    const onSaved = () => { saves++; };
+    dc.on('stopped', onStop);
+    dc.on('replayState', onState);
+    dc.on('snapshotsChanged', onSaved);
+    try {
+      // The engine replays to each point, saves there (snapshotsChanged; the 2 MB budget may evict them again) and
+      // comes back, on its own, once the session is idle: any request would postpone it, so none is sent until
+      // the first snapshot is saved. Then the position is asked for all along until the last is saved, and once
+      // more after (that answer waits for the seek back).
+      await placing;
+      const deadline = Date.now() + 20_000;
+      let asked = 0;
+      while (saves < points.length) {
+        seen.add(await icount(dc));
+        asked++;
+        assert.ok(Date.now() < deadline, `the engine saved ${saves} of ${points.length} snapshots near 9000 within 20 s`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      seen.add(await icount(dc));
+      t.diagnostic(`asked for the position ${asked + 1} times while snapshots were placed at ${points.join(', ')}`);
+    } finally {
+      dc.off('stopped', onStop);
+      dc.off('replayState', onState);
+      dc.off('snapshotsChanged', onSaved);
     }
-    await placed;
     assert.deepEqual([...seen], [9000]);
+    assert.equal(stops, 0, 'no stop shown');
     assert.equal(await icount(dc), 9000);
   });
 
