@@ -31,9 +31,27 @@ async function startUserQemu(arch: Arch, kernel: string, extra: string[]): Promi
   const port = await freeLocalPort();
   const [bin, ...machine] = QEMU[arch];
   const proc = spawn(bin, [...machine, '-m', '128M', '-display', 'none', '-net', 'none', '-monitor', 'none', '-kernel', kernel,
-    '-qmp', `unix:${qmp},server=on,wait=off`, '-gdb', `tcp:127.0.0.1:${port}`, '-S', '-no-reboot', ...extra], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && !existsSync(qmp); i++) await new Promise((r) => setTimeout(r, 25));
-  return { proc, qmp, gdbServer: `127.0.0.1:${port}`, dir };
+    '-qmp', `unix:${qmp},server=on,wait=off`, '-gdb', `tcp:127.0.0.1:${port}`, '-S', '-no-reboot', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const q = { proc, qmp, gdbServer: `127.0.0.1:${port}`, dir };
+  // Ready once QMP greets: QEMU sends the greeting from its main loop, after its start-up (gdb server included).
+  // The socket file alone appears before QEMU listens on it. QEMU serves one QMP client at a time: this one is
+  // closed again before the adapter connects.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    assert.ok(proc.exitCode === null && proc.signalCode === null, `the user's QEMU exited during start-up (${proc.exitCode ?? proc.signalCode}): ${stderr}`);
+    const c = new QmpClient();
+    try {
+      await c.connect({ path: qmp });
+      c.close();
+      return q;
+    } catch {
+      c.close();
+    }
+    assert.ok(Date.now() < deadline, `the user's QEMU did not answer on QMP within 10 s (socket ${existsSync(qmp) ? 'there' : 'missing'}): ${stderr}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** QMP from the test's side (QEMU serves one QMP client at a time: only once the adapter let go). */
@@ -105,7 +123,11 @@ for (const arch of ARCHES) {
         try {
           assert.equal(q.proc.exitCode, null, 'QEMU is alive');
           // Resumed by the detach, it ran on by itself and stopped at the adapter's guard one before the end.
-          for (let i = 0; i < 400 && (await qmp.execute<{ running: boolean }>('query-status')).running; i++) await new Promise((r) => setTimeout(r, 25));
+          const deadline = Date.now() + 10_000;
+          while ((await qmp.execute<{ running: boolean }>('query-status')).running) {
+            assert.ok(Date.now() < deadline, `QEMU still runs 10 s after the detach (at icount ${(await qmp.execute<{ icount: number }>('query-replay')).icount}; the guard is at ${m.endIcount})`);
+            await new Promise((r) => setTimeout(r, 25));
+          }
           assert.equal((await qmp.execute<{ icount: number }>('query-replay')).icount, m.endIcount);
         } finally {
           qmp.close();
