@@ -141,6 +141,7 @@ void test('connect waits for the greeting and for the qmp_capabilities reply', a
   assert.equal(caps.execute, 'qmp_capabilities');
   assert.equal(typeof caps.id, 'number');
   assert.equal(caps.arguments, undefined);
+  // The point of the check: connect must not resolve before the reply; give it the chance to do so wrongly.
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(settled, false, 'connect resolved before capabilities were negotiated');
   peer.send({ return: {}, id: caps.id });

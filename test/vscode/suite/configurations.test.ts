@@ -15,7 +15,9 @@ async function refusedStart(config: string | vscode.DebugConfiguration): Promise
     const ok = await withTimeout(vscode.debug.startDebugging(workspaceFolder(), config), 15_000, 'startDebugging');
     const message = await error;
     assert.equal(ok, false, 'startDebugging should report that nothing started');
-    await sleep(500);   // a session that started anyway would show up by now
+    // The point of the check: nothing may start. A session that started anyway would show up within this time;
+    // no event says that none will, so this sleep stays.
+    await sleep(500);
     assert.equal(started, undefined, `a debug session started: ${started?.name}`);
     assert.equal(vscode.debug.activeDebugSession, undefined);
     return message;
@@ -30,6 +32,8 @@ test('an invalid configuration shows an actionable error and starts nothing', as
   assert.match(message, /cannot start "Broken: no such program"/);
   assert.match(message, /"program" is ".*\/build\/missing\.elf", which does not exist: build the guest first/);
   await executeCommand('notifications.showList');
+  // For the screenshot only (no assertion follows): the notification centre's slide-in animation cannot be observed
+  // from the extension host.
   await sleep(1000);
   await screenshot('invalid-configuration-error');
 });

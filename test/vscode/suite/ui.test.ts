@@ -174,7 +174,9 @@ test('replay UI: snapshots view, timeline, status bar, icount breakpoints, seeks
       await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
       await waitUntil(() => vscode.window.activeColorTheme.kind === (theme.includes('High') ? vscode.ColorThemeKind.HighContrast
         : vscode.ColorThemeKind.Dark), 10_000, `the ${theme} theme`);
-      await new Promise((r) => setTimeout(r, 500));   // the webview repaints after the theme's CSS variables arrive
+      // For the screenshot only (no assertion follows): the webview repaints once the theme's CSS variables arrive,
+      // which it does not report (its `rendered` message is about the timeline's state).
+      await new Promise((r) => setTimeout(r, 500));
       await screenshot(shot);
     }
   } finally {
@@ -231,7 +233,9 @@ test('replay UI without a session: clear messages and an empty timeline', async 
   assert.deepEqual(s.snapshotRows, []);
   await screenshot('ui-timeline-no-session');
   await executeCommand('workbench.action.openWalkthrough', 'qemu-replay.qemu-replay#qemuReplay.start', false);
-  await new Promise((r) => setTimeout(r, 1500));   // the welcome page renders its markdown steps asynchronously
+  // For the screenshot only (no assertion follows): the welcome page renders its markdown steps asynchronously, and
+  // the extension host cannot see when it is done.
+  await new Promise((r) => setTimeout(r, 1500));
   await screenshot('ui-walkthrough');
 });
 
