@@ -114,7 +114,7 @@ export interface LaunchArguments {
   env?: Record<string, string>;
   /** Automatic snapshot spacing in instructions (0 turns the policy off). */
   snapshotInterval?: number;
-  /** Disk budget for automatic snapshots in MB. */
+  /** Bound on the snapshot image's disk use in MB; unset: 256 MB per 1e9 recorded instructions, at least 128 MB. */
   snapshotBudgetMB?: number;
   /** Source path substitutions, compile-time prefix → local prefix. */
   sourceMap?: Record<string, string>;

@@ -134,8 +134,8 @@ export const launchAttributes: { [K in keyof Required<LaunchArguments>]: Attribu
     description: 'Spacing of automatic snapshots in guest instructions (they make reverse execution fast); 0 turns them off.',
   },
   snapshotBudgetMB: {
-    type: 'number', minimum: 0, default: 256,
-    description: 'Disk budget of the automatic snapshots in MB; the oldest automatic ones are deleted beyond it.',
+    type: 'number', minimum: 0, default: 512,
+    description: 'Bound on the disk the recording\'s snapshot image takes, in MB: automatic snapshots are placed only where they fit, and the least useful are deleted to make room. Default (attribute not set): 256 MB per 1e9 recorded instructions, at least 128 MB.',
   },
   sourceMap,
   trace,

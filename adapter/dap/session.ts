@@ -30,7 +30,6 @@ import { ReplaySerial } from './replaySerial';
 import { formatLogMessage, hitBreakpoint, stoppedEvent } from './stops';
 
 const DEFAULT_SNAPSHOT_INTERVAL = 10_000_000;
-const DEFAULT_SNAPSHOT_BUDGET_MB = 512;
 
 export class QemuReplaySession extends LoggingDebugSession {
   private emulator: Emulator | undefined;
@@ -134,7 +133,8 @@ export class QemuReplaySession extends LoggingDebugSession {
         endIcount: rec instanceof PendingRecording ? undefined : rec.manifest.endIcount,
         recording: rec instanceof PendingRecording ? rec.finalDir : rec.dir,
         snapshotInterval: typeof raw.snapshotInterval === 'number' ? raw.snapshotInterval : DEFAULT_SNAPSHOT_INTERVAL,
-        snapshotBudgetBytes: (typeof raw.snapshotBudgetMB === 'number' ? raw.snapshotBudgetMB : DEFAULT_SNAPSHOT_BUDGET_MB) * 1024 * 1024,
+        snapshotBudgetBytes: typeof raw.snapshotBudgetMB === 'number' ? raw.snapshotBudgetMB * 1024 * 1024 : undefined,
+        snapshotImage: rec.file('snapshots'),
       });
       if (!(rec instanceof PendingRecording)) this.serial = new ReplaySerial(new SerialTimeline(rec.serial, rec.log.charWriteIcounts), (text) => this.log(text, 'stdout'));
       if (raw.trace === true) {

@@ -16,7 +16,7 @@ import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
 import type { QmpClient } from '../qemu/qmp';
 import { Execution, GdbRunCommand, Stop } from './execution';
 import { FrameAt, ReverseNextHost, frameAt, reverseNextByReplay } from './reverseNext';
-import { AUTO_PREFIX, INITIAL_SNAPSHOT, NEAR_PREFIX, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
+import { AUTO_PREFIX, imageDiskBytes, INITIAL_SNAPSHOT, NEAR_PREFIX, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
 
 export interface EngineOptions {
   mode: ReplayMode;
@@ -24,7 +24,10 @@ export interface EngineOptions {
   endIcount?: number;
   recording?: string;
   snapshotInterval: number;
-  snapshotBudgetBytes: number;
+  /** Bound on the snapshot image's disk use; undefined: the default (see SnapshotPolicy.budget). */
+  snapshotBudgetBytes?: number;
+  /** The snapshot image's file, whose real disk use the budget bounds (record and replay). */
+  snapshotImage?: string;
 }
 
 export interface EngineEvents {
@@ -36,6 +39,12 @@ export interface EngineEvents {
 }
 
 export type StepGranularity = 'line' | 'instruction';
+
+/** Trail snapshots behind forward runs are ~this much replay apart (ms), so a cold reverse step costs about that. */
+const TRAIL_MS = 300;
+const TRAIL_MIN = 2_000_000;
+/** A long seek leaves its snapshot this far before the target. */
+const TRAIL_BEHIND = 1_000_000;
 
 /** How far a replay's "stop on entry" looks for the program's entry point (~0.1-0.3 s of replay). */
 export const ENTRY_SEARCH = 10_000_000;
@@ -68,10 +77,14 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   private recordSnapshots = 0;
   /** How far (instructions) record-time snapshots land after they are asked for, smoothed. */
   private recordLag = 0;
+  /** Replay speed (instructions per ms), measured on forward runs; a kernel's busy boot replays at ~60 M/s. */
+  private replaySpeed = 60_000;
+  /** What one snapshot of this guest adds to the image while recording (measured at each; the init one at first). */
+  private recordSnapshotBytes = 0;
 
   constructor(readonly exec: Execution, readonly qmp: QmpClient | undefined, readonly options: EngineOptions) {
     super();
-    this.snapshots = qmp && options.mode === 'play' ? new SnapshotStore(qmp) : undefined;
+    this.snapshots = qmp && options.mode === 'play' ? new SnapshotStore(qmp, options.snapshotImage) : undefined;
     this.policy = new SnapshotPolicy({ interval: options.snapshotInterval, budgetBytes: options.snapshotBudgetBytes });
     exec.on('running', () => this.emit('running'));
   }
@@ -152,20 +165,65 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       for (;;) {
         const target = this.replaying ? this.icountBreakpoints.find((b) => b > from) : undefined;
         let snapPoint: number | undefined;
+        let trailPoint: number | undefined;
         if (this.replaying && this.snapshots && command === '-exec-continue') {
-          snapPoint = this.policy.nextPoint(from, Math.min(target ?? Infinity, end ?? Infinity, limit ?? Infinity), await this.snapshots.list());
+          const list = await this.snapshots.list();
+          snapPoint = this.policy.nextPoint(from, Math.min(target ?? Infinity, end ?? Infinity, limit ?? Infinity), list, this.gridSpacing(list));
+          // A guest with sparse grid snapshots: leave a trail behind the run, so the first reverse step after the
+          // stop replays from close by whatever the idle time (see trailStep).
+          if (this.sparseGrid(list)) trailPoint = from + this.trailStep(list);
+          if (trailPoint !== undefined && snapPoint !== undefined && trailPoint >= snapPoint) trailPoint = undefined;
         }
-        const stopAt = this.replaying && this.qmp && end !== undefined ? Math.min(target ?? end, end, snapPoint ?? Infinity, limit ?? Infinity) : undefined;
+        const next = trailPoint ?? snapPoint;
+        const stopAt = this.replaying && this.qmp && end !== undefined ? Math.min(target ?? end, end, next ?? Infinity, limit ?? Infinity) : undefined;
+        const started = Date.now();
         const { record, icount } = await this.runForward(command, stopAt);
+        this.measureSpeed(icount - from, Date.now() - started);
         this.emit('progress', from, icount);
-        if (snapPoint !== undefined && icount === snapPoint && isPlainSignal(record)) {
-          await this.saveAutomaticSnapshot(icount);
+        if (next !== undefined && icount === next && isPlainSignal(record)) {
+          if (next === trailPoint) await this.leaveTrail(icount);
+          else await this.saveAutomaticSnapshot(icount);
           from = icount;
           continue;
         }
         return this.exec.classify(record, icount, { icountTarget: target, guard: end, step: command !== '-exec-continue' });
       }
     });
+  }
+
+  /** Grid spacing for this guest (SnapshotPolicy.spacing with its measured snapshot size). */
+  private gridSpacing(list: SnapshotInfo[]): number {
+    return this.policy.spacing(SnapshotPolicy.expectedBytes(list), this.end ?? this.lastIcount);
+  }
+
+  /** Whether the grid is too sparse for reverse steps to be quick from it (large snapshots: a kernel's). */
+  private sparseGrid(list: SnapshotInfo[]): boolean {
+    return this.policy.enabled && this.gridSpacing(list) > 2 * this.policy.options.interval;
+  }
+
+  /**
+   * Instructions between trail snapshots: ~TRAIL_MS of replay at the speed measured lately (replay speed varies
+   * 20-fold over a kernel's boot: ~60 M/s busy, >1000 M/s idle), so a reverse step replays at most about that long.
+   */
+  private trailStep(list: SnapshotInfo[]): number {
+    return Math.round(Math.min(Math.max(this.replaySpeed * TRAIL_MS, TRAIL_MIN), this.gridSpacing(list)));
+  }
+
+  /** Replay speed in instructions per ms, smoothed, from runs long enough to tell. */
+  private measureSpeed(instructions: number, ms: number): void {
+    if (ms < 50 || instructions <= 0) return;
+    this.replaySpeed = this.replaySpeed * 0.5 + (instructions / ms) * 0.5;
+  }
+
+  /** A trail snapshot at the position; only the two newest trail snapshots stay (with older near-position ones). */
+  private async leaveTrail(icount: number): Promise<void> {
+    const store = this.snapshots!;
+    const trail = (await store.list()).filter((s) => s.name.startsWith(NEAR_PREFIX)).sort((a, b) => b.icount - a.icount);
+    const keep = new Set(trail.filter((s) => s.icount < icount).slice(0, 1).map((s) => s.name));
+    await this.saveAutomaticSnapshot(icount, NEAR_PREFIX, keep);
+    const stale = trail.filter((s) => s.icount < icount && !keep.has(s.name) && icount - s.icount < this.gridSpacing(trail));
+    for (const s of stale) await store.delete(s.name);
+    if (stale.length) this.emit('snapshotsChanged', await store.list());
   }
 
   /**
@@ -404,6 +462,15 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       } else {
         icount = checkIcount(target.icount, 'The icount to seek to', end);
       }
+      // A long replay to the target in a guest with sparse grid snapshots leaves a snapshot a little before it on the
+      // way (one savevm more), so the reverse steps that follow replay from there.
+      const list = this.snapshots ? await this.snapshots.list() : [];
+      const before = list.filter((s) => s.icount <= icount).reduce((m, s) => Math.max(m, s.icount), 0);
+      const behind = icount - TRAIL_BEHIND;
+      if (this.sparseGrid(list) && behind - before > this.trailStep(list) && (icount < this.lastIcount || behind > this.lastIcount)) {
+        await this.qmpSeek(behind);
+        await this.saveAutomaticSnapshot(behind, NEAR_PREFIX);
+      }
       await this.qmpSeek(icount);
       this.lastIcount = icount;
       return { reason: 'seek', icount, text: `Moved to icount ${icount}.` };
@@ -534,12 +601,14 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       if (!points.length) return false;
       this.shownIcount = here;
       let moved = false;
+      const placed = new Set<string>();
       try {
         for (const point of points) {
           if (this.exec.othersWaiting) break; // the user asked for something: their request first
           moved = true;
           await this.qmpSeek(point); // the first loads a snapshot; the next continue forward from it
-          await this.saveAutomaticSnapshot(point, NEAR_PREFIX);
+          // The rungs placed now stay: making room evicts others (they are what the next reverse step needs).
+          if (await this.saveAutomaticSnapshot(point, NEAR_PREFIX, placed)) placed.add(`${NEAR_PREFIX}${point}`);
         }
         if (moved) await this.qmpSeek(here);
       } finally {
@@ -562,24 +631,59 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
    */
   async recordTimeSnapshot(): Promise<boolean> {
     if (this.options.mode !== 'record' || !this.qmp || !this.policy.enabled) return false;
-    const interval = this.policy.options.interval;
     const icount = await this.exec.icount();
-    // Ask early by the distance the last snapshot landed after it was asked for, so they land ~interval apart.
-    if (icount - this.lastRecordSnapshot < interval - this.recordLag) return false;
+    // Until one is measured, a snapshot costs what the initial one took (the image holds only that at the start).
+    if (!this.recordSnapshotBytes) this.recordSnapshotBytes = imageDiskBytes(this.options.snapshotImage) ?? 0;
+    // Spaced by what this guest's snapshots cost (SnapshotPolicy.spacing), asked for early by the distance the last
+    // one landed after it was asked for, so they land ~spacing apart.
+    const spacing = this.policy.spacing(this.recordSnapshotBytes, icount);
+    if (icount - this.lastRecordSnapshot < spacing - this.recordLag) return false;
+    // The budget bounds the image on disk: no snapshot that would not fit (the default budget grows as it records).
+    const before = imageDiskBytes(this.options.snapshotImage);
+    if (before !== undefined && before + this.recordSnapshotBytes > this.policy.budget(icount)) return false;
     this.recordSnapshots++;
     const out = await this.qmp.hmp(`savevm ${AUTO_PREFIX}r${this.recordSnapshots}`, 60_000);
     if (out.trim()) throw new UserError('snapshot', `QEMU could not save a snapshot while recording: ${out.trim()}`);
     const landed = await this.exec.icount();
-    this.recordLag = Math.min(interval / 2, (this.recordLag + Math.max(0, landed - icount)) / 2);
+    const after = imageDiskBytes(this.options.snapshotImage);
+    if (before !== undefined && after !== undefined) this.recordSnapshotBytes = Math.max(this.recordSnapshotBytes, after - before);
+    this.recordLag = Math.min(spacing / 2, (this.recordLag + Math.max(0, landed - icount)) / 2);
     this.lastRecordSnapshot = landed;
     return true;
   }
 
-  private async saveAutomaticSnapshot(icount: number, prefix = AUTO_PREFIX): Promise<void> {
+  /**
+   * An automatic snapshot at the position, within the disk budget: the least useful automatic snapshots (never
+   * those in `protect`) make room first; when there is no room, none is taken. Returns whether it was.
+   */
+  private async saveAutomaticSnapshot(icount: number, prefix = AUTO_PREFIX, protect: ReadonlySet<string> = new Set()): Promise<boolean> {
     const store = this.snapshots!;
-    await store.save(`${prefix}${icount}`);
-    for (const victim of this.policy.evictions(await store.list())) await store.delete(victim.name);
-    this.emit('snapshotsChanged', await store.list());
+    const name = `${prefix}${icount}`;
+    const instructions = this.end ?? icount;
+    const budget = this.policy.budget(instructions);
+    let list = await store.list();
+    const incoming = SnapshotPolicy.expectedBytes(list);
+    let disk = store.diskBytes();
+    if (disk !== undefined) {
+      const victims = this.policy.evictions(list, { diskBytes: disk, incomingBytes: incoming, instructions, protect });
+      for (const victim of victims) await store.delete(victim.name);
+      disk = store.diskBytes();
+      if (victims.length) this.emit('snapshotsChanged', list = await store.list());
+      if (disk !== undefined && disk + incoming > budget) return false;
+    }
+    await store.save(name);
+    list = await store.list();
+    disk = store.diskBytes();
+    if (disk !== undefined && disk > budget) {
+      // Larger than expected: others make room, or it goes again.
+      const keep = new Set([...protect, name]);
+      const victims = this.policy.evictions(list, { diskBytes: disk, instructions, protect: keep });
+      for (const victim of victims) await store.delete(victim.name);
+      if ((store.diskBytes() ?? 0) > budget) await store.delete(name);
+      list = await store.list();
+    }
+    this.emit('snapshotsChanged', list);
+    return list.some((s) => s.name === name);
   }
 }
 

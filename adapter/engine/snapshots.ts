@@ -4,6 +4,7 @@
  * removal leaves the smallest gap. Reverse operations and seeks cost the distance to the nearest earlier snapshot,
  * so this is what keeps time travel interactive in a long recording.
  */
+import { statSync } from 'node:fs';
 import type { SnapshotInfo, SnapshotKind } from '../../common/protocol';
 import { UserError } from '../errors';
 import type { QmpClient } from '../qemu/qmp';
@@ -48,7 +49,13 @@ export function validateSnapshotName(name: unknown, existing: SnapshotInfo[]): s
 export class SnapshotStore {
   private cache: SnapshotInfo[] | undefined;
 
-  constructor(private readonly qmp: QmpClient) {}
+  /** `image`: the snapshot image's file, whose real disk use the budget bounds. */
+  constructor(private readonly qmp: QmpClient, private readonly image?: string) {}
+
+  /** What the snapshot image really takes on disk (allocated blocks; qcow2 punches holes where deleted snapshots were). */
+  diskBytes(): number | undefined {
+    return imageDiskBytes(this.image);
+  }
 
   invalidate(): void {
     this.cache = undefined;
@@ -93,10 +100,27 @@ export class SnapshotStore {
   }
 }
 
+/** Allocated bytes of a file (what it takes on disk, not its apparent size), or undefined if it cannot be read. */
+export function imageDiskBytes(image: string | undefined): number | undefined {
+  if (!image) return undefined;
+  try {
+    return statSync(image).blocks * 512;
+  } catch {
+    return undefined;
+  }
+}
+
+const MiB = 1024 * 1024;
+/** The default disk budget: this much per 1e9 recorded instructions… */
+export const DEFAULT_BUDGET_PER_GIGA_INSTRUCTIONS = 256 * MiB;
+/** …and at least this much, so a short recording still gets a few snapshots of a large guest (a kernel's are ~45 MB). */
+export const MIN_DEFAULT_BUDGET = 128 * MiB;
+
 export interface SnapshotPolicyOptions {
-  /** Instructions between automatic snapshots; 0 turns the policy off. */
+  /** Instructions between automatic snapshots (the finest grid); 0 turns the policy off. */
   interval: number;
-  budgetBytes: number;
+  /** Bound on the snapshot image's disk use; undefined: the default, which grows with the recording. */
+  budgetBytes?: number;
 }
 
 /** Decides where automatic snapshots go and which to evict. Pure: the engine does the QMP work. */
@@ -107,10 +131,27 @@ export class SnapshotPolicy {
     return this.options.interval > 0;
   }
 
-  /** The next icount after `from` (and before `limit`) where an automatic snapshot is wanted, if any. */
-  nextPoint(from: number, limit: number, snapshots: SnapshotInfo[]): number | undefined {
+  /** The disk budget for a recording of `instructions`: the one configured, or 256 MiB per 1e9 (at least 128 MiB). */
+  budget(instructions: number): number {
+    if (this.options.budgetBytes !== undefined) return this.options.budgetBytes;
+    return Math.max(MIN_DEFAULT_BUDGET, Math.round(DEFAULT_BUDGET_PER_GIGA_INSTRUCTIONS * (instructions / 1e9)));
+  }
+
+  /**
+   * Instructions between grid snapshots for a guest whose snapshots take `snapshotBytes`: `interval`, or sparser
+   * when that would not fit half the budget over the recording (the other half is for snapshots near where the
+   * user works). A bare-metal sample's ~0.6 MB snapshots keep the 1e7 interval; a kernel's ~45 MB go ~3e8 apart
+   * in a 1e9 recording at the default budget.
+   */
+  spacing(snapshotBytes: number, instructions: number): number {
+    const length = Math.max(instructions, 1);
+    const perInstruction = this.budget(length) / 2 / length;
+    return Math.max(this.options.interval, Math.ceil(snapshotBytes / perInstruction));
+  }
+
+  /** The next icount after `from` (and before `limit`) where a grid snapshot is wanted, if any; `step`: the spacing. */
+  nextPoint(from: number, limit: number, snapshots: SnapshotInfo[], step = this.options.interval): number | undefined {
     if (!this.enabled) return undefined;
-    const step = this.options.interval;
     for (let p = (Math.floor(from / step) + 1) * step; p < limit; p += step) {
       if (!snapshots.some((s) => Math.abs(s.icount - p) < step / 2)) return p;
     }
@@ -149,18 +190,23 @@ export class SnapshotPolicy {
     return near.slice(keep);
   }
 
-  /** Automatic snapshots to delete so that they fit the budget, least useful first. */
-  evictions(snapshots: SnapshotInfo[]): SnapshotInfo[] {
+  /**
+   * Automatic snapshots to delete so that the image fits the budget with `incomingBytes` more, least useful
+   * first: the one whose removal leaves the smallest gap. `diskBytes`: what the image takes now (without it, the
+   * automatic snapshots' VM state is counted). `protect`: snapshots that must stay (the ones just placed).
+   */
+  evictions(snapshots: SnapshotInfo[], opts: { diskBytes?: number; incomingBytes?: number; instructions?: number; protect?: ReadonlySet<string> } = {}): SnapshotInfo[] {
+    const budget = this.budget(opts.instructions ?? 0);
     const auto = snapshots.filter((s) => s.kind === 'automatic');
-    let used = auto.reduce((n, s) => n + s.vmStateSize, 0);
+    let used = (opts.diskBytes ?? auto.reduce((n, s) => n + s.vmStateSize, 0)) + (opts.incomingBytes ?? 0);
     const out: SnapshotInfo[] = [];
     const remaining = [...snapshots].sort((a, b) => a.icount - b.icount);
-    while (used > this.options.budgetBytes) {
+    while (used > budget) {
       // Removing snapshot i merges the gaps on its two sides: evict the one whose merged gap is smallest.
       let victim = -1;
       let smallest = Infinity;
       for (let i = 0; i < remaining.length; i++) {
-        if (remaining[i].kind !== 'automatic') continue;
+        if (remaining[i].kind !== 'automatic' || opts.protect?.has(remaining[i].name)) continue;
         const prev = i > 0 ? remaining[i - 1].icount : 0;
         const next = i + 1 < remaining.length ? remaining[i + 1].icount : remaining[i].icount;
         if (next - prev < smallest) { smallest = next - prev; victim = i; }
@@ -171,5 +217,11 @@ export class SnapshotPolicy {
       out.push(gone);
     }
     return out;
+  }
+
+  /** What the next snapshot of this guest will take: the largest recent VM state (a kernel's grows as it boots). */
+  static expectedBytes(snapshots: SnapshotInfo[]): number {
+    const recent = [...snapshots].sort((a, b) => b.date - a.date).slice(0, 4);
+    return recent.reduce((n, s) => Math.max(n, s.vmStateSize), 0);
   }
 }

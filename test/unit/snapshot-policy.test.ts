@@ -43,3 +43,36 @@ void test('budget: evicts the automatic snapshot whose removal leaves the smalle
   // auto-1000 merges 0..1050 (1050); then auto-5000 (its gap back to 1100: 3900) before auto-1100 (1050..5000: 3950).
   assert.deepEqual(small.evictions(list).map((s) => s.name), ['auto-1000', 'auto-5000']);
 });
+
+void test('budget: the configured one, else 256 MiB per 1e9 recorded instructions and at least 128 MiB', () => {
+  assert.equal(new SnapshotPolicy({ interval: 1e7, budgetBytes: 5 * 2 ** 20 }).budget(4e9), 5 * 2 ** 20);
+  const auto = new SnapshotPolicy({ interval: 1e7 });
+  assert.equal(auto.budget(1e9), 256 * 2 ** 20);
+  assert.equal(auto.budget(2e9), 512 * 2 ** 20);
+  assert.equal(auto.budget(1e8), 128 * 2 ** 20);
+});
+
+void test('spacing: the interval for small snapshots, sparser where the grid would not fit half the budget', () => {
+  const auto = new SnapshotPolicy({ interval: 1e7 });
+  assert.equal(auto.spacing(600_000, 1e9), 1e7); // the sample guest: 100 of them take 60 MB
+  // A kernel's 45 MB snapshots in a 1e9 recording: half of 256 MiB holds ~3 of them.
+  const kernel = auto.spacing(45 * 2 ** 20, 1e9);
+  assert.ok(kernel > 3.4e8 && kernel < 3.6e8, String(kernel));
+  assert.ok((1e9 / kernel) * 45 * 2 ** 20 <= auto.budget(1e9) / 2);
+});
+
+void test('budget on disk: evicts until the image plus the incoming snapshot fits, never protected or non-automatic ones', () => {
+  const p = new SnapshotPolicy({ interval: 1000, budgetBytes: 100 });
+  const list = [snap('init', 0, 0, 30), snap('auto-1000', 1000, 0, 20), snap('auto-near-1900', 1900, 0, 20), snap('auto-2000', 2000, 0, 20), snap('mine', 3000, 0, 20)];
+  assert.deepEqual(p.evictions(list, { diskBytes: 110, incomingBytes: 0 }).map((s) => s.name), ['auto-near-1900']);
+  // Then auto-1000 (0..2000) and auto-2000 (1000..3000) leave equal gaps: the earlier goes.
+  assert.deepEqual(p.evictions(list, { diskBytes: 110, incomingBytes: 20 }).map((s) => s.name), ['auto-near-1900', 'auto-1000']);
+  assert.deepEqual(p.evictions(list, { diskBytes: 110, incomingBytes: 0, protect: new Set(['auto-near-1900']) }).map((s) => s.name), ['auto-2000']);
+  // Nothing left to evict: it stops (the caller then takes no snapshot).
+  assert.equal(p.evictions(list, { diskBytes: 500 }).length, 3);
+});
+
+void test('expected snapshot size: the largest of the recent ones', () => {
+  assert.equal(SnapshotPolicy.expectedBytes([snap('init', 0, 1, 26), snap('auto-1', 1, 2, 45), snap('auto-2', 2, 3, 44)]), 45);
+  assert.equal(SnapshotPolicy.expectedBytes([]), 0);
+});
