@@ -196,9 +196,9 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     return this.policy.spacing(SnapshotPolicy.expectedBytes(list), this.end ?? this.lastIcount);
   }
 
-  /** Whether the grid is too sparse for reverse steps to be quick from it (large snapshots: a kernel's). */
+  /** Whether replaying from one grid snapshot to the next takes long (large, so sparse, snapshots: a kernel's). */
   private sparseGrid(list: SnapshotInfo[]): boolean {
-    return this.policy.enabled && this.gridSpacing(list) > 2 * this.policy.options.interval;
+    return this.policy.enabled && this.gridSpacing(list) / this.replaySpeed > 2 * TRAIL_MS;
   }
 
   /**

@@ -146,7 +146,8 @@ export class SnapshotPolicy {
   spacing(snapshotBytes: number, instructions: number): number {
     const length = Math.max(instructions, 1);
     const perInstruction = this.budget(length) / 2 / length;
-    return Math.max(this.options.interval, Math.ceil(snapshotBytes / perInstruction));
+    const interval = Math.max(this.options.interval, 1);
+    return interval * Math.max(1, Math.ceil(snapshotBytes / perInstruction / interval)); // on the interval's grid
   }
 
   /** The next icount after `from` (and before `limit`) where a grid snapshot is wanted, if any; `step`: the spacing. */
