@@ -56,7 +56,7 @@ export class Breakpoints {
     parts.push(miQuote(location));
     try {
       const r = await this.gdb.command(parts.join(' '));
-      const bkpt = miTuple(r.bkpt);
+      const bkpt = kind === 'function' ? await this.withoutPatchableEntries(miTuple(r.bkpt)) : miTuple(r.bkpt);
       const entry: Entry = { gdbNumber: miString(bkpt?.number) ?? '', dapId, kind, logMessage: opts.logMessage };
       this.byGdb.set(entry.gdbNumber, entry);
       const bp = toDap(dapId, bkpt);
@@ -72,6 +72,25 @@ export class Breakpoints {
     } catch (err) {
       return { bp: { id: dapId, verified: false, message: cleanGdbMessage((err as Error).message, location) } };
     }
+  }
+
+  /**
+   * A kernel built for ftrace (-fpatchable-function-entry) has each function's ELF symbol on the NOPs a few bytes
+   * before where its debug info starts the function; gdb puts a location at each, and every call would stop twice
+   * (two instructions apart). The location with no function of its own, just before one that has it, is disabled;
+   * the breakpoint is reported at the remaining one.
+   */
+  private async withoutPatchableEntries(bkpt: MiTuple | undefined): Promise<MiTuple | undefined> {
+    const locations = miList(bkpt?.locations).map(miTuple).filter((l): l is MiTuple => l !== undefined);
+    const named = locations.filter((l) => miString(l.func) !== undefined).map((l) => BigInt(miString(l.addr) ?? '0'));
+    const duplicates = locations.filter((l) => {
+      const addr = miString(l.addr);
+      if (miString(l.func) !== undefined || !addr?.startsWith('0x')) return false;
+      return named.some((n) => n > BigInt(addr) && n - BigInt(addr) <= 16n);
+    });
+    if (!duplicates.length || duplicates.length === locations.length) return bkpt;
+    for (const l of duplicates) await this.gdb.command(`-break-disable ${miString(l.number) ?? ''}`);
+    return { ...bkpt, locations: locations.filter((l) => !duplicates.includes(l)) };
   }
 
   /** Whether the program's symbols place code at the breakpoint (a source line, or a symbol in one of its sections). */

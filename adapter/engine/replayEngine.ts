@@ -420,7 +420,9 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       const bkpt = miTuple(row);
       if (!bkpt || miString(bkpt.enabled) !== 'y') continue;
       const locations = miList(bkpt.locations).map(miTuple);
-      const addrs = [miString(bkpt.addr), ...locations.map((l) => miString(l?.addr))].filter((a): a is string => !!a && a.startsWith('0x'));
+      // A disabled location of an enabled breakpoint (see Breakpoints.withoutPatchableEntries) never stops it.
+      const enabled = locations.filter((l) => miString(l?.enabled) !== 'n');
+      const addrs = [miString(bkpt.addr), ...enabled.map((l) => miString(l?.addr))].filter((a): a is string => !!a && a.startsWith('0x'));
       for (const addr of addrs.length ? addrs : [undefined]) {
         out.push({ number: miString(bkpt.number) ?? '', type: miString(bkpt.type) ?? '', addr, cond: miString(bkpt.cond) });
       }
