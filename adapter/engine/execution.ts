@@ -153,7 +153,10 @@ export class Execution extends EventEmitter<ExecutionEvents> {
 
   /** Turns a gdb `*stopped` record into a stop of ours. */
   classify(record: MiTuple, icount: number, expected: { icountTarget?: number; guard?: number; step?: boolean }): Stop {
-    const reason = miString(record.reason);
+    // A stop can have several reasons (`reason="end-stepping-range",reason="breakpoint-hit"`: a step, or a reverse
+    // finish, that ends on a breakpoint): the breakpoint or watchpoint is the one to report.
+    const reasons = (Array.isArray(record.reason) ? record.reason : [record.reason]).map(miString);
+    const reason = reasons.find((r) => r === 'breakpoint-hit' || r?.endsWith('watchpoint-trigger')) ?? reasons[0];
     const frame = miTuple(record.frame);
     const base = { icount, frame, record };
     switch (reason) {

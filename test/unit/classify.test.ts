@@ -1,0 +1,38 @@
+/**
+ * How gdb's *stopped records become stops (Execution.classify): the reason a user sees, including records with
+ * several reasons, which gdb sends when a step or a reverse finish ends on a breakpoint.
+ */
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { test } from 'node:test';
+import { Execution } from '../../adapter/engine/execution';
+import type { Gdb } from '../../adapter/gdb/gdb';
+import { parseMiLine, type MiTuple } from '../../adapter/gdb/miParser';
+
+const exec = new Execution(new EventEmitter() as unknown as Gdb, undefined);
+const stopped = (line: string): MiTuple => {
+  const r = parseMiLine(line);
+  assert.ok(r && r.kind === 'exec');
+  return r.results;
+};
+const frame = 'frame={addr="0xffff800008baee60",func="__schedule",args=[],file="kernel/sched/core.c",line="6443",arch="aarch64"},thread-id="1",stopped-threads="all"';
+
+void test('one reason: breakpoint, watchpoint, step', () => {
+  const bp = exec.classify(stopped(`*stopped,reason="breakpoint-hit",disp="keep",bkptno="1",${frame}`), 88766557, { step: true });
+  assert.deepEqual([bp.reason, bp.gdbBreakpoint, bp.icount], ['breakpoint', '1', 88766557]);
+  assert.equal(exec.classify(stopped(`*stopped,reason="end-stepping-range",${frame}`), 5, { step: true }).reason, 'step');
+  const wp = exec.classify(stopped(`*stopped,reason="watchpoint-trigger",wpt={number="3",exp="jiffies"},value={old="1",new="2"},${frame}`), 9, {});
+  assert.deepEqual([wp.reason, wp.gdbBreakpoint], ['watchpoint', '3']);
+});
+
+void test('a step or reverse finish that ends on a breakpoint reports the breakpoint (gdb sends both reasons)', () => {
+  // gdb 13's record of a reverse-finish stopped by a breakpoint at the function's entry, as received.
+  const both = stopped(`*stopped,reason="end-stepping-range",reason="breakpoint-hit",disp="keep",bkptno="1",${frame}`);
+  const stop = exec.classify(both, 88766557, { step: true });
+  assert.equal(stop.reason, 'breakpoint');
+  assert.equal(stop.gdbBreakpoint, '1');
+  const watch = stopped(`*stopped,reason="end-stepping-range",reason="watchpoint-trigger",wpt={number="4",exp="x"},${frame}`);
+  assert.equal(exec.classify(watch, 1, { step: true }).reason, 'watchpoint');
+  const steps = stopped(`*stopped,reason="end-stepping-range",reason="function-finished",${frame}`);
+  assert.equal(exec.classify(steps, 1, { step: true }).reason, 'step');
+});
