@@ -10,14 +10,14 @@
  * (BENCH_THINK_MS), which is when the adapter places a snapshot near the position. Prints one table and writes
  * bench-results/bench-<time>.json.
  */
-import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PlainReplay } from '../test/support/plainReplay';
+import { baselineCopy, client, fmt, icount, log, median, now, printTable, quantile, root, sleep, timed, writeResults } from './bench-lib';
 
-const root = path.resolve(__dirname, '..');
 const smoke = process.argv.includes('--smoke');
 const INSTRUCTIONS = Number(process.env.BENCH_INSTRUCTIONS ?? (smoke ? 3e7 : 1.05e9));
 const REPS = Number(process.env.BENCH_REPS ?? (smoke ? 1 : 5));
@@ -34,40 +34,9 @@ const tagLine = (tag: string) => readFileSync(source, 'utf8').split('\n').findIn
 const nextFrom = new Map<number, number>();
 type Row = { op: string; depth?: number; ours?: number[]; base?: number[]; note?: string };
 const rows: Row[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const now = () => performance.now();
-const median = (xs: number[]) => quantile(xs, 0.5);
-function quantile(xs: number[], q: number): number {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-}
-function log(text: string): void {
-  process.stderr.write(`[bench] ${text}\n`);
-}
 /** Bytes a file takes on disk (its apparent size, as `du -b` reports it). */
 function diskBytes(file: string): number {
   return Number(execFileSync('du', ['-b', file], { encoding: 'utf8' }).split('\t')[0]);
-}
-
-async function client(): Promise<DebugClient> {
-  const dc = new DebugClient(process.execPath, path.join(root, 'dist/adapter.js'), 'qemu-replay');
-  dc.defaultTimeout = 600_000;
-  await dc.start();
-  return dc;
-}
-
-/** Sends a request that runs the guest and resolves when it stopped: the latency a user sees. */
-async function timed(dc: DebugClient, request: () => Promise<unknown>): Promise<number> {
-  const stopped = dc.waitForEvent('stopped', 600_000);
-  const t = now();
-  await request();
-  await stopped;
-  return now() - t;
-}
-
-async function icount(dc: DebugClient): Promise<number> {
-  return ((await dc.customRequest('replayInfo')).body as { icount: number }).icount;
 }
 
 async function recordLong(dir: string): Promise<number> {
@@ -230,12 +199,7 @@ async function baselineListing(dir: string): Promise<void> {
 
 async function baseline(dir: string, end: number): Promise<void> {
   // Only the initial snapshot: what QEMU + gdb give a user.
-  const copy = `${dir}-baseline`;
-  cpSync(dir, copy, { recursive: true });
-  const img = path.join(copy, 'snapshots.qcow2');
-  const names = execFileSync('qemu-img', ['snapshot', '-l', '-U', img], { encoding: 'utf8' }).split('\n').slice(2)
-    .map((l) => l.trim().split(/\s+/)[1]).filter((n) => n && n !== 'init');
-  for (const n of names) execFileSync('qemu-img', ['snapshot', '-d', n, img]);
+  const copy = baselineCopy(dir);
   const p = await PlainReplay.start(copy, program);
   const qmpSeek = (n: number) => p.seek(n);
   const time = async (f: () => Promise<unknown>) => { const t = now(); await f(); return now() - t; };
@@ -293,23 +257,13 @@ async function baseline(dir: string, end: number): Promise<void> {
   rmSync(copy, { recursive: true, force: true });
 }
 
-function fmt(ms: number | undefined): string {
-  if (ms === undefined || Number.isNaN(ms)) return '';
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
-}
-
 function print(extra: Record<string, string>): void {
   const head = ['operation', 'depth', 'ours median', 'ours p95', 'baseline median', 'baseline p95', 'ratio (p95)', 'note'];
-  const lines = rows.map((r) => [
+  printTable(head, rows.map((r) => [
     r.op, r.depth ? r.depth.toExponential(0) : '', fmt(r.ours && median(r.ours)), fmt(r.ours && quantile(r.ours, 0.95)),
     fmt(r.base && median(r.base)), fmt(r.base && quantile(r.base, 0.95)),
     r.ours && r.base ? `${(quantile(r.base, 0.95) / quantile(r.ours, 0.95)).toFixed(1)}× faster` : '', r.note ?? '',
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(row(head));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const l of lines) console.log(row(l));
+  ]));
   for (const [k, v] of Object.entries(extra)) console.log(`${k}: ${v}`);
 }
 
@@ -332,10 +286,7 @@ async function main(): Promise<void> {
       repetitions: `${REPS} (baseline at 1e8: ${Math.min(REPS, 2)}), think time ${THINK} ms`,
     };
     print(extra);
-    mkdirSync(path.join(root, 'bench-results'), { recursive: true });
-    const out = path.join(root, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), smoke, instructions: end, reps: REPS, think: THINK, rows, extra }, null, 2));
-    console.log(`results: ${path.relative(root, out)}`);
+    writeResults('bench', { smoke, instructions: end, reps: REPS, think: THINK, rows, extra });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
