@@ -71,6 +71,16 @@ export interface DocComment {
   readonly lineStarts: number[];
 }
 
+/** A broken rule of the doc comment syntax, thrown by the doc comment builders (doc.ts, docUpstream.ts). */
+export class DocError extends Error {
+  constructor(
+    readonly span: Span,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** One top-level expression with the doc comment right before it, if any. */
 export interface TopLevel extends Span {
   readonly value: QValue;

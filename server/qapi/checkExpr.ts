@@ -4,6 +4,7 @@
 // messages would mostly be consequences of the first.
 
 import { getMember, type DocComment, type QObject, type QValue, type Span, type TopLevel } from './ast';
+import type { DialectId } from './dialect';
 import { METAS, type Meta } from './model';
 import { checkNameCamel, checkNameLower, checkNameUpper, cName, nameStem, type Pragma } from './names';
 
@@ -117,15 +118,30 @@ function checkDefinitionName(name: string, meta: Meta, node: Span, pragma: Pragm
   if (name.endsWith('List')) fail(node, `${meta} name should not end in 'List': the generator reserves it for array types`);
 }
 
-function checkDoc(doc: DocComment | undefined, meta: Meta, name: string, nameNode: Span, pragma: Pragma): void {
+function checkDoc(doc: DocComment | undefined, obj: QObject, meta: Meta, name: string, nameNode: Span, pragma: Pragma,
+  dialect: DialectId): void {
   if (!doc) {
     if (pragma.docRequired) fail(nameNode, 'documentation comment required (pragma doc-required)');
     return;
   }
   if (doc.broken || doc.symbol === undefined) return;   // a free-form comment here is reported by the parser
   if (doc.symbol !== name) fail(nameNode, `documentation comment is for '${doc.symbol ?? ''}'`);
-  const returns = doc.sections.find((s) => s.name === 'Returns');
-  if (returns && meta !== 'command') fail({ start: returns.start, end: returns.start + 10 }, "'Returns:' is only valid for commands");
+  const section = (tag: string): Span | undefined => {
+    const s = doc.sections.find((x) => x.name === tag);
+    return s && { start: s.start, end: s.start + tag.length + 3 };
+  };
+  const returns = section('Returns');
+  if (dialect === 'qemu-7.2') {
+    if (returns && meta !== 'command') fail(returns, "'Returns:' is only valid for commands");
+    return;
+  }
+  if (meta === 'command') {
+    if (returns && !getMember(obj, 'returns')) fail(returns, "'Returns' section, but command doesn't return anything");
+    return;
+  }
+  if (returns) fail(returns, "'Returns' section is only valid for commands");
+  const errors = section('Errors');
+  if (errors) fail(errors, "'Errors' section is only valid for commands");
 }
 
 function checkFlags(obj: QObject): void {
@@ -168,10 +184,13 @@ function checkByMeta(obj: QObject, meta: Meta, name: string, head: Span, pragma:
     case 'enum':
       checkKeys(obj, head, meta, ['enum', 'data'], ['if', 'features', 'prefix']);
       return checkEnum(obj, name, pragma);
-    case 'struct':
+    case 'struct': {
       checkKeys(obj, head, meta, ['struct', 'data'], ['base', 'if', 'features']);
-      checkType(get('data'), "'data'", pragma, { allowDict: name });
+      const data = get('data')!;
+      if (data.kind === 'string') fail(data, "'data' should be an object: a struct's members cannot be a type name (use 'base')");
+      checkType(data, "'data'", pragma, { allowDict: name });
       return checkType(get('base'), "'base'", pragma);
+    }
     case 'union': {
       checkKeys(obj, head, meta, ['union', 'base', 'discriminator', 'data'], ['if', 'features']);
       const base = get('base')!;
@@ -213,7 +232,7 @@ function checkByMeta(obj: QObject, meta: Meta, name: string, head: Span, pragma:
 }
 
 /** The first problem of a definition expression, or undefined when it is well-formed. */
-export function checkDefinitionExpr(expr: TopLevel, pragma: Pragma): SemError | undefined {
+export function checkDefinitionExpr(expr: TopLevel, pragma: Pragma, dialect: DialectId = 'upstream'): SemError | undefined {
   try {
     const obj = expr.value as QObject;
     const metas = obj.members.filter((m) => (METAS as readonly string[]).includes(m.key.value));
@@ -226,7 +245,7 @@ export function checkDefinitionExpr(expr: TopLevel, pragma: Pragma): SemError | 
     const nameNode = head.value!;
     if (nameNode.kind !== 'string') return new SemError(nameNode, `'${meta}' requires a string name`);
     checkDefinitionName(nameNode.value, meta, nameNode, pragma);
-    checkDoc(expr.doc, meta, nameNode.value, nameNode, pragma);
+    checkDoc(expr.doc, obj, meta, nameNode.value, nameNode, pragma, dialect);
     checkByMeta(obj, meta, nameNode.value, head.key, pragma);
     checkIf(getMember(obj, 'if')?.value, meta);
     checkFeatures(getMember(obj, 'features')?.value);

@@ -30,11 +30,11 @@ function isTypePosition(meta: Meta | undefined, keys: string[]): boolean {
   return keys.length === 2 || (keys.length === 3 && third === 'type');
 }
 
-function keysFor(meta: Meta | undefined, keys: string[], object: QObject | undefined): readonly string[] {
+function keysFor(meta: Meta | undefined, keys: string[], object: QObject | undefined, program: Program): readonly string[] {
   if (keys.length === 0) return meta ? KEYS_BY_META[meta] : [...METAS, 'include', 'pragma'];
   const [first] = keys;
   if (keys.includes('if')) return ['all', 'any', 'not'];
-  if (first === 'pragma') return PRAGMAS;
+  if (first === 'pragma') return program.dialect.id === 'upstream' ? [...PRAGMAS, 'documentation-exceptions'] : PRAGMAS;
   if (first === 'features' || (meta === 'enum' && first === 'data')) {
     return meta === 'enum' && first === 'data' ? ['name', 'if', 'features'] : ['name', 'if'];
   }
@@ -128,7 +128,7 @@ export function complete(program: Program, file: string, offset: number): Comple
   const before = parsed.text.slice(Math.max(0, offset - 200), offset).trimEnd();
   if (!s && !/[{,]$/.test(before)) return [];
   const existing = new Set(loc.object?.members.map((m) => m.key.value));
-  return keysFor(meta, loc.keys, loc.object).filter((k) => !existing.has(k) || s?.value === k).map((k) => ({
+  return keysFor(meta, loc.keys, loc.object, program).filter((k) => !existing.has(k) || s?.value === k).map((k) => ({
     label: k, kind: CompletionItemKind.Property, detail: 'key', documentation: KEYWORD_DOCS.get(k),
     ...(range ? { textEdit: { range, newText: k } } : { insertText: `'${k}': ` }),
   }));

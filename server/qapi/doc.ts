@@ -1,20 +1,16 @@
-// Doc comment parser. A doc comment is a block of `#` lines between two `##` lines; when its first line is
-// `# @NAME:` it documents the definition NAME and is split into the body, `@member:` descriptions, a
-// `Features:` list and tagged sections (`Returns:`, `Since:`, `Note:`, `Example:`…). The rules (indentation of
-// continuation lines, which section may follow which) are those of qapi-code-gen.rst "Documentation comments";
-// the first violation ends the parse of the block with a `DocError`, like QEMU's generator.
+// Doc comments. A doc comment is a block of `#` lines between two `##` lines; when its first line is `# @NAME:`
+// it documents the definition NAME and is split into the body, `@member:` descriptions, a `Features:` list and
+// tagged sections (`Returns:`, `Since:`…). Which sections exist and how continuation lines are indented depend on
+// the QEMU the schema belongs to (dialect.ts): this file has QEMU 7.2's rules, docUpstream.ts today's. Both follow
+// qapi-code-gen.rst "Documentation comments" of their QEMU; the first violation ends the parse of the block with a
+// `DocError`, like QEMU's generator.
 
-import type { DocComment, DocSection, Span } from './ast';
+import { DocError, type DocComment, type DocSection, type Span } from './ast';
+import type { DialectId } from './dialect';
+import { UpstreamDocBuilder } from './docUpstream';
 import type { Token } from './lexer';
 
-export class DocError extends Error {
-  constructor(
-    readonly span: Span,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { DocError };
 
 const SECTION_TAGS = new Set(['Returns:', 'Since:', 'Note:', 'Notes:', 'Example:', 'Examples:', 'TODO:']);
 
@@ -32,27 +28,47 @@ const firstWord = (line: string): string => {
 const isMemberTag = (word: string): boolean => word.startsWith('@') && word.endsWith(':');
 const leadingSpaces = (s: string): number => s.length - s.trimStart().length;
 
-/** Builds a doc comment from its `#` lines (the opening and closing `##` excluded). */
-export class DocBuilder {
+/** What the parser needs of a doc comment builder: the lines between the `##`, then the closing `##`. */
+export interface DocCommentBuilder {
+  readonly doc: DocComment;
+  /** Parses the `#` lines (the opening and closing `##` excluded); throws DocError on the first rule broken. */
+  parseLines(lines: readonly Token[], end: Span): void;
+  /** After the closing `##`: checks that need the whole block (empty sections); throws DocError. */
+  finish(close: Token): void;
+}
+
+/** An empty doc comment starting at its opening `##`; the parser records its lines. */
+export function newDocComment(open: Token): DocComment {
+  const body: DocSection = { name: '', start: open.start, text: '' };
+  return {
+    start: open.start, end: open.end, symbol: undefined, symbolSpan: undefined, body,
+    args: new Map(), features: new Map(), sections: [], lineStarts: [open.start], broken: false,
+  };
+}
+
+export function docBuilder(dialect: DialectId, doc: DocComment): DocCommentBuilder {
+  return dialect === 'qemu-7.2' ? new LegacyDocBuilder(doc) : new UpstreamDocBuilder(doc);
+}
+
+/** QEMU 7.2's rules: continuation lines indented like the text after the tag, `Example:` and `Note:` sections. */
+class LegacyDocBuilder implements DocCommentBuilder {
   readonly doc: DocComment;
   private state: State = 'body';
   private current: OpenSection | undefined;
   private line!: Token;
 
-  constructor(open: Token) {
-    const body: DocSection = { name: '', start: open.start, text: '' };
-    this.doc = {
-      start: open.start, end: open.end, symbol: undefined, symbolSpan: undefined, body,
-      args: new Map(), features: new Map(), sections: [], lineStarts: [open.start], broken: false,
-    };
-    this.current = { section: body, indent: 0 };
+  constructor(doc: DocComment) {
+    this.doc = doc;
+    this.current = { section: doc.body, indent: 0 };
+  }
+
+  parseLines(lines: readonly Token[]): void {
+    for (const line of lines) this.append(line);
   }
 
   /** Feeds one `#` line; throws DocError on the first rule it breaks. */
-  append(token: Token): void {
+  private append(token: Token): void {
     this.line = token;
-    this.doc.lineStarts.push(token.start);
-    this.doc.end = token.end;
     if (token.value.startsWith('# =') && this.doc.symbol !== undefined) {
       this.fail("unexpected '=' markup in definition documentation");
     }
@@ -74,8 +90,6 @@ export class DocBuilder {
   /** The closing `##`. */
   finish(close: Token): void {
     this.line = close;
-    this.doc.lineStarts.push(close.start);
-    this.doc.end = close.end;
     this.endSection();
   }
 

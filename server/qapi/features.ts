@@ -12,6 +12,7 @@ import type { Definition, Meta } from './model';
 import { BUILTIN_TYPES } from './names';
 import type { Program } from './program';
 import { KEYWORD_DOCS } from './keywords';
+import { atNamesToCode, rstToMarkdown } from './markdown';
 
 export function toRange(program: Program, file: string, span: Span): Range {
   const lines = program.modules.get(file)?.parsed.lines;
@@ -70,20 +71,20 @@ function targetAt(program: Program, file: string, offset: number): Target | unde
 /** The doc comment as Markdown: body, members, features, then tagged sections (examples verbatim). */
 export function docMarkdown(doc: DocComment | undefined, membersTitle = 'Members'): string {
   if (!doc) return '';
-  // `@name` is QAPI's cross reference; it reads best as code.
-  const md = (text: string): string => text.replace(/@([A-Za-z_][A-Za-z0-9_.-]*[A-Za-z0-9_])/g, '`$1`');
   const parts: string[] = [];
-  if (doc.body.text.trim()) parts.push(md(doc.body.text.trim()));
+  if (doc.body.text.trim()) parts.push(rstToMarkdown(doc.body.text.trim()));
   const list = (title: string, entries: Map<string, { text: string }>): void => {
     if (!entries.size) return;
-    parts.push(`**${title}**\n\n` + [...entries].map(([n, s]) => `- \`${n}\`: ${md(s.text.trim().replace(/\n/g, ' '))}`).join('\n'));
+    parts.push(`**${title}**\n\n` + [...entries].map(([n, s]) => `- \`${n}\`: ${atNamesToCode(s.text.trim().replace(/\n\s*/g, ' '))}`).join('\n'));
   };
   list(membersTitle, doc.args);
   list('Features', doc.features);
   for (const s of doc.sections) {
+    const text = s.text.trim();
     if (/^Examples?$/.test(s.name)) parts.push(`**${s.name}**\n\n\`\`\`\n${s.text}\n\`\`\``);
-    else if (s.name) parts.push(`**${s.name}:** ${md(s.text)}`);
-    else parts.push(md(s.text));
+    // A one-line section reads inline ("Since: 2.5"); a list (Errors:) or paragraphs go below the title.
+    else if (s.name) parts.push(text.includes('\n') || /^[-*] /.test(text) ? `**${s.name}:**\n\n${rstToMarkdown(text)}` : `**${s.name}:** ${rstToMarkdown(text)}`);
+    else parts.push(rstToMarkdown(text));
   }
   return parts.join('\n\n');
 }

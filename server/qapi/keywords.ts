@@ -11,7 +11,7 @@ export const KEYWORD_DOCS: ReadonlyMap<string, string> = new Map([
   ['command', 'Defines a QMP command: arguments in `data`, result type in `returns`.'],
   ['event', 'Defines a QMP event: its data members in `data`.'],
   ['include', 'Includes another schema file, relative to this one. Including a file twice has no effect.'],
-  ['pragma', 'Controls generator behaviour: `doc-required`, `command-name-exceptions`, `command-returns-exceptions`, `member-name-exceptions`.'],
+  ['pragma', 'Controls generator behaviour: `doc-required`, `command-name-exceptions`, `command-returns-exceptions`, `member-name-exceptions`, `documentation-exceptions` (newer QEMU).'],
   ['data', 'Members (struct, command, event), values (enum), or branches (union, alternate).'],
   ['base', 'Common members: a struct type name, or (unions) an inline members object.'],
   ['discriminator', "A union's common enum member whose value selects the branch."],

@@ -5,7 +5,8 @@
 
 import { LineIndex, MAX_PROBLEMS_PER_FILE, getMember, type DocComment, type Problem, type QArray, type QObject, type QValue, type Span,
   type TopLevel } from './ast';
-import { DocBuilder, DocError } from './doc';
+import type { DialectId } from './dialect';
+import { DocError, docBuilder, newDocComment } from './doc';
 import { Lexer, type Token } from './lexer';
 
 /** Nesting deeper than any schema needs; stops a file of ten million `[` from overflowing the stack. */
@@ -30,8 +31,9 @@ class ParseError extends Error {
 
 const isDocStart = (t: Token): boolean => t.kind === 'comment' && t.value.startsWith('##');
 
-export function parseSchema(text: string): ParsedFile {
-  return new Parser(text).parse();
+/** Parses a schema file; doc comments follow the rules of the given QEMU (today's by default). */
+export function parseSchema(text: string, dialect: DialectId = 'upstream'): ParsedFile {
+  return new Parser(text, dialect).parse();
 }
 
 class Parser {
@@ -43,7 +45,10 @@ class Parser {
   private prevEnd = 0;
   private lastWasNonObject = false;
 
-  constructor(private readonly text: string) {
+  constructor(
+    private readonly text: string,
+    private readonly dialect: DialectId,
+  ) {
     this.lexer = new Lexer(text, this.problems);
     this.tok = this.lexer.next();
   }
@@ -221,8 +226,7 @@ class Parser {
 
   private parseDoc(): DocComment {
     const open = this.tok;
-    const builder = new DocBuilder(open);
-    const doc = builder.doc;
+    const doc = newDocComment(open);
     if (open.value !== '##') {
       this.error(open, "junk after '##' at start of documentation comment: the first line must be exactly '##'");
       doc.broken = true;
@@ -230,29 +234,37 @@ class Parser {
       return doc;
     }
     this.advanceRaw();
+    const lines: Token[] = [];
+    while (this.tok.kind === 'comment' && !this.tok.value.startsWith('##')) {
+      lines.push(this.tok);
+      doc.lineStarts.push(this.tok.start);
+      doc.end = this.tok.end;
+      this.advanceRaw();
+    }
+    const close = this.tok.kind === 'comment' ? this.tok : undefined;
+    const end = close ?? (this.tok.kind === 'eof' ? { start: doc.end, end: doc.end } : this.tok);
+    if (close) {
+      doc.lineStarts.push(close.start);
+      doc.end = close.end;
+      this.advanceRaw();
+    }
+    const builder = docBuilder(this.dialect, doc);
     try {
-      while (this.tok.kind === 'comment') {
-        if (this.tok.value.startsWith('##')) {
-          if (this.tok.value !== '##') {
-            this.error(this.tok, "junk after '##' at end of documentation comment");
-            doc.broken = true;
-          }
-          builder.finish(this.tok);
-          this.advanceRaw();
-          return doc;
-        }
-        builder.append(this.tok);
-        this.advanceRaw();
+      builder.parseLines(lines, end);
+      if (!close) {
+        this.error(end, "documentation comment must end with '##'");
+        doc.broken = true;
+        return doc;
       }
-      this.error(this.tok.kind === 'eof' ? { start: doc.end, end: doc.end } : this.tok,
-        "documentation comment must end with '##'");
-      doc.broken = true;
+      if (close.value !== '##') {
+        this.error(close, "junk after '##' at end of documentation comment");
+        doc.broken = true;
+      }
+      builder.finish(close);
     } catch (e) {
       if (!(e instanceof DocError)) throw e;
       this.error(e.span, e.message);
       doc.broken = true;
-      this.advanceRaw();
-      this.skipDocLines(doc);
     }
     return doc;
   }

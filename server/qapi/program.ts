@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { getMember, type Problem, type QString, type Span } from './ast';
 import { checkDefinitionExpr, type SemError } from './checkExpr';
+import { detectDialect, type Dialect, type DialectId } from './dialect';
 import { extractDefinition, typeRefs, type Definition } from './model';
 import { emptyPragma, type Pragma } from './names';
 import { parseSchema, type ParsedFile } from './parser';
@@ -43,6 +44,8 @@ export interface Program {
   readonly references: Map<string, Reference[]>;
   readonly problems: Map<string, Problem[]>;
   readonly pragma: Pragma;
+  /** Whose rules the schema was checked by: QEMU 7.2's or today's (from QEMU's VERSION file above the root). */
+  readonly dialect: Dialect;
 }
 
 interface FileDefinitions {
@@ -55,40 +58,41 @@ interface FileDefinitions {
  * on): a re-check after an edit re-does them for the edited file only.
  */
 export class ParseCache {
-  private readonly entries = new Map<string, ParsedFile>();
+  private readonly entries = new Map<string, { dialect: DialectId; parsed: ParsedFile }>();
   private readonly checked = new WeakMap<ParsedFile, { pragmaKey: string; file: string; result: FileDefinitions }>();
 
-  parse(file: string, text: string): ParsedFile {
+  parse(file: string, text: string, dialect: DialectId = 'upstream'): ParsedFile {
     const hit = this.entries.get(file);
-    if (hit && hit.text === text) return hit;
-    const parsed = parseSchema(text);
-    this.entries.set(file, parsed);
+    if (hit && hit.parsed.text === text && hit.dialect === dialect) return hit.parsed;
+    const parsed = parseSchema(text, dialect);
+    this.entries.set(file, { dialect, parsed });
     return parsed;
   }
 
-  definitions(file: string, parsed: ParsedFile, pragma: Pragma): FileDefinitions {
-    const pragmaKey = pragmaSignature(pragma);
+  definitions(file: string, parsed: ParsedFile, pragma: Pragma, dialect: DialectId = 'upstream'): FileDefinitions {
+    const pragmaKey = `${dialect} ${pragmaSignature(pragma)}`;
     const hit = this.checked.get(parsed);
     if (hit && hit.pragmaKey === pragmaKey && hit.file === file) return hit.result;
-    const result = checkFile(file, parsed, pragma);
+    const result = checkFile(file, parsed, pragma, dialect);
     this.checked.set(parsed, { pragmaKey, file, result });
     return result;
   }
 }
 
 function pragmaSignature(p: Pragma): string {
-  return JSON.stringify([p.docRequired, [...p.commandNameExceptions], [...p.commandReturnsExceptions], [...p.memberNameExceptions]]);
+  return JSON.stringify([p.docRequired, [...p.commandNameExceptions], [...p.commandReturnsExceptions], [...p.memberNameExceptions],
+    [...p.documentationExceptions]]);
 }
 
 /** The definitions of one file, with the problems each expression has on its own. */
-function checkFile(file: string, parsed: ParsedFile, pragma: Pragma): FileDefinitions {
+function checkFile(file: string, parsed: ParsedFile, pragma: Pragma, dialect: DialectId): FileDefinitions {
   const definitions: Definition[] = [];
   const errors: SemError[] = [];
   for (const expr of parsed.exprs) {
     if (expr.kind !== 'definition' && !(expr.kind === 'invalid' && expr.broken)) continue;
     const def = extractDefinition(expr, file);
     if (expr.kind === 'definition') {
-      const err = checkDefinitionExpr(expr, pragma);
+      const err = checkDefinitionExpr(expr, pragma, dialect);
       if (err) {
         errors.push(err);
         if (def) def.valid = false;
@@ -99,7 +103,11 @@ function checkFile(file: string, parsed: ParsedFile, pragma: Pragma): FileDefini
   return { definitions, errors };
 }
 
-export function analyzeProgram(root: string, source: FileSource, cache = new ParseCache()): Program {
+/**
+ * Loads and checks the schema whose root file is `root`. The dialect (QEMU 7.2's rules or today's) comes from
+ * QEMU's VERSION file above the root unless given.
+ */
+export function analyzeProgram(root: string, source: FileSource, cache = new ParseCache(), dialect = detectDialect(root)): Program {
   const modules = new Map<string, Module>();
   const problems = new Map<string, Problem[]>();
   const report = (file: string, span: Span, message: string, related?: Problem['related']): void => {
@@ -109,7 +117,7 @@ export function analyzeProgram(root: string, source: FileSource, cache = new Par
   };
 
   const load = (file: string, text: string, stack: string[]): void => {
-    const parsed = cache.parse(file, text);
+    const parsed = cache.parse(file, text, dialect.id);
     const mod: Module = { file, parsed, includes: [] };
     modules.set(file, mod);
     problems.set(file, [...parsed.problems]);
@@ -137,15 +145,15 @@ export function analyzeProgram(root: string, source: FileSource, cache = new Par
     load(root, rootText, []);
   }
 
-  const pragma = collectPragmas(modules, report);
+  const pragma = collectPragmas(modules, report, dialect.id);
   const definitions: Definition[] = [];
   for (const mod of modules.values()) {
-    const local = cache.definitions(mod.file, mod.parsed, pragma);
+    const local = cache.definitions(mod.file, mod.parsed, pragma, dialect.id);
     for (const err of local.errors) report(mod.file, err.span, err.message);
     for (const def of local.definitions) definitions.push(def);   // no spread: a 10 MB file has 100 000s
   }
 
-  const checker = new SchemaChecker(definitions, pragma, report);
+  const checker = new SchemaChecker(definitions, pragma, report, dialect.id);
   checker.run();
   const byName = new Map<string, Definition>();
   for (const def of definitions) if (!byName.has(def.name)) byName.set(def.name, def);
@@ -157,17 +165,20 @@ export function analyzeProgram(root: string, source: FileSource, cache = new Par
       list.push({ file: def.file, node: ref.node });
     }
   }
-  return { root, modules, definitions, byName, references, problems, pragma };
+  return { root, modules, definitions, byName, references, problems, pragma, dialect };
 }
 
 /** Pragmas apply to the whole schema, wherever they appear. */
-function collectPragmas(modules: Map<string, Module>, report: (file: string, span: Span, message: string) => void): Pragma {
+function collectPragmas(modules: Map<string, Module>, report: (file: string, span: Span, message: string) => void,
+  dialect: DialectId): Pragma {
   const pragma = emptyPragma();
-  const lists = {
+  const lists: Record<string, Set<string>> = {
     'command-name-exceptions': pragma.commandNameExceptions,
     'command-returns-exceptions': pragma.commandReturnsExceptions,
     'member-name-exceptions': pragma.memberNameExceptions,
-  } as const;
+  };
+  // Definitions whose members may go undocumented: a pragma QEMU 7.2 does not know.
+  if (dialect === 'upstream') lists['documentation-exceptions'] = pragma.documentationExceptions;
   for (const mod of modules.values()) {
     for (const expr of mod.parsed.exprs) {
       if (expr.kind !== 'pragma' || expr.value.kind !== 'object') continue;
@@ -178,11 +189,11 @@ function collectPragmas(modules: Map<string, Module>, report: (file: string, spa
         if (key.value === 'doc-required') {
           if (value.kind !== 'bool') report(mod.file, value, "pragma 'doc-required' must be boolean");
           else pragma.docRequired = value.value;
-        } else if (key.value in lists) {
+        } else if (Object.hasOwn(lists, key.value)) {
           if (value.kind !== 'array' || value.items.some((i) => i.kind !== 'string')) {
             report(mod.file, value, `pragma ${key.value} must be a list of strings`);
           } else {
-            for (const item of value.items) lists[key.value as keyof typeof lists].add((item as QString).value);
+            for (const item of value.items) lists[key.value].add((item as QString).value);
           }
         } else {
           report(mod.file, key, `unknown pragma '${key.value}'`);

@@ -4,6 +4,7 @@
 // definition does not have (qapi-code-gen.rst; the wording of the messages follows QEMU's generator).
 
 import type { Problem, Span } from './ast';
+import type { DialectId } from './dialect';
 import type { Definition, Member, TypeRef } from './model';
 import { BUILTIN_TYPES, QTYPE_VALUES, builtinJsonType, cName, type Pragma } from './names';
 
@@ -12,6 +13,7 @@ type Entity = { kind: 'builtin'; name: string } | { kind: 'def'; def: Definition
 export type Report = (file: string, span: Span, message: string, related?: Problem['related']) => void;
 
 const SPECIAL_FEATURES = new Set(['deprecated', 'unstable']);
+const MAX_FEATURES = 64;
 
 export function describeEntity(e: Entity): string {
   if (e.kind === 'builtin') return e.name === 'QType' ? "enum type 'QType'" : `built-in type '${e.name}'`;
@@ -62,6 +64,7 @@ export class SchemaChecker {
     private readonly defs: readonly Definition[],
     private readonly pragma: Pragma,
     private readonly report: Report,
+    private readonly dialect: DialectId = 'upstream',
   ) {
     for (const name of BUILTIN_TYPES.keys()) this.entities.set(name, { kind: 'builtin', name });
   }
@@ -72,6 +75,23 @@ export class SchemaChecker {
       if (!def.valid || this.lookupDef(def.name) !== def) continue;
       this.checkDefinition(def);
       if (def.doc && !def.doc.broken && def.doc.symbol === def.name) this.checkDoc(def);
+    }
+    this.checkFeatureCount();
+  }
+
+  /** The generator keeps a schema's features in a 64-bit mask: at most 64 names, 'deprecated' and 'unstable' included. */
+  private checkFeatureCount(): void {
+    const names = new Set(SPECIAL_FEATURES);
+    for (const def of this.defs) {
+      if (!def.valid) continue;
+      for (const f of [...def.features, ...def.members.flatMap((m) => m.features), ...def.branches.flatMap((m) => m.features)]) {
+        if (names.has(f.name)) continue;
+        names.add(f.name);
+        if (names.size > MAX_FEATURES) {
+          this.report(def.file, f.node, `Maximum of ${MAX_FEATURES} schema features is permitted: '${f.name}' is one more`);
+          return;
+        }
+      }
     }
   }
 
@@ -219,18 +239,35 @@ export class SchemaChecker {
         this.report(def.file, branch.node, `branch '${branch.name}' cannot use ${describeEntity(t)}`);
         continue;
       }
-      const variant = this.objectMembers(t.def);
-      if (!variant) continue;
-      const seen = new Map(baseMembers.map((x) => [cName(x.m.name), x]));
-      for (const v of variant) {
-        const prev = seen.get(cName(v.m.name));
-        if (prev) {
-          const prevDesc = prev.owner === def ? `base member '${prev.m.name}'` : `member '${prev.m.name}' of type '${prev.owner.name}'`;
-          this.report(def.file, branch.node, `member '${v.m.name}' of type '${v.owner.name}' collides with ${prevDesc}`);
-          break;
-        }
+      this.checkVariantClash(def, branch, t.def, new Map(baseMembers.map((x) => [cName(x.m.name), x])), new Set());
+    }
+  }
+
+  /**
+   * The members of a branch's type must not collide with the union's base members; when the branch's type is a
+   * union itself, neither may the members of each of its branches. (Clashes inside the branch's type are reported
+   * at that type.)
+   */
+  private checkVariantClash(def: Definition, branch: Member, type: Definition, seen: Map<string, { m: Member; owner: Definition }>,
+    visiting: Set<Definition>): boolean {
+    if (visiting.has(type)) return true;
+    const variant = this.objectMembers(type);
+    if (!variant) return true;
+    for (const v of variant) {
+      const prev = seen.get(cName(v.m.name));
+      if (prev) {
+        const prevDesc = prev.owner === def ? `base member '${prev.m.name}'` : `member '${prev.m.name}' of type '${prev.owner.name}'`;
+        this.report(def.file, branch.node, `member '${v.m.name}' of type '${v.owner.name}' collides with ${prevDesc}`);
+        return false;
       }
     }
+    if (type.meta !== 'union') return true;
+    const inner = new Set(visiting).add(type);
+    for (const b of type.branches) {
+      const t = b.type && !b.type.array ? this.lookupDef(b.type.name) : undefined;
+      if (t && (t.meta === 'struct' || t.meta === 'union') && !this.checkVariantClash(def, branch, t, seen, inner)) return false;
+    }
+    return true;
   }
 
   private alternateJsonTypes(t: Entity, array: boolean): string[] | undefined {
@@ -291,8 +328,13 @@ export class SchemaChecker {
         this.report(def.file, def.dataRef!.node, `${what} cannot take ${describeEntity(data)}`);
       } else if (data.def.meta === 'union' && !def.boxed) {
         this.report(def.file, def.dataRef!.node, `${what} can take ${describeEntity(data)} only with 'boxed': true`);
+      } else if (this.dialect === 'upstream' && !def.boxed && this.objectMembers(data.def)?.some((x) => x.m.conditional)) {
+        this.report(def.file, def.dataRef!.node, `conditional ${def.meta} arguments require 'boxed': true`);
       }
     }
+    // The generated C function takes each argument as a parameter, which cannot be conditional (QEMU 7.2 let it be).
+    const conditional = this.dialect === 'upstream' ? def.members.find((m) => m.conditional) : undefined;
+    if (conditional) this.report(def.file, conditional.node, `conditional ${def.meta} arguments require 'boxed': true`);
     const ret = this.resolve(def, def.returns, "command's 'returns'");
     if (ret && !this.pragma.commandReturnsExceptions.has(def.name)) {
       if (ret.kind !== 'def' || (ret.def.meta !== 'struct' && ret.def.meta !== 'union')) {
@@ -324,6 +366,13 @@ export class SchemaChecker {
     }
     for (const f of features) {
       if (!doc.features.has(f.name)) this.report(def.file, f.node, `feature '${f.name}' lacks documentation`);
+    }
+    // Today's QEMU wants every member described, except in the definitions pragma documentation-exceptions lists.
+    if (this.dialect === 'upstream' && !this.pragma.documentationExceptions.has(def.name)) {
+      const role = def.meta === 'enum' ? 'value' : def.meta === 'alternate' ? 'branch' : 'member';
+      for (const m of members) {
+        if (!doc.args.has(m.name)) this.report(def.file, m.node, `${role} '${m.name}' lacks documentation`);
+      }
     }
   }
 }
