@@ -6,10 +6,11 @@ import path from 'node:path';
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type Range } from 'vscode-languageserver';
 import type { QObject, QValue } from './ast';
 import { locate } from './locate';
-import { METAS, metaOf, type Definition, type Member, type Meta } from './model';
+import { METAS, metaOf, type Definition, type Meta } from './model';
 import { BUILTIN_TYPES } from './names';
 import type { Program } from './program';
 import { KEYWORD_DOCS, KEYS_BY_META, PRAGMAS } from './keywords';
+import { baseMembersOf, discriminatorEnum } from './resolve';
 
 const SNIPPETS: [string, string][] = [
   ['struct', "{ 'struct': '${1:Name}',\n  'data': { '${2:member}': '${3:str}' } }"],
@@ -61,23 +62,9 @@ function plainItems(names: Iterable<string>, kind: CompletionItemKind, detail: s
   return [...names].map((name) => ({ label: name, kind, detail, ...(range ? { textEdit: { range, newText: name } } : {}) }));
 }
 
-/** A union's common members: its inline base, or its base struct with that struct's own bases. */
-function baseMembersOf(program: Program, union: Definition): Member[] {
-  if (!union.baseRef) return union.members;
-  const out: Member[] = [];
-  const seen = new Set<Definition>();
-  for (let d = program.byName.get(union.baseRef.name); d && !seen.has(d); d = d.baseRef && program.byName.get(d.baseRef.name)) {
-    seen.add(d);
-    out.unshift(...d.members);
-  }
-  return out;
-}
-
 /** Branch names a union may have: the values of its discriminator's enum. */
 function discriminatorValues(program: Program, union: Definition): string[] {
-  const tag = baseMembersOf(program, union).find((m) => m.name === union.discriminator?.value);
-  const e = tag?.type && program.byName.get(tag.type.name);
-  return e?.meta === 'enum' ? e.members.map((v) => v.name) : [];
+  return discriminatorEnum(program, union)?.members.map((v) => v.name) ?? [];
 }
 
 /** The condition macros the schema already uses, for 'if' values. */

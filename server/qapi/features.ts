@@ -6,13 +6,15 @@ import {
   DocumentSymbol, FoldingRange, FoldingRangeKind, Location, MarkupKind, SymbolInformation, SymbolKind,
   type Hover, type Range,
 } from 'vscode-languageserver';
-import type { DocComment, QString, Span } from './ast';
+import type { DocComment, Span } from './ast';
 import { locate } from './locate';
-import type { Definition, Meta } from './model';
+import { mentionAt, mentionsResolving, resolveMention } from './mentions';
+import type { Definition, Member, Meta } from './model';
 import { BUILTIN_TYPES } from './names';
 import type { Program } from './program';
 import { KEYWORD_DOCS } from './keywords';
 import { atNamesToCode, rstToMarkdown } from './markdown';
+import { branchesOfEnumValue, discriminatorEnum } from './resolve';
 
 export function toRange(program: Program, file: string, span: Span): Range {
   const lines = program.modules.get(file)?.parsed.lines;
@@ -22,34 +24,24 @@ export function toRange(program: Program, file: string, span: Span): Range {
 
 export const fileUri = (file: string): string => pathToFileURL(file).href;
 
-/** What the cursor is on, for navigation. */
-type Target =
-  | { kind: 'type'; name: string; node: QString }
-  | { kind: 'include'; file: string; node: QString }
-  | { kind: 'member'; def: Definition; name: string; node: QString }
-  | { kind: 'keyword'; name: string; node: QString };
+/** What the cursor is on, for navigation. `node` is the name as written there (a quoted string, or a doc mention). */
+export type Target =
+  | { kind: 'type'; name: string; node: Span }
+  | { kind: 'include'; file: string; node: Span }
+  | { kind: 'member'; def: Definition; member: Member; node: Span }
+  | { kind: 'keyword'; name: string; node: Span };
 
-/** `@Name` in a doc comment naming a definition or built-in type (the rST-ish cross reference QEMU's docs use). */
-function docReferenceAt(program: Program, file: string, offset: number): Target | undefined {
-  const parsed = program.modules.get(file)?.parsed;
-  const doc = parsed?.docs.find((d) => offset >= d.start && offset <= d.end);
-  if (!parsed || !doc) return undefined;
-  const text = parsed.text;
-  let start = offset;
-  while (start > doc.start && /[A-Za-z0-9_.-]/.test(text[start - 1])) start--;
-  let end = offset;
-  while (end < doc.end && /[A-Za-z0-9_.-]/.test(text[end])) end++;
-  if (text[start - 1] !== '@') return undefined;
-  const name = text.slice(start, end).replace(/[.-]+$/, '');   // "see @Foo." ends a sentence
-  if (!program.byName.has(name) && !BUILTIN_TYPES.has(name)) return undefined;
-  return { kind: 'type', name, node: { kind: 'string', start: start - 1, end: start + name.length, value: name } };
-}
-
-function targetAt(program: Program, file: string, offset: number): Target | undefined {
+export function targetAt(program: Program, file: string, offset: number): Target | undefined {
   const mod = program.modules.get(file);
   if (!mod) return undefined;
-  const inDoc = docReferenceAt(program, file, offset);
-  if (inDoc) return inDoc;
+  // In a doc comment: `@name` and `` `name` `` mentions. A `# @member:` description line is no reference.
+  const mention = mentionAt(mod.parsed, offset);
+  if (mention) {
+    const t = mention.header === 'description' ? undefined : resolveMention(program, mention);
+    if (t?.kind === 'type') return { kind: 'type', name: t.name, node: t.span };
+    if (t?.kind === 'member') return { kind: 'member', def: t.def, member: t.member, node: t.span };
+    return undefined;
+  }
   const loc = locate(mod.parsed, offset);
   const s = loc?.string;
   if (!loc || !s) return undefined;
@@ -61,8 +53,13 @@ function targetAt(program: Program, file: string, offset: number): Target | unde
   if (def?.nameNode === s) return { kind: 'type', name: def.name, node: s };
   if (program.references.get(s.value)?.some((r) => r.node === s)) return { kind: 'type', name: s.value, node: s };
   if (def) {
+    // A union's branch is named after a value of its discriminator's enum: it stands for that value.
+    const branch = def.meta === 'union' && loc.isKey ? def.branches.find((b) => b.node === s) : undefined;
+    const enumDef = branch && discriminatorEnum(program, def);
+    const value = enumDef?.members.find((v) => v.name === branch!.name);
+    if (enumDef && value) return { kind: 'member', def: enumDef, member: value, node: s };
     const member = [...def.members, ...def.branches].find((m) => m.node === s);
-    if (member) return { kind: 'member', def, name: member.name, node: s };
+    if (member) return { kind: 'member', def, member, node: s };
   }
   if (loc.isKey && KEYWORD_DOCS.has(s.value)) return { kind: 'keyword', name: s.value, node: s };
   return undefined;
@@ -93,12 +90,6 @@ const MEMBERS_TITLE: Record<Meta, string> = {
   enum: 'Values', struct: 'Members', union: 'Members', alternate: 'Branches', command: 'Arguments', event: 'Data',
 };
 
-/** The type, command or event name under the cursor (a definition, a reference, or an @mention), if any. */
-export function typeNameAt(program: Program, file: string, offset: number): { name: string; node: QString } | undefined {
-  const t = targetAt(program, file, offset);
-  return t?.kind === 'type' ? { name: t.name, node: t.node } : undefined;
-}
-
 export function hover(program: Program, file: string, offset: number): Hover | null {
   const t = targetAt(program, file, offset);
   if (!t) return null;
@@ -113,8 +104,11 @@ export function hover(program: Program, file: string, offset: number): Hover | n
       return null;
     }
   } else if (t.kind === 'member') {
-    const section = t.def.doc?.args.get(t.name);
-    value = `\`\`\`qapi\n${t.def.name}.${t.name}\n\`\`\`` + (section ? `\n\n${section.text}` : '');
+    const section = t.def.doc?.args.get(t.member.name);
+    const role = t.def.meta === 'enum' ? 'value' : t.def.meta === 'command' ? 'argument'
+      : t.def.branches.includes(t.member) ? 'branch' : 'member';
+    const what = `${role} of ${t.def.meta} ${t.def.name}`;
+    value = `\`\`\`qapi\n${t.def.name}.${t.member.name}\n\`\`\`\n\n${what}` + (section ? `\n\n${rstToMarkdown(section.text)}` : '');
   } else if (t.kind === 'keyword') {
     value = `\`'${t.name}'\`: ${KEYWORD_DOCS.get(t.name)!}`;
   } else {
@@ -127,19 +121,30 @@ export function definition(program: Program, file: string, offset: number): Loca
   const t = targetAt(program, file, offset);
   if (!t) return null;
   if (t.kind === 'include') return Location.create(fileUri(t.file), { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
-  if (t.kind === 'member') return Location.create(fileUri(t.def.file), toRange(program, t.def.file, t.node));
+  if (t.kind === 'member') return Location.create(fileUri(t.def.file), toRange(program, t.def.file, t.member.node));
   if (t.kind !== 'type') return null;
   const def = program.byName.get(t.name);
   return def ? Location.create(fileUri(def.file), toRange(program, def.file, def.nameNode)) : null;
 }
 
+/** Where a type or member is used: type references, union branches named after an enum value, doc mentions. */
 export function references(program: Program, file: string, offset: number, includeDeclaration: boolean): Location[] {
   const t = targetAt(program, file, offset);
-  if (t?.kind !== 'type') return [];
   const out: Location[] = [];
-  const def = program.byName.get(t.name);
-  if (def && includeDeclaration) out.push(Location.create(fileUri(def.file), toRange(program, def.file, def.nameNode)));
-  for (const r of program.references.get(t.name) ?? []) out.push(Location.create(fileUri(r.file), toRange(program, r.file, r.node)));
+  const push = (f: string, span: Span): void => { out.push(Location.create(fileUri(f), toRange(program, f, span))); };
+  if (t?.kind === 'type') {
+    const def = program.byName.get(t.name);
+    if (def && includeDeclaration) push(def.file, def.nameNode);
+    for (const r of program.references.get(t.name) ?? []) push(r.file, r.node);
+    // Mentions in doc comments, but not the `# @NAME:` line that opens the definition's own doc comment.
+    for (const m of mentionsResolving(program, (x, mention) => x.kind === 'type' && x.name === t.name && mention.header !== 'symbol')) push(m.file, m.span);
+  } else if (t?.kind === 'member') {
+    if (includeDeclaration) push(t.def.file, t.member.node);
+    if (t.def.meta === 'enum') for (const b of branchesOfEnumValue(program, t.def, t.member.name)) push(b.union.file, b.branch.node);
+    for (const m of mentionsResolving(program, (x, mention) => x.kind === 'member' && x.member === t.member && mention.header !== 'description')) {
+      push(m.file, m.span);
+    }
+  }
   return out;
 }
 

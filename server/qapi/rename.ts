@@ -1,22 +1,41 @@
-// Rename of a type, command or event across the whole schema: the definition, every reference, and the
-// `@Name` mentions in doc comments (including the `# @Name:` line that ties a doc comment to its definition,
-// which would otherwise no longer match).
+// Rename across the whole schema. A type, command or event: the definition, every reference, and its mentions in
+// doc comments (`@Name`, `` `Name` ``, `` `Name.member` ``, and the `# @Name:` line that ties a doc comment to its
+// definition, which would otherwise no longer match). An enum value: the value, the union branches named after
+// it, its `# @value:` description and its mentions (`@value` in the enum's doc, `` `Enum.value` ``). A command's or
+// event's QMP examples (`"execute": "name"`, `"event": "NAME"`) follow it too.
 
 import { ResponseError, ErrorCodes, TextEdit, type Range, type WorkspaceEdit } from 'vscode-languageserver';
-import { fileUri, toRange, typeNameAt } from './features';
-import type { Definition } from './model';
-import { checkNameCamel, checkNameLower, checkNameUpper } from './names';
+import type { Span } from './ast';
+import { fileUri, targetAt, toRange, type Target } from './features';
+import { mentionsOf, mentionsResolving } from './mentions';
+import type { Definition, Member } from './model';
+import { checkNameCamel, checkNameLower, checkNameUpper, cName } from './names';
 import type { Program } from './program';
+import { branchesOfEnumValue } from './resolve';
 
-/** The definition a rename at this offset would rename, and the range of the name under the cursor. */
+type Renamable = { kind: 'def'; def: Definition; node: Span } | { kind: 'value'; def: Definition; value: Member; node: Span };
+
+function renamableAt(program: Program, file: string, offset: number): Renamable | undefined {
+  const t: Target | undefined = targetAt(program, file, offset);
+  if (t?.kind === 'type') {
+    const def = program.byName.get(t.name);
+    return def ? { kind: 'def', def, node: t.node } : undefined;
+  }
+  if (t?.kind === 'member' && t.def.meta === 'enum') return { kind: 'value', def: t.def, value: t.member, node: t.node };
+  return undefined;
+}
+
+/** The name itself: inside the quotes of a string, or a doc mention as is. */
+function nameSpan(program: Program, file: string, node: Span): Span {
+  const text = program.modules.get(file)?.parsed.text ?? '';
+  return text[node.start] === "'" ? { start: node.start + 1, end: text[node.end - 1] === "'" ? node.end - 1 : node.end } : node;
+}
+
+/** What a rename at this offset would rename, and the range of the name under the cursor. */
 export function prepareRename(program: Program, file: string, offset: number): { range: Range; placeholder: string } | null {
-  const t = typeNameAt(program, file, offset);
-  const def = t && program.byName.get(t.name);
-  if (!t || !def) return null;
-  const inner = t.node.value === def.name && t.node.end - t.node.start === def.name.length + 2
-    ? { start: t.node.start + 1, end: t.node.end - 1 }
-    : { start: t.node.start + 1, end: t.node.end };   // an @Name mention: skip the '@'
-  return { range: toRange(program, file, inner), placeholder: def.name };
+  const r = renamableAt(program, file, offset);
+  if (!r) return null;
+  return { range: toRange(program, file, nameSpan(program, file, r.node)), placeholder: r.kind === 'def' ? r.def.name : r.value.name };
 }
 
 function nameProblem(def: Definition, name: string): string | undefined {
@@ -25,27 +44,60 @@ function nameProblem(def: Definition, name: string): string | undefined {
   return checkNameCamel(name, def.meta) ?? (name.endsWith('List') ? `${def.meta} name should not end in 'List'` : undefined);
 }
 
+function valueProblem(program: Program, def: Definition, value: Member, name: string): string | undefined {
+  const permissive = program.pragma.memberNameExceptions.has(def.name);
+  // Enum values may start with a digit, as QEMU's checker allows.
+  const problem = checkNameLower(/^[0-9]/.test(name) ? `d${name}` : name, `value '${name}'`, permissive, permissive);
+  if (problem) return problem;
+  const clash = def.members.find((v) => v !== value && cName(v.name) === cName(name));
+  return clash ? `enum ${def.name} already has value '${clash.name}'` : undefined;
+}
+
 export function rename(program: Program, file: string, offset: number, newName: string): WorkspaceEdit | null {
-  const t = typeNameAt(program, file, offset);
-  const def = t && program.byName.get(t.name);
-  if (!def) return null;
+  const r = renamableAt(program, file, offset);
+  if (!r) return null;
+  const changes: Record<string, TextEdit[]> = {};
+  const edit = (f: string, span: Span): void => {
+    (changes[fileUri(f)] ??= []).push(TextEdit.replace(toRange(program, f, span), newName));
+  };
+  if (r.kind === 'value') {
+    const problem = valueProblem(program, r.def, r.value, newName);
+    if (problem) throw new ResponseError(ErrorCodes.InvalidParams, `Cannot rename to '${newName}': ${problem}.`);
+    edit(r.def.file, nameSpan(program, r.def.file, r.value.node));
+    for (const b of branchesOfEnumValue(program, r.def, r.value.name)) edit(b.union.file, nameSpan(program, b.union.file, b.branch.node));
+    for (const m of mentionsResolving(program, (x) => x.kind === 'member' && x.member === r.value)) edit(m.file, m.span);
+    return { changes };
+  }
+  const { def } = r;
   const problem = nameProblem(def, newName);
   if (problem) throw new ResponseError(ErrorCodes.InvalidParams, `Cannot rename to '${newName}': ${problem}.`);
   if (newName !== def.name && program.byName.has(newName)) {
     throw new ResponseError(ErrorCodes.InvalidParams, `Cannot rename to '${newName}': it is already defined.`);
   }
-  const changes: Record<string, TextEdit[]> = {};
-  const edit = (f: string, start: number, end: number): void => {
-    (changes[fileUri(f)] ??= []).push(TextEdit.replace(toRange(program, f, { start, end }), newName));
-  };
-  edit(def.file, def.nameNode.start + 1, def.nameNode.end - 1);
-  for (const r of program.references.get(def.name) ?? []) edit(r.file, r.node.start + 1, r.node.end - 1);
-  // @Name in doc comments, not @Name-suffix or @NameMore.
-  const mention = new RegExp(`@${def.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_-])`, 'g');
+  edit(def.file, nameSpan(program, def.file, def.nameNode));
+  for (const ref of program.references.get(def.name) ?? []) edit(ref.file, nameSpan(program, ref.file, ref.node));
+  for (const m of mentionsResolving(program, (x) => x.kind === 'type' && x.name === def.name)) edit(m.file, m.span);
+  // `` `Name.member` ``: the definition's part of a member's cross-reference.
   for (const mod of program.modules.values()) {
-    for (const doc of mod.parsed.docs) {
-      const text = mod.parsed.text.slice(doc.start, doc.end);
-      for (const m of text.matchAll(mention)) edit(mod.file, doc.start + m.index + 1, doc.start + m.index + m[0].length);
+    for (const m of mentionsOf(mod.parsed)) {
+      if (m.kind === 'tick' && m.text.startsWith(`${def.name}.`) && !program.byName.has(m.text)) {
+        edit(mod.file, { start: m.start, end: m.start + def.name.length });
+      }
+    }
+  }
+  // QMP examples in doc comments run the command or show the event by name.
+  if (def.meta === 'command' || def.meta === 'event') {
+    const quoted = new RegExp(`"${def.meta === 'command' ? 'execute' : 'event'}": *"(${def.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})"`, 'g');
+    for (const mod of program.modules.values()) {
+      const text = mod.parsed.text;
+      for (const doc of mod.parsed.docs) {
+        const block = text.slice(doc.start, doc.end);
+        if (!block.includes(def.name)) continue;
+        for (const m of block.matchAll(quoted)) {
+          const start = doc.start + m.index + m[0].length - 1 - def.name.length;
+          edit(mod.file, { start, end: start + def.name.length });
+        }
+      }
     }
   }
   return { changes };
