@@ -16,15 +16,15 @@
  *   code (hit every 2.5e5-4e6 instructions all through the boot, one breakpoint location). Each repetition seeks to its
  *   own place (spread over the depth's stretch of the recording), continues to a hit and to the next one, then
  *   sends the reverse operation: cold right after that stop, warm after BENCH_THINK_MS of idle time;
- * - the physical floor at each depth: loading one of this guest's snapshots (a seek to its icount from 2e6 later)
- *   and plain QEMU's replay speed there;
+ * - the physical floor at each depth: loading one of this guest's snapshots (plain QEMU, a seek to its icount from
+ *   2e6 later) and plain QEMU's replay speed there;
  * - the snapshot image's disk use (allocated blocks) after recording and after the replays, against the budget.
  *
  * Prints one table and writes bench-results/bench-kernel-<time>.json.
  */
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_BUDGET_PER_GIGA_INSTRUCTIONS, SnapshotPolicy } from '../adapter/engine/snapshots';
@@ -44,9 +44,9 @@ const BOOT_ARGS = ['-append', 'console=ttyAMA0 nokaslr root=/dev/vda rootwait'];
 /**
  * Where the timer interrupt enters C code: hit wherever the kernel runs with interrupts on (from ~8.8e7), 2.5e5
  * instructions apart in the busy boot and 4e6 in the crypto self-tests. A C function called from C (from
- * el1h_64_irq_handler), so stepping back by line leads to a C line; noinstr (no ftrace entry), so gdb puts its
- * breakpoint at one place: a traced function (kmem_cache_alloc, mpi_powm) stops twice per call, at its patched
- * entry and one instruction later.
+ * el1h_64_irq_handler), so stepping back by line leads to a C line (from el1h_64_irq_handler's first line it leads
+ * into the assembly entry code, 32 instructions on one line). The boot's other hot functions are not hit all through
+ * it: __schedule not between 3.4e8 and 7.4e8 (the crypto self-tests), the mpi_* functions only there.
  */
 const HOT = process.env.BENCH_KERNEL_FUNCTION ?? 'el1_interrupt';
 const MiB = 2 ** 20;
@@ -74,13 +74,22 @@ const OPS: Array<{ op: OpName; ours: (dc: DebugClient) => Promise<unknown>; gdb:
   { op: 'reverse continue (previous hit)', ours: (dc) => dc.reverseContinueRequest({ threadId: 1 }), gdb: '-exec-continue --reverse' },
 ];
 
-type Row = { op: string; depth?: number; ours?: number[]; base?: number[]; target?: number; met?: boolean; note?: string };
+type Row = {
+  op: string; depth?: number; ours?: number[]; base?: number[]; target?: number; met?: boolean; note?: string;
+  /** Per repetition: how far before where the operation landed the nearest earlier snapshot was when it was sent. */
+  behind?: number[];
+};
 const rows: Row[] = [];
 const problems: string[] = [];
 /** Per depth: the places each repetition starts from (cold), shared with the baseline. */
 const places = new Map<number, number[]>();
+/** Per depth: where its stretch of the recording ends. */
+const stretches = new Map<number, number>();
 /** Per depth: snapshot load (ms, median) and plain QEMU's replay speed (instructions/s). */
-const floors = new Map<number, { loadMs?: number; loadNote?: string; speed?: number }>();
+const floors = new Map<number, { loadMs?: number; speed?: number }>();
+type Snapshot = { name: string; icount: number; vmStateSize: number; kind: string };
+/** The snapshots the replays left. */
+const finalSnapshots: Snapshot[] = [];
 
 interface Kernel { image: string; vmlinux: string; abi: string }
 
@@ -168,19 +177,26 @@ function check(op: OpName, who: string, hits: { a: number; b: number }, at: numb
   if (at >= hits.b) problem(`${where} landed at ${at}, not before it`);
 }
 
-/** Cold and warm reverse operations at each depth, then the snapshot load there. */
+/** Cold and warm reverse operations at each depth. */
 async function ours(kernel: Kernel, dir: string, cache: string, end: number): Promise<void> {
   const { dc } = await replaySession(kernel, dir, cache);
+  // The snapshot list as the adapter reports it, and when it changed (a save or a delete).
+  let list = ((await dc.customRequest('listSnapshots')).body as { snapshots: Snapshot[] }).snapshots;
+  const changes: number[] = [];
+  dc.on('snapshotsChanged', (e: { body: { snapshots: Snapshot[] } }) => { changes.push(now()); list = e.body.snapshots; });
   const depths = DEPTHS.filter((d) => d < end - 3e7);
   for (const [j, depth] of depths.entries()) {
     // The repetitions start from places spread over [depth, next depth): each cold one far from the others.
     const stretchEnd = Math.min(depths[j + 1] ?? Infinity, end - 1.5e7);
+    stretches.set(depth, stretchEnd);
     const n = OPS.length * REPS;
     const spacing = (stretchEnd - depth) / n;
     places.set(depth, Array.from({ length: n }, (_, k) => Math.round(depth + k * spacing)));
     const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: HOT }] });
     if (!set.body.breakpoints[0]?.verified) throw new Error(`the function breakpoint on ${HOT} is not verified: ${set.body.breakpoints[0]?.message}`);
     const times = new Map<string, number[]>();
+    const busy = new Map<string, number>();
+    const behind = new Map<string, number[]>();
     const gaps: number[] = [];
     for (const mode of ['cold', 'warm'] as Mode[]) {
       log(`ours at depth ${depth.toExponential()}, ${mode}: ${n} places ${(spacing / 1e6).toFixed(1)}e6 apart`);
@@ -188,40 +204,71 @@ async function ours(kernel: Kernel, dir: string, cache: string, end: number): Pr
         const { op, ours: run } = OPS[k % OPS.length];
         const hits = await twoHits(dc, Math.round(depth + (k + (mode === 'warm' ? 0.5 : 0)) * spacing));
         if (mode === 'warm') await sleep(THINK);
+        const sent = now();
+        const snapshots = list;
         const ms = await timed(dc, () => run(dc));
+        const during = changes.filter((t) => t > sent && t <= sent + ms).length;
         const at = await icount(dc);
         check(op, 'ours', hits, at);
         if (op === 'reverse continue (previous hit)') gaps.push(hits.b - at);
         const key = `${op}|${mode}`;
         times.set(key, [...(times.get(key) ?? []), ms]);
-        log(`  ${op}, ${mode}, from ${hits.b}: ${fmt(ms)} (landed at ${at})`);
+        if (during) busy.set(key, (busy.get(key) ?? 0) + 1);
+        const nearest = snapshots.filter((x) => x.icount <= at).reduce((m, x) => Math.max(m, x.icount), 0);
+        behind.set(key, [...(behind.get(key) ?? []), at - nearest]);
+        log(`  ${op}, ${mode}, from ${hits.b}: ${fmt(ms)} (landed at ${at}${during ? `; ${during} snapshot list changes meanwhile` : ''})`);
       }
     }
     await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
     for (const { op } of OPS) {
       for (const mode of ['cold', 'warm'] as Mode[]) {
-        const note = op === 'reverse continue (previous hit)' ? `previous hit ${(median(gaps) / 1e6).toFixed(2)}e6 back (median)` : undefined;
-        rows.push({ op: `${op}, ${mode}`, depth, ours: times.get(`${op}|${mode}`), target: TARGETS.ops[op][mode], note });
+        const key = `${op}|${mode}`;
+        const notes = [
+          op === 'reverse continue (previous hit)' ? `previous hit ${(median(gaps) / 1e6).toFixed(2)}e6 back (median)` : '',
+          busy.get(key) ? `snapshots saved or deleted during ${busy.get(key)} of ${REPS}` : '',
+        ].filter(Boolean);
+        rows.push({ op: `${op}, ${mode}`, depth, ours: times.get(key), target: TARGETS.ops[op][mode], note: notes.join('; ') || undefined, behind: behind.get(key) });
       }
     }
-    // The floor: loading a snapshot of this guest here (a seek to its icount from 2e6 later, the background work of
-    // that seek done first), nothing replayed.
-    const snaps = ((await dc.customRequest('listSnapshots')).body as { snapshots: Array<{ name: string; icount: number; vmStateSize: number }> }).snapshots;
-    const snap = snaps.filter((s) => s.icount <= stretchEnd).sort((a, b) => b.icount - a.icount)[0];
-    const loads: number[] = [];
-    for (let i = 0; i < REPS; i++) {
-      await timed(dc, () => dc.customRequest('seek', { icount: Math.min(snap.icount + 2e6, end) }));
-      await sleep(THINK);
-      loads.push(await timed(dc, () => dc.customRequest('seek', { icount: snap.icount })));
-    }
-    const loadNote = `${snap.name} at ${snap.icount.toExponential(2)}, ${(snap.vmStateSize / MiB).toFixed(0)} MiB of VM state`;
-    floors.set(depth, { loadMs: median(loads), loadNote });
-    rows.push({ op: 'floor: snapshot load (seek to its icount)', depth, ours: loads, note: loadNote });
   }
-  const snaps = ((await dc.customRequest('listSnapshots')).body as { snapshots: Array<{ kind: string; vmStateSize: number }> }).snapshots;
+  const snaps = ((await dc.customRequest('listSnapshots')).body as { snapshots: Snapshot[] }).snapshots;
+  finalSnapshots.push(...snaps);
   rows.push({ op: 'snapshots after the replays', note: `${snaps.length} (${snaps.filter((s) => s.kind === 'automatic').length} automatic), vm state ${(snaps.reduce((x, s) => x + s.vmStateSize, 0) / MiB).toFixed(0)} MiB` });
   await dc.terminateRequest();
   await dc.stop();
+}
+
+/**
+ * The floor of any reverse operation: loading one of this guest's snapshots. Plain QEMU on a copy of the recording
+ * with the snapshots the replays left, at each depth one of them: a QMP seek to its icount from 2e6 later (nothing
+ * replayed, no adapter and no idle work of its own).
+ */
+async function snapshotLoads(kernel: Kernel, dir: string, end: number): Promise<void> {
+  const copy = `${dir}-floor`;
+  cpSync(dir, copy, { recursive: true });
+  const p = await PlainReplay.start(copy, kernel.vmlinux);
+  try {
+    for (const [depth, stretchEnd] of stretches) {
+      // One in the depth's stretch, else the nearest: a booted kernel's (the initial one holds less, ~25 MiB)
+      const taken = finalSnapshots.filter((s) => s.icount > 0);
+      const distance = (s: Snapshot) => (s.icount >= depth && s.icount < stretchEnd ? 0 : Math.min(Math.abs(s.icount - depth), Math.abs(s.icount - stretchEnd)));
+      const snap = taken.sort((a, b) => distance(a) - distance(b) || a.icount - b.icount)[0] ?? finalSnapshots[0];
+      const loads: number[] = [];
+      for (let i = -1; i < REPS; i++) {
+        await p.seek(Math.min(snap.icount + 2e6, end - 1));
+        const t = now();
+        await p.seek(snap.icount);
+        if (i >= 0) loads.push(now() - t); // the first is a warm-up: QEMU's first load also maps the guest's RAM
+      }
+      const note = `${snap.name} at ${snap.icount.toExponential(2)}, ${(snap.vmStateSize / MiB).toFixed(0)} MiB of VM state`;
+      floors.set(depth, { ...floors.get(depth), loadMs: median(loads) });
+      rows.push({ op: 'floor: snapshot load (plain QEMU, seek to its icount)', depth, ours: loads, note });
+      log(`snapshot load at ${depth.toExponential()}: ${loads.map((x) => fmt(x)).join(', ')} (${note})`);
+    }
+  } finally {
+    await p.stop();
+    rmSync(copy, { recursive: true, force: true });
+  }
 }
 
 /** Plain QEMU + gdb on a copy with only the initial snapshot: launch, replay speed, the same reverse operations. */
@@ -282,7 +329,9 @@ function print(extra: Record<string, string>): void {
     let note = r.note ?? '';
     if (r.met === false && r.depth !== undefined) {
       const f = floors.get(r.depth);
-      const floor = `floor here: snapshot load ${fmt(f?.loadMs)}, replay ${f?.speed ? (f.speed / 1e6).toFixed(0) : '?'} M/s`;
+      const back = r.behind?.length ? median(r.behind) : undefined;
+      const replay = back !== undefined && f?.speed ? ` + replay of the ${(back / 1e6).toFixed(2)}e6 from the nearest earlier snapshot (median) ${fmt(back / f.speed * 1000)}` : '';
+      const floor = `floor here: snapshot load ${fmt(f?.loadMs)}${replay}; replay ${f?.speed ? (f.speed / 1e6).toFixed(0) : '?'} M/s`;
       note = note ? `${note}; ${floor}` : floor;
     }
     return [
@@ -311,6 +360,7 @@ async function main(): Promise<void> {
     const cache = await launches(kernel, dir, work);
     await ours(kernel, dir, cache, end);
     const replayed = allocatedBytes(image);
+    await snapshotLoads(kernel, dir, end);
     await baseline(kernel, dir, end);
     const budget = new SnapshotPolicy({ interval: 0 }).budget(end);
     const perGiga = (bytes: number) => bytes / (end / 1e9);
