@@ -43,3 +43,50 @@ export function parseElfHeader(path: string, buf: Buffer): ElfInfo {
 export async function sha256File(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
+
+/**
+ * The GNU build id of an ELF file (its NT_GNU_BUILD_ID note, as hex), or undefined when it has none. gdb names its
+ * index cache files by it.
+ */
+export async function readBuildId(path: string): Promise<string | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const read = async (pos: number | bigint, len: number) => {
+      const b = Buffer.alloc(len);
+      const { bytesRead } = await fh.read(b, 0, len, Number(pos));
+      return b.subarray(0, bytesRead);
+    };
+    const h = await read(0, 64);
+    const elf = parseElfHeader(path, h);
+    const le = elf.littleEndian;
+    const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+    const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+    const u64 = (b: Buffer, o: number) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
+    const is64 = elf.bits === 64;
+    const shoff = is64 ? u64(h, 0x28) : u32(h, 0x20);
+    const shentsize = u16(h, is64 ? 0x3a : 0x2e);
+    const shnum = u16(h, is64 ? 0x3c : 0x30);
+    if (!shoff || !shnum || shnum > 4096 || shentsize < (is64 ? 64 : 40)) return undefined;
+    const table = await read(shoff, shnum * shentsize);
+    for (let i = 0; i < shnum && (i + 1) * shentsize <= table.length; i++) {
+      const sh = table.subarray(i * shentsize, (i + 1) * shentsize);
+      if (u32(sh, 4) !== 7) continue; // SHT_NOTE
+      const offset = is64 ? u64(sh, 0x18) : u32(sh, 0x10);
+      const size = is64 ? u64(sh, 0x20) : u32(sh, 0x14);
+      if (size > 1 << 16) continue;
+      const notes = await read(offset, size);
+      for (let p = 0; p + 12 <= notes.length;) {
+        const namesz = u32(notes, p), descsz = u32(notes, p + 4), type = u32(notes, p + 8);
+        const name = p + 12, desc = name + ((namesz + 3) & ~3);
+        if (desc + descsz > notes.length) break;
+        if (type === 3 && notes.toString('latin1', name, name + namesz).replace(/\0+$/, '') === 'GNU') {
+          return notes.toString('hex', desc, desc + descsz);
+        }
+        p = desc + ((descsz + 3) & ~3);
+      }
+    }
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}

@@ -2,11 +2,12 @@
  * Brings up an emulator for a session: validates the launch arguments, prepares or opens the recording, starts
  * QEMU (paused) and gdb, and tears all of it down again on failure so nothing is left running.
  */
+import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { LaunchArguments, RecordLimit } from '../../common/protocol';
 import { cachedSha256, cacheSubdir } from '../cache';
-import { readElfHeader } from '../elf';
+import { readBuildId, readElfHeader } from '../elf';
 import { selectArchitecture } from '../image';
 import { UserError } from '../errors';
 import { Gdb, GdbError, miQuote } from '../gdb/gdb';
@@ -188,14 +189,8 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     } catch (err) {
       throw new UserError('gdb-start', `gdb could not be started ("${gdbPath}"): ${(err as Error).message}. Install gdb-multiarch or fix "gdbPath".`);
     }
-    // gdb indexes a large ELF's DWARF at every start (~1.5 s for a 270 MB vmlinux); its index cache keeps the
-    // index by build id, so the next session loads it in ~0.4 s.
-    const indexCache = cacheSubdir('gdb-index', env);
-    if (indexCache) {
-      await gdb.console(`set index-cache directory ${cliQuote(indexCache)}`);
-      await gdb.console('set index-cache enabled on').catch(() => gdb.console('set index-cache on')); // gdb < 13
-    }
     const symbols = program ?? (args.mode === 'replay' ? existingProgram(recording as OpenedRecording) : undefined);
+    if (symbols) await useIndexCache(gdb, gdbPath, symbols, env);
     if (symbols) await gdb.command(`-file-exec-and-symbols ${miQuote(symbols)}`);
     for (const [from, to] of Object.entries(args.sourceMap ?? {})) {
       // gdb rewrites the paths it reports and matches breakpoints against the rewritten ones.
@@ -222,6 +217,32 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     throw err;
   }
 }
+
+/**
+ * gdb indexes a large ELF's DWARF at every start (~1.5 s for a 270 MB vmlinux, ~0.4 s from its index cache, which
+ * names the index by the ELF's build id). The session's gdb reads the cache when this ELF's index is there. It does
+ * not write it: writing blocks gdb for seconds after it read the symbols (a kernel's variable objects failed and a
+ * stack request took 78 s meanwhile), so a separate gdb, in the background, writes it for the next session.
+ */
+async function useIndexCache(gdb: Gdb, gdbPath: string, symbols: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const dir = cacheSubdir('gdb-index', env);
+  const buildId = await readBuildId(symbols).catch(() => undefined);
+  // gdb takes the rest of the line as the folder, quotes included: no quoting (and no folder with a newline).
+  if (!dir || !buildId || /[\r\n]/.test(dir)) return;
+  if (existsSync(path.join(dir, `${buildId}.gdb-index`))) {
+    await gdb.console(`set index-cache directory ${dir}`);
+    await gdb.console('set index-cache enabled on').catch(() => gdb.console('set index-cache on')); // gdb < 13
+  } else if (statSync(symbols).size > INDEX_WORTH_BYTES) {
+    const child = spawn(gdbPath, ['-nx', '-batch', '-iex', 'maint set internal-error corefile no',
+      '-ex', `set index-cache directory ${dir}`, '-ex', 'set index-cache enabled on', '-ex', `file ${symbols.replace(/[\r\n]/g, '')}`],
+    { cwd: dir, env, detached: true, stdio: 'ignore' });
+    child.on('error', () => undefined); // the cache is optional
+    child.unref();
+  }
+}
+
+/** Below this, gdb indexes the symbols faster than it loads an index from the cache. */
+const INDEX_WORTH_BYTES = 16 * 1024 * 1024;
 
 /** The creation time of the snapshot image's `init` snapshot ("seconds.nanoseconds"), as QEMU lists it. */
 async function initialSnapshotId(qemu: QemuProcess): Promise<string | undefined> {

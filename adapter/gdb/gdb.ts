@@ -110,6 +110,12 @@ export class Gdb extends EventEmitter<GdbEvents> {
     await this.command('-gdb-set pagination off');
     await this.command('-gdb-set confirm off');
     await this.command('-gdb-set print pretty off');
+    // On an internal error gdb raises its own core limit and dumps a core (~33 MB for a kernel's symbols) into its
+    // working folder, the user's workspace. It ends instead; the session reports gdb's exit and its last words.
+    for (const what of ['internal-error', 'internal-warning']) {
+      await this.console(`maint set ${what} corefile no`).catch(() => undefined);
+      await this.console(`maint set ${what} quit yes`).catch(() => undefined);
+    }
   }
 
   get pid(): number | undefined {
