@@ -71,15 +71,24 @@ export interface DocComment {
   readonly lineStarts: number[];
 }
 
-/** A broken rule of the doc comment syntax, thrown by the doc comment builders (doc.ts, docUpstream.ts). */
-export class DocError extends Error {
+/**
+ * An error about a place in a schema, thrown and caught inside the analysis (one per bad definition or doc block):
+ * it carries no stack trace, whose capture would cost more than the rest of the check when many blocks are bad.
+ */
+export class SpanError extends Error {
   constructor(
     readonly span: Span,
     message: string,
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
   }
 }
+
+/** A broken rule of the doc comment syntax, thrown by the doc comment builders (doc.ts, docUpstream.ts). */
+export class DocError extends SpanError {}
 
 /** One top-level expression with the doc comment right before it, if any. */
 export interface TopLevel extends Span {

@@ -3,19 +3,12 @@
 // the first problem in an expression is reported and the rest of that expression is not checked: later
 // messages would mostly be consequences of the first.
 
-import { getMember, type DocComment, type QObject, type QValue, type Span, type TopLevel } from './ast';
+import { SpanError, getMember, type DocComment, type QObject, type QValue, type Span, type TopLevel } from './ast';
 import type { DialectId } from './dialect';
 import { METAS, type Meta } from './model';
 import { checkNameCamel, checkNameLower, checkNameUpper, cName, nameStem, type Pragma } from './names';
 
-export class SemError extends Error {
-  constructor(
-    readonly span: Span,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class SemError extends SpanError {}
 
 const quoteList = (names: Iterable<string>): string => [...names].sort().map((n) => `'${n}'`).join(', ');
 

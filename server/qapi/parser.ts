@@ -3,7 +3,7 @@
 // so after a syntax error the parser keeps the partial expression (marked `broken`) and resumes at the next `{`
 // or `##` that starts a line, which is how every schema file lays out its top-level expressions.
 
-import { LineIndex, MAX_PROBLEMS_PER_FILE, getMember, type DocComment, type Problem, type QArray, type QObject, type QValue, type Span,
+import { LineIndex, MAX_PROBLEMS_PER_FILE, SpanError, getMember, type DocComment, type Problem, type QArray, type QObject, type QValue, type Span,
   type TopLevel } from './ast';
 import type { DialectId } from './dialect';
 import { DocError, docBuilder, newDocComment } from './doc';
@@ -20,14 +20,7 @@ export interface ParsedFile {
   readonly problems: Problem[];
 }
 
-class ParseError extends Error {
-  constructor(
-    readonly span: Span,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+class ParseError extends SpanError {}
 
 const isDocStart = (t: Token): boolean => t.kind === 'comment' && t.value.startsWith('##');
 

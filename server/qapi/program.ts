@@ -60,6 +60,8 @@ interface FileDefinitions {
 export class ParseCache {
   private readonly entries = new Map<string, { dialect: DialectId; parsed: ParsedFile }>();
   private readonly checked = new WeakMap<ParsedFile, { pragmaKey: string; file: string; result: FileDefinitions }>();
+  /** A program's pragmas are asked for once per module: their signature is computed once. */
+  private readonly signatures = new WeakMap<Pragma, string>();
 
   parse(file: string, text: string, dialect: DialectId = 'upstream'): ParsedFile {
     const hit = this.entries.get(file);
@@ -70,7 +72,9 @@ export class ParseCache {
   }
 
   definitions(file: string, parsed: ParsedFile, pragma: Pragma, dialect: DialectId = 'upstream'): FileDefinitions {
-    const pragmaKey = `${dialect} ${pragmaSignature(pragma)}`;
+    let signature = this.signatures.get(pragma);
+    if (signature === undefined) this.signatures.set(pragma, (signature = pragmaSignature(pragma)));
+    const pragmaKey = `${dialect} ${signature}`;
     const hit = this.checked.get(parsed);
     if (hit && hit.pragmaKey === pragmaKey && hit.file === file) return hit.result;
     const result = checkFile(file, parsed, pragma, dialect);

@@ -5,7 +5,7 @@
 
 import type { Problem, Span } from './ast';
 import type { DialectId } from './dialect';
-import type { Definition, Member, TypeRef } from './model';
+import type { Definition, Feature, Member, TypeRef } from './model';
 import { BUILTIN_TYPES, QTYPE_VALUES, builtinJsonType, cName, type Pragma } from './names';
 
 type Entity = { kind: 'builtin'; name: string } | { kind: 'def'; def: Definition };
@@ -59,6 +59,7 @@ export function closestName(name: string, names: Iterable<string>): string | und
 export class SchemaChecker {
   readonly entities = new Map<string, Entity>();
   private suggestions = 0;
+  private readonly membersOf = new Map<Definition, { m: Member; owner: Definition }[] | undefined>();
 
   constructor(
     private readonly defs: readonly Definition[],
@@ -84,7 +85,7 @@ export class SchemaChecker {
     const names = new Set(SPECIAL_FEATURES);
     for (const def of this.defs) {
       if (!def.valid) continue;
-      for (const f of [...def.features, ...def.members.flatMap((m) => m.features), ...def.branches.flatMap((m) => m.features)]) {
+      for (const f of allFeatures(def, [def.members, def.branches])) {
         if (names.has(f.name)) continue;
         names.add(f.name);
         if (names.size > MAX_FEATURES) {
@@ -139,19 +140,22 @@ export class SchemaChecker {
   }
 
   private checkFeatures(def: Definition): void {
-    const isType = !['command', 'event'].includes(def.meta);
-    const lists = [def.features, ...def.members.map((m) => m.features), ...def.branches.map((m) => m.features)];
-    lists.forEach((list, i) => {
+    const isType = def.meta !== 'command' && def.meta !== 'event';
+    const check = (list: readonly Feature[], own: boolean): void => {
+      if (!list.length) return;
       const seen = new Map<string, string>();
       for (const f of list) {
-        if (isType && i === 0 && SPECIAL_FEATURES.has(f.name)) {
+        if (isType && own && SPECIAL_FEATURES.has(f.name)) {
           this.report(def.file, f.node, `feature '${f.name}' is not supported for types`);
         }
         const prev = seen.get(cName(f.name));
         if (prev !== undefined) this.report(def.file, f.node, `feature '${f.name}' collides with feature '${prev}'`);
         seen.set(cName(f.name), f.name);
       }
-    });
+    };
+    check(def.features, true);
+    for (const m of def.members) check(m.features, false);
+    for (const m of def.branches) check(m.features, false);
   }
 
   private resolveMembers(def: Definition, members: readonly Member[]): void {
@@ -160,17 +164,22 @@ export class SchemaChecker {
 
   /** All members of a struct (base first), or undefined when its base chain loops or cannot be resolved. */
   objectMembers(def: Definition, seen = new Set<Definition>()): { m: Member; owner: Definition }[] | undefined {
+    // Memoized: many checks ask for the same bases. The answer does not depend on the path to def (a def whose
+    // base chain reaches a loop has no members however it is reached).
+    if (this.membersOf.has(def)) return this.membersOf.get(def);
     if (seen.has(def)) return undefined;
     seen.add(def);
-    let inherited: { m: Member; owner: Definition }[] = [];
-    if (def.baseRef) {
+    let result: { m: Member; owner: Definition }[] | undefined;
+    const own = def.members.map((m) => ({ m, owner: def }));
+    if (!def.baseRef) {
+      result = own;
+    } else {
       const base = this.lookupDef(def.baseRef.name);
-      if (!base || base.meta !== 'struct') return def.meta === 'union' ? [] : undefined;
-      const b = this.objectMembers(base, seen);
-      if (!b) return undefined;
-      inherited = b;
+      const inherited = base?.meta === 'struct' ? this.objectMembers(base, seen) : def.meta === 'union' ? [] : undefined;
+      result = inherited && (base?.meta === 'struct' ? [...inherited, ...own] : inherited);
     }
-    return [...inherited, ...def.members.map((m) => ({ m, owner: def }))];
+    this.membersOf.set(def, result);
+    return result;
   }
 
   private checkBase(def: Definition): boolean {
@@ -349,22 +358,24 @@ export class SchemaChecker {
   private checkDoc(def: Definition): void {
     const doc = def.doc!;
     const members = def.meta === 'alternate' ? def.branches : def.meta === 'union' && def.baseRef ? [] : def.members;
-    const memberNames = new Set(members.map((m) => m.name));
-    const features = [...def.features, ...members.flatMap((m) => m.features)];
-    const featureNames = new Set(features.map((f) => f.name));
-    const bogus = [...doc.args.entries()].filter(([n]) => !memberNames.has(n));
-    if (bogus.length) {
-      const names = bogus.map(([n]) => `'${n}'`).join(', ');
-      const span = { start: bogus[0][1].start, end: bogus[0][1].start + bogus[0][0].length + 4 };
-      this.report(def.file, span, bogus.length > 1 ? `documented members ${names} do not exist` : `documented member ${names} does not exist`);
+    // Loops rather than sets: most definitions have a few members, and this runs for each of them on every edit.
+    if (doc.args.size) {
+      const bogus = [...doc.args.entries()].filter(([n]) => !members.some((m) => m.name === n));
+      if (bogus.length) {
+        const names = bogus.map(([n]) => `'${n}'`).join(', ');
+        const span = { start: bogus[0][1].start, end: bogus[0][1].start + bogus[0][0].length + 4 };
+        this.report(def.file, span, bogus.length > 1 ? `documented members ${names} do not exist` : `documented member ${names} does not exist`);
+      }
     }
-    const bogusFeatures = [...doc.features.entries()].filter(([n]) => !featureNames.has(n));
-    if (bogusFeatures.length) {
-      const names = bogusFeatures.map(([n]) => `'${n}'`).join(', ');
-      const span = { start: bogusFeatures[0][1].start, end: bogusFeatures[0][1].start + bogusFeatures[0][0].length + 4 };
-      this.report(def.file, span, bogusFeatures.length > 1 ? `documented features ${names} do not exist` : `documented feature ${names} does not exist`);
+    if (doc.features.size) {
+      const bogusFeatures = [...doc.features.entries()].filter(([n]) => ![...allFeatures(def, [members])].some((f) => f.name === n));
+      if (bogusFeatures.length) {
+        const names = bogusFeatures.map(([n]) => `'${n}'`).join(', ');
+        const span = { start: bogusFeatures[0][1].start, end: bogusFeatures[0][1].start + bogusFeatures[0][0].length + 4 };
+        this.report(def.file, span, bogusFeatures.length > 1 ? `documented features ${names} do not exist` : `documented feature ${names} does not exist`);
+      }
     }
-    for (const f of features) {
+    for (const f of allFeatures(def, [members])) {
       if (!doc.features.has(f.name)) this.report(def.file, f.node, `feature '${f.name}' lacks documentation`);
     }
     // Today's QEMU wants every member described, except in the definitions pragma documentation-exceptions lists.
@@ -375,4 +386,10 @@ export class SchemaChecker {
       }
     }
   }
+}
+
+/** A definition's own features, then those of the given members. */
+function* allFeatures(def: Definition, memberLists: readonly (readonly Member[])[]): Generator<Feature> {
+  yield* def.features;
+  for (const list of memberLists) for (const m of list) yield* m.features;
 }

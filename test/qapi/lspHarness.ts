@@ -7,7 +7,7 @@ import {
   StreamMessageReader, StreamMessageWriter, createConnection, createMessageConnection, type Diagnostic,
   type MessageConnection, type PublishDiagnosticsParams,
 } from 'vscode-languageserver/node';
-import { startQapiServer } from '../../server/qapi/server';
+import { startQapiServer, type QapiServerOptions } from '../../server/qapi/server';
 import type { QapiWorkspace } from '../../server/qapi/workspace';
 
 export const uriOf = (file: string): string => pathToFileURL(file).href;
@@ -34,11 +34,12 @@ export class LspHarness {
     });
   }
 
-  static async start(debounceMs = 0, workspaceFolders: string[] = [], workspace?: QapiWorkspace): Promise<LspHarness> {
+  static async start(debounceMs = 0, workspaceFolders: string[] = [], workspace?: QapiWorkspace,
+    options: QapiServerOptions = {}): Promise<LspHarness> {
     const toServer = new PassThrough();
     const toClient = new PassThrough();
     const server = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
-    startQapiServer(server, { debounceMs, workspace });
+    startQapiServer(server, { debounceMs, workspace, ...options });
     server.listen();
     const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
     client.listen();
@@ -81,6 +82,12 @@ export class LspHarness {
   /** A request round trip: the server answers in order, so every notification sent before has arrived. */
   async sync(uri: string): Promise<void> {
     await this.request('textDocument/foldingRange', { textDocument: { uri } });
+  }
+
+  /** A round trip that touches no document (the server answers an unknown method with an error): every notification
+   * sent before has been handled, and no pending check was run for it. */
+  async roundTrip(): Promise<void> {
+    await this.client.sendRequest('qapi/test-ping').then(() => undefined, () => undefined);
   }
 
   async close(file: string): Promise<void> {
