@@ -22,9 +22,10 @@ export interface Dialect {
 export const UPSTREAM: Dialect = { id: 'upstream', version: undefined, versionFile: undefined };
 
 /**
- * Versions before this one get 7.2's doc comment rules. QEMU 8.2 re-indented every doc comment to today's layout
- * (continuation lines by 4 spaces), which 7.2's rules reject; the later changes (Errors:, qmp-example, line
- * length) are only errors in today's rules. Only 7.2 and today's master were checked against QEMU's own checker.
+ * Versions before this one get 7.2's doc comment rules. An estimate of when QEMU re-indented its doc comments to
+ * today's layout (continuation lines by 4 spaces), which 7.2's rules reject; the later changes (Errors:,
+ * qmp-example, line length) are only errors in today's rules. Only 7.2 and today's master were checked against
+ * QEMU's own checker.
  */
 const FIRST_UPSTREAM: readonly [number, number] = [8, 2];
 
