@@ -159,6 +159,9 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     };
   }
 
+  const symbols = program ?? (args.mode === 'replay' ? existingProgram(recording as OpenedRecording) : undefined);
+  // Meanwhile QEMU and gdb start: the symbol index of a large ELF (see indexCache).
+  const index = symbols ? indexCache(gdbPath, symbols, env).catch(() => undefined) : Promise.resolve(undefined);
   const qemu = new QemuProcess();
   qemu.on('stderr', (d) => log(d));
   const gdb = new Gdb();
@@ -189,8 +192,11 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     } catch (err) {
       throw new UserError('gdb-start', `gdb could not be started ("${gdbPath}"): ${(err as Error).message}. Install gdb-multiarch or fix "gdbPath".`);
     }
-    const symbols = program ?? (args.mode === 'replay' ? existingProgram(recording as OpenedRecording) : undefined);
-    if (symbols) await useIndexCache(gdb, gdbPath, symbols, env);
+    const indexDir = await index;
+    if (indexDir) {
+      await gdb.console(`set index-cache directory ${indexDir}`);
+      await gdb.console('set index-cache enabled on').catch(() => gdb.console('set index-cache on')); // gdb < 13
+    }
     if (symbols) await gdb.command(`-file-exec-and-symbols ${miQuote(symbols)}`);
     for (const [from, to] of Object.entries(args.sourceMap ?? {})) {
       // gdb rewrites the paths it reports and matches breakpoints against the rewritten ones.
@@ -219,29 +225,33 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
 }
 
 /**
- * gdb indexes a large ELF's DWARF at every start (~1.5 s for a 270 MB vmlinux, ~0.4 s from its index cache, which
- * names the index by the ELF's build id). The session's gdb reads the cache when this ELF's index is there. It does
- * not write it: writing blocks gdb for seconds after it read the symbols (a kernel's variable objects failed and a
- * stack request took 78 s meanwhile), so a separate gdb, in the background, writes it for the next session.
+ * The folder of gdb's index cache holding `symbols`' index, made first if need be; undefined for a small ELF, one
+ * without a build id (gdb names its index files by it), or when the cache cannot be used. Without an index, gdb 13
+ * reads a large ELF's DWARF lazily and some requests then take very long: on Debian's 272 MB vmlinux the first
+ * -stack-list-variables in __schedule did not answer within 30 s (41 ms with the index). A separate gdb writes the
+ * index (~2.5 s of CPU for that vmlinux, once; the session's own gdb would block for seconds after loading the
+ * symbols while writing it), while QEMU starts; later launches load it in ~0.4 s.
  */
-async function useIndexCache(gdb: Gdb, gdbPath: string, symbols: string, env: NodeJS.ProcessEnv): Promise<void> {
+async function indexCache(gdbPath: string, symbols: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (statSync(symbols).size < INDEX_WORTH_BYTES) return undefined;
   const dir = cacheSubdir('gdb-index', env);
   const buildId = await readBuildId(symbols).catch(() => undefined);
   // gdb takes the rest of the line as the folder, quotes included: no quoting (and no folder with a newline).
-  if (!dir || !buildId || /[\r\n]/.test(dir)) return;
-  if (existsSync(path.join(dir, `${buildId}.gdb-index`))) {
-    await gdb.console(`set index-cache directory ${dir}`);
-    await gdb.console('set index-cache enabled on').catch(() => gdb.console('set index-cache on')); // gdb < 13
-  } else if (statSync(symbols).size > INDEX_WORTH_BYTES) {
+  if (!dir || !buildId || /[\r\n]/.test(dir)) return undefined;
+  const file = path.join(dir, `${buildId}.gdb-index`);
+  if (existsSync(file)) return dir;
+  await new Promise<void>((resolve) => {
+    // The cache is set up before gdb reads the file (-iex), and the file is one argument (--se=), whatever its name.
     const child = spawn(gdbPath, ['-nx', '-batch', '-iex', 'maint set internal-error corefile no',
-      '-ex', `set index-cache directory ${dir}`, '-ex', 'set index-cache enabled on', '-ex', `file ${symbols.replace(/[\r\n]/g, '')}`],
-    { cwd: dir, env, detached: true, stdio: 'ignore' });
-    child.on('error', () => undefined); // the cache is optional
-    child.unref();
-  }
+      '-iex', `set index-cache directory ${dir}`, '-iex', 'set index-cache enabled on', `--se=${symbols}`],
+    { cwd: dir, env, stdio: 'ignore' });
+    child.on('error', () => resolve());
+    child.on('exit', () => resolve());
+  });
+  return existsSync(file) ? dir : undefined;
 }
 
-/** Below this, gdb indexes the symbols faster than it loads an index from the cache. */
+/** Below this, gdb reads the symbols as fast without an index. */
 const INDEX_WORTH_BYTES = 16 * 1024 * 1024;
 
 /** The creation time of the snapshot image's `init` snapshot ("seconds.nanoseconds"), as QEMU lists it. */
