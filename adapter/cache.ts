@@ -4,7 +4,7 @@
  * the program's and kernel's sha256). It lives in the user's cache folder, private to the user; losing it only
  * costs time.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { sha256File } from './elf';
@@ -20,11 +20,25 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export function cacheSubdir(name: string, env?: NodeJS.ProcessEnv): string | undefined {
   const dir = path.join(cacheDir(env), name);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir);
     return dir;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * mkdir -p, one level at a time. Node 20's `mkdirSync(dir, { recursive: true })` loops forever when a parent
+ * cannot be made for a reason other than "exists" under one that exists (seen with a cache under /proc: the adapter
+ * spun at 60 % CPU until killed).
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !existsSync(d); d = path.dirname(d)) {
+    missing.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing) mkdirSync(d, { mode: 0o700 });
 }
 
 interface HashEntry { size: number; mtimeMs: number; ino: number; sha256: string }
