@@ -603,7 +603,10 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     if (!this.replaying || !this.snapshots || !this.policy.enabled) return Promise.resolve(false);
     return this.exec.exclusive(async () => {
       const here = await this.refreshIcount();
-      const points = this.policy.nearPoints(here, await this.snapshots!.list());
+      const list = await this.snapshots!.list();
+      // A guest with large snapshots gets the one rung a reverse operation would place itself (nearSnapshotFirst):
+      // each savevm costs it ~0.1-0.6 s and ~45 MB of its budget, and the trail is already close.
+      const points = this.sparseGrid(list) ? this.firstRung(here, list) : this.policy.nearPoints(here, list);
       if (!points.length) return false;
       await this.placeNear(here, points, true);
       if (this.exec.othersWaiting) return true; // old near snapshots can go next time
@@ -645,12 +648,17 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   private async nearSnapshotFirst(here: number): Promise<void> {
     if (!this.snapshots || !this.policy.enabled) return;
     const list = await this.snapshots.list();
-    const before = list.filter((s) => s.icount < here).reduce((m, s) => Math.max(m, s.icount), 0);
     // Only for guests whose grid is sparse: replay speed varies too much (and breakpoints slow it) to judge a
     // single distance by it; a sample guest's grid is dense, and idle work places its rungs.
-    if (!this.sparseGrid(list) || here - before <= TRAIL_MIN) return;
-    const points = this.policy.nearPoints(here, list);
-    if (points.length) await this.placeNear(here, points.slice(0, 1), false);
+    if (!this.sparseGrid(list)) return;
+    const points = this.firstRung(here, list);
+    if (points.length) await this.placeNear(here, points, false);
+  }
+
+  /** The ladder's far rung before `here`, when the nearest earlier snapshot is further than TRAIL_MIN back. */
+  private firstRung(here: number, list: SnapshotInfo[]): number[] {
+    const before = list.filter((s) => s.icount < here).reduce((m, s) => Math.max(m, s.icount), 0);
+    return here - before > TRAIL_MIN ? this.policy.nearPoints(here, list).slice(0, 1) : [];
   }
 
   /**
