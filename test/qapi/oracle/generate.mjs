@@ -1,8 +1,8 @@
 // Regenerates the expectations in this folder by running QEMU's own schema checker (scripts/qapi of a QEMU tree) as an
-// oracle. A development tool, run by hand when the fixtures change: the tests read only the JSON it writes and never
-// run QEMU's code (the project does not copy it; the checker stays in the QEMU tree it came from).
+// oracle. A development tool, run by hand when the fixtures change: qemuCases.test.ts reads the JSON it writes.
 //
-//   node test/qapi/oracle/generate.mjs [QEMU_TREE]     (default: ../shared/qemu-qapi-master beside the repository)
+//   node test/qapi/oracle/generate.mjs [QEMU_TREE]     (default: test/fixtures/qemu-master, whose scripts/qapi is
+//                                                       QEMU's checker copied unchanged as test data)
 //
 // Needs Python 3 (QEMU's checker; Debian 12's 3.11 was used). Writes qemu-master-cases.json: for every case of
 // test/fixtures/qemu-master/tests/qapi-schema that has an .err file, null when the checker accepts it, else the first
@@ -14,7 +14,7 @@ import path from 'node:path';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const repo = path.resolve(here, '..', '..', '..');
-const qemu = path.resolve(process.argv[2] ?? path.join(repo, '..', 'shared', 'qemu-qapi-master'));
+const qemu = path.resolve(process.argv[2] ?? path.join(repo, 'test', 'fixtures', 'qemu-master'));
 const casesDir = path.join(repo, 'test', 'fixtures', 'qemu-master', 'tests', 'qapi-schema');
 if (!existsSync(path.join(qemu, 'scripts', 'qapi', 'main.py'))) throw new Error(`no QEMU checker in ${qemu}/scripts/qapi`);
 
@@ -24,7 +24,7 @@ export function runChecker(schema) {
   try {
     const code = "import sys; sys.path.insert(0, 'scripts'); from qapi.main import main; "
       + `sys.argv = ['qapi-gen', '-o', ${JSON.stringify(out)}, ${JSON.stringify(schema)}]; sys.exit(main())`;
-    const r = spawnSync('python3', ['-c', code], { cwd: qemu, encoding: 'utf8' });
+    const r = spawnSync('python3', ['-c', code], { cwd: qemu, encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
     const lines = (r.stdout + r.stderr).split('\n').filter((l) => l && !/^In file included from|: In [a-z]+ '.*':$/.test(l));
     const m = /^(.*?\.json):(\d+)(?::(\d+))?: (.*)$/.exec(lines[0] ?? '');
     return { status: r.status, error: m ? { file: m[1], line: Number(m[2]), column: m[3] ? Number(m[3]) : undefined, message: m[4] } : undefined,

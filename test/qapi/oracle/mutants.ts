@@ -1,7 +1,6 @@
 // Mutants of real schemas for the differential test: small, seeded, reproducible edits of the kind a person makes
 // (drop or duplicate a member, misspell a type, break a doc line's indentation, add an undocumented feature, drop a
-// brace…). The same code makes them when QEMU's checker is run on them by hand (generate-mutants.ts) and when the
-// test checks the server's verdicts against the recorded ones (differential.test.ts).
+// brace…). differential.test.ts makes them, has QEMU's checker decide them (check.py) and compares the server's verdicts.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
