@@ -46,6 +46,11 @@ export interface Problem extends Span {
   readonly message: string;
   readonly severity: Severity;
   readonly related?: { readonly file: string; readonly span: Span; readonly message: string };
+  /**
+   * For an error about a definition, reported like QEMU on the line where the definition starts: the part of the
+   * definition the error is about (same file), shown as related information and used by quick fixes.
+   */
+  readonly at?: Span;
 }
 
 /** A section of a doc comment: the body, `@member:` descriptions, features, or a tagged section (`Since:`…). */

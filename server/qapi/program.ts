@@ -3,7 +3,7 @@
 // file text, so re-checking after an edit re-parses only the edited file.
 
 import path from 'node:path';
-import { getMember, type Problem, type QString, type Span } from './ast';
+import { getMember, type Problem, type QString, type Span, type TopLevel } from './ast';
 import { checkDefinitionExpr, type SemError } from './checkExpr';
 import { detectDialect, type Dialect, type DialectId } from './dialect';
 import { extractDefinition, typeRefs, type Definition } from './model';
@@ -119,6 +119,25 @@ export function analyzeProgram(root: string, source: FileSource, cache = new Par
     if (!list) problems.set(file, (list = []));
     list.push({ start: span.start, end: span.end, message, severity: 'error', related });
   };
+  /**
+   * An error about a definition, where QEMU reports it: QEMU's checker gives the line where the definition's
+   * expression starts (its `{`) for every error inside the expression, whichever member it is about. The problem
+   * goes on the definition's name on that line (or the `{`), and `at` keeps the offending part. Errors in doc
+   * comments (outside the expression) and on the first line already stay where they are.
+   */
+  const reportInDefinition = (file: string, span: Span, message: string, related?: Problem['related']): void => {
+    const parsed = modules.get(file)?.parsed;
+    const expr = parsed && enclosingExpr(parsed.exprs, span.start);
+    if (!parsed || !expr || span.start < expr.value.start || span.end > expr.value.end) return report(file, span, message, related);
+    const line = (offset: number): number => parsed.lines.position(offset).line;
+    const first = line(expr.value.start);
+    if (line(span.start) === first) return report(file, span, message, related);
+    const head = expr.value.kind === 'object' ? expr.value.members[0]?.value : undefined;
+    const target = head && head.kind === 'string' && line(head.start) === first ? head : { start: expr.value.start, end: expr.value.start + 1 };
+    let list = problems.get(file);
+    if (!list) problems.set(file, (list = []));
+    list.push({ start: target.start, end: target.end, message, severity: 'error', related, at: { start: span.start, end: span.end } });
+  };
 
   const load = (file: string, text: string, stack: string[]): void => {
     const parsed = cache.parse(file, text, dialect.id);
@@ -153,11 +172,11 @@ export function analyzeProgram(root: string, source: FileSource, cache = new Par
   const definitions: Definition[] = [];
   for (const mod of modules.values()) {
     const local = cache.definitions(mod.file, mod.parsed, pragma, dialect.id);
-    for (const err of local.errors) report(mod.file, err.span, err.message);
+    for (const err of local.errors) reportInDefinition(mod.file, err.span, err.message);
     for (const def of local.definitions) definitions.push(def);   // no spread: a 10 MB file has 100 000s
   }
 
-  const checker = new SchemaChecker(definitions, pragma, report, dialect.id);
+  const checker = new SchemaChecker(definitions, pragma, reportInDefinition, dialect.id);
   checker.run();
   const byName = new Map<string, Definition>();
   for (const def of definitions) if (!byName.has(def.name)) byName.set(def.name, def);
@@ -170,6 +189,19 @@ export function analyzeProgram(root: string, source: FileSource, cache = new Par
     }
   }
   return { root, modules, definitions, byName, references, problems, pragma, dialect };
+}
+
+/** The top-level expression that contains `offset` (exprs in text order), if any. */
+function enclosingExpr(exprs: readonly TopLevel[], offset: number): TopLevel | undefined {
+  let lo = 0;
+  let hi = exprs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (exprs[mid].start > offset) hi = mid - 1;
+    else if (exprs[mid].end <= offset) lo = mid + 1;
+    else return exprs[mid];
+  }
+  return undefined;
 }
 
 /** Pragmas apply to the whole schema, wherever they appear. */

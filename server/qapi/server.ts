@@ -6,7 +6,7 @@
 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeActionKind, DiagnosticSeverity, FileChangeType, TextDocumentSyncKind, TextDocuments, type Connection, type Diagnostic, type InitializeResult,
+  CodeActionKind, DiagnosticSeverity, FileChangeType, TextDocumentSyncKind, TextDocuments, type Connection, type Diagnostic, type InitializeResult, type Range,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Problem } from './ast';
@@ -81,9 +81,12 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
     for (const file of program.modules.keys()) {
       const diagnostics: Diagnostic[] = (program.problems.get(file) ?? []).map((p) => ({
         range: toRange(program, file, p), message: p.message, severity: SEVERITY[p.severity], source: 'qapi',
-        relatedInformation: p.related
-          ? [{ location: { uri: toUri(p.related.file), range: toRange(program, p.related.file, p.related.span) }, message: p.related.message }]
-          : undefined,
+        relatedInformation: p.related || p.at ? [
+          ...(p.at ? [{ location: { uri: toUri(file), range: toRange(program, file, p.at) }, message: 'the error is here' }] : []),
+          ...(p.related ? [{ location: { uri: toUri(p.related.file), range: toRange(program, p.related.file, p.related.span) }, message: p.related.message }] : []),
+        ] : undefined,
+        // A quick fix replaces the offending part, not the definition name the diagnostic is on.
+        data: p.at ? { at: toRange(program, file, p.at) } : undefined,
       }));
       send(file, diagnostics, file === trigger);
     }
@@ -230,13 +233,15 @@ export function startQapiServer(connection: Connection, options: QapiServerOptio
     const ctx = programFor(p.textDocument.uri);
     return ctx ? rename(ctx.program, ctx.file, ctx.offsetOf(p.position), p.newName) : null;
   });
-  // "did you mean 'X'?" becomes a quick fix; the diagnostic's range is the quoted type name.
+  // "did you mean 'X'?" becomes a quick fix; the quoted type name is the diagnostic's `data.at` (the diagnostic
+  // itself is on the definition's first line, like QEMU's error) or its range.
   connection.onCodeAction(guarded('codeAction', [], (p) => p.context.diagnostics.flatMap((d) => {
     const m = typeof d.message === 'string' ? /did you mean '([^']+)'\?$/.exec(d.message) : null;
     if (!m || d.source !== 'qapi') return [];
+    const at = (d.data as { at?: Range } | undefined)?.at ?? d.range;
     return [{
       title: `Change to '${m[1]}'`, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: true,
-      edit: { changes: { [p.textDocument.uri]: [{ range: d.range, newText: `'${m[1]}'` }] } },
+      edit: { changes: { [p.textDocument.uri]: [{ range: at, newText: `'${m[1]}'` }] } },
     }];
   })));
   connection.onCompletion(guarded('completion', [], (p) => {

@@ -6,9 +6,10 @@
 // `.err` files on every line.
 //
 // QEMU gives one line per error: for syntax and doc comment errors the exact line, for errors about a definition
-// the line where that definition (or its doc comment) starts. The server points at the offending member, so a
-// case counts as flagged "in the unit" when an error lies inside the expression or doc block starting at QEMU's
-// line, and "on the line" when an error starts on exactly that line. Both counts are floors that cannot drop.
+// the line where that definition's expression starts, whichever member the error is about. The server does the
+// same (the offending member is the diagnostic's related information). A case counts as flagged "in the unit" when
+// an error lies inside the expression or doc block starting at QEMU's line, and "on the line" when an error starts
+// on exactly that line. Both counts are floors that cannot drop.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -48,12 +49,12 @@ const SUITES: Suite[] = [
   {
     title: "QEMU 7.2's schema test cases (tests/qapi-schema)",
     casesDir: path.join(repoRoot, 'test', 'fixtures', 'qemu-7.2', 'tests', 'qapi-schema'),
-    flaggedInUnit: 190, flaggedOnLine: 118, singleError: 186, minErrorCases: 190, minValidCases: 8, mustFlag: [], mustBeValid: ['doc-good'],
+    flaggedInUnit: 190, flaggedOnLine: 182, singleError: 186, minErrorCases: 190, minValidCases: 8, mustFlag: [], mustBeValid: ['doc-good'],
   },
   {
     title: "today's upstream schema test cases (qemu-master tests/qapi-schema)",
     casesDir: path.join(repoRoot, 'test', 'fixtures', 'qemu-master', 'tests', 'qapi-schema'),
-    flaggedInUnit: 201, flaggedOnLine: 131, singleError: 197, minErrorCases: 201, minValidCases: 8,
+    flaggedInUnit: 201, flaggedOnLine: 201, singleError: 197, minErrorCases: 201, minValidCases: 8,
     // The cases the server had no error for before it knew today's rules (issue #14).
     mustFlag: ['args-if-implicit', 'args-if-unboxed', 'event-args-if-unboxed', 'doc-bad-space-between-sentences',
       'doc-duplicate-features', 'doc-empty-features', 'doc-empty-section', 'doc-invalid-return2', 'doc-long-line',
