@@ -16,7 +16,7 @@ import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
 import type { QmpClient } from '../qemu/qmp';
 import { Execution, GdbRunCommand, Stop } from './execution';
 import { FrameAt, ReverseNextHost, frameAt, reverseNextByReplay } from './reverseNext';
-import { AUTO_PREFIX, imageDiskBytes, INITIAL_SNAPSHOT, NEAR_PREFIX, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
+import { AUTO_PREFIX, imageDiskBytes, INITIAL_SNAPSHOT, latestSnapshotIcount, NEAR_PREFIX, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
 
 export interface EngineOptions {
   mode: ReplayMode;
@@ -472,7 +472,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       // A long replay to the target in a guest with sparse grid snapshots leaves a snapshot a little before it on the
       // way (one savevm more), so the reverse steps that follow replay from there.
       const list = this.snapshots ? await this.snapshots.list() : [];
-      const before = list.filter((s) => s.icount <= icount).reduce((m, s) => Math.max(m, s.icount), 0);
+      const before = latestSnapshotIcount(list, icount);
       const behind = icount - TRAIL_BEHIND;
       if (this.sparseGrid(list) && behind - before > this.trailStep(list) && (icount < this.lastIcount || behind > this.lastIcount)) {
         await this.qmpSeek(behind);
@@ -658,7 +658,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   /** The ladder's far rung before `here`, when the nearest earlier snapshot is further than TRAIL_MIN back. */
   private firstRung(here: number, list: SnapshotInfo[]): number[] {
-    const before = list.filter((s) => s.icount < here).reduce((m, s) => Math.max(m, s.icount), 0);
+    const before = latestSnapshotIcount(list, here, true);
     return here - before > TRAIL_MIN ? this.policy.nearPoints(here, list).slice(0, 1) : [];
   }
 

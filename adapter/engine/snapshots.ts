@@ -79,14 +79,6 @@ export class SnapshotStore {
     return this.cache;
   }
 
-  /** The nearest snapshot at or before `icount`. */
-  async nearestBefore(icount: number): Promise<SnapshotInfo | undefined> {
-    const all = await this.list();
-    let best: SnapshotInfo | undefined;
-    for (const s of all) if (s.icount <= icount) best = s;
-    return best;
-  }
-
   async save(name: string): Promise<void> {
     this.invalidate();
     const out = await this.qmp.hmp(`savevm ${name}`, 60_000);
@@ -98,6 +90,11 @@ export class SnapshotStore {
     const out = await this.qmp.hmp(`delvm ${name}`, 60_000);
     if (out.trim()) throw new UserError('snapshot', `QEMU could not delete snapshot "${name}": ${out.trim()}`);
   }
+}
+
+/** The icount of the latest snapshot at or before `icount` (`strictly`: before it); 0, the start, if none. */
+export function latestSnapshotIcount(list: SnapshotInfo[], icount: number, strictly = false): number {
+  return list.reduce((m, s) => (s.icount < icount || (!strictly && s.icount === icount) ? Math.max(m, s.icount) : m), 0);
 }
 
 /** Allocated bytes of a file (what it takes on disk, not its apparent size), or undefined if it cannot be read. */

@@ -98,6 +98,14 @@ describe('socket paths with a 200-character TMPDIR (spaces, non-ASCII)', () => {
   });
   after(() => rmSync(base, { recursive: true, force: true }));
 
+  /** A replay of the recording with its cwd in the long folder, stopped at entry. */
+  async function launchReplay(dc: DebugClient): Promise<void> {
+    const stopped = dc.waitForEvent('stopped');
+    stopped.catch(() => undefined); // awaited below
+    await launchSession(dc, { mode: 'replay', program, recording, cwd: longTmp });
+    await stopped;
+  }
+
   test('record: QEMU\'s socket is in a short private folder (0700) under /tmp, removed after the session', async () => {
     const dc = await client(env);
     let dir: string;
@@ -121,10 +129,7 @@ describe('socket paths with a 200-character TMPDIR (spaces, non-ASCII)', () => {
     const dc = await client(env);
     let dir: string;
     try {
-      const stopped = dc.waitForEvent('stopped');
-      stopped.catch(() => undefined); // awaited below
-      await launchSession(dc, { mode: 'replay', program, recording, cwd: longTmp });
-      await stopped;
+      await launchReplay(dc);
       dir = checkSocket(dc, longTmp, '/tmp');
       await runTo(dc, dc.customRequest('seek', { icount: 3000 }));
       assert.equal(await icount(dc), 3000);
@@ -140,10 +145,7 @@ describe('socket paths with a 200-character TMPDIR (spaces, non-ASCII)', () => {
     const dc = await client({ ...env, XDG_RUNTIME_DIR: runtime });
     let dir: string;
     try {
-      const stopped = dc.waitForEvent('stopped');
-      stopped.catch(() => undefined); // awaited below
-      await launchSession(dc, { mode: 'replay', program, recording, cwd: longTmp });
-      await stopped;
+      await launchReplay(dc);
       dir = checkSocket(dc, longTmp, runtime);
     } finally {
       await end(dc);
