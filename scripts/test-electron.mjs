@@ -22,7 +22,7 @@ try {
     vscodeExecutablePath,
     launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', `--user-data-dir=${path.join(tmp, 'ud')}`],
     // Screenshots are taken by test/vscode/run.mjs only; here the suite logs the request and goes on.
-    extensionTestsEnv: { QEMU_REPLAY_SCREENSHOTS: 'none', QEMU_REPLAY_TEST_GREP: process.env.QEMU_REPLAY_TEST_GREP ?? '' },
+    extensionTestsEnv: { QEMU_REPLAY_SCREENSHOTS: 'none', QEMU_REPLAY_DRIVER: 'none', QEMU_REPLAY_TEST_GREP: process.env.QEMU_REPLAY_TEST_GREP ?? '' },
   });
 } catch (e) {
   const message = e instanceof Error ? e.message : String(e);

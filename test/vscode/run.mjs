@@ -98,6 +98,8 @@ async function main() {
   fs.mkdirSync(csTmp, { recursive: true });
   log(`code-server's TMPDIR has ${Buffer.byteLength(csTmp)} bytes`);
   fs.mkdirSync(shotsDir, { recursive: true });
+  driverDir = path.join(tmp, 'driver');
+  fs.mkdirSync(driverDir);
 
   // code-server: its own process group (it keeps extension hosts alive after the browser leaves), killed at the end.
   const port = await freePort();
@@ -109,7 +111,7 @@ async function main() {
     ...process.env, PATH: `${env.NODE24_BIN}:${process.env.PATH}`, TMPDIR: csTmp,
     XDG_DATA_HOME: path.join(tmp, 'xdg-data'), XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'),
     // read by the suite inside the extension host
-    QEMU_REPLAY_SCREENSHOTS: shotsDir, QEMU_REPLAY_TEST_GREP: grep,
+    QEMU_REPLAY_SCREENSHOTS: shotsDir, QEMU_REPLAY_TEST_GREP: grep, QEMU_REPLAY_DRIVER: driverDir,
   };
   const cs = spawn(env.CODE_SERVER, ['--config', path.join(tmp, 'config.yaml'), '--auth', 'none', '--bind-addr', host,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
@@ -150,6 +152,8 @@ async function main() {
     const msg = format(...(logArgs ?? []));
     const shot = /^@@screenshot (\S+)/.exec(msg);
     if (shot) return void takeShot(shot[1]);
+    const drive = /^@@drive (.*)$/s.exec(msg);
+    if (drive) return void driveOnce(page, drive[1]);
     const result = /^@@result (\d+) passed, (\d+) failed$/m.exec(msg);
     if (result) { passed = Number(result[1]); failed = Number(result[2]); reported = true; }
     if (NOISE.test(msg)) return;
@@ -175,6 +179,65 @@ async function main() {
   await browser.close().catch(() => undefined);
   log(`extension tests finished: exit code ${code}`);
   return code === 0 ? 0 : 1;
+}
+
+let driverDir = '';
+
+/**
+ * One `@@drive` call of test/vscode/suite/driver.ts: real mouse and keyboard input on the workbench page, or what it
+ * shows. The answer goes to DRIVER/ID.json ({value} or {error}), written whole (rename) so the suite never reads half.
+ */
+async function driveOnce(page, json) {
+  let req;
+  let answer;
+  try {
+    req = JSON.parse(json);
+    answer = { value: (await drive(page, req)) ?? null };
+  } catch (e) {
+    answer = { error: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+  }
+  if (!req?.id) return log(`bad @@drive line: ${json.slice(0, 200)}`);
+  const file = path.join(driverDir, `${req.id}.json`);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(answer));
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+async function drive(page, r) {
+  const timeout = r.timeoutMs ?? 20_000;
+  let scope = page;
+  for (const f of r.frames ?? []) scope = scope.frameLocator(f);
+  const all = () => scope.locator(r.selector);
+  const first = () => scope.locator(r.selector).locator('visible=true').first();
+  switch (r.op) {
+    case 'click':
+      return void await first().click({ button: r.button, clickCount: r.clickCount, modifiers: r.modifiers,
+        position: r.position, timeout });
+    case 'hover': return void await first().hover({ timeout });
+    case 'press': return void await page.keyboard.press(r.key);
+    case 'type': return void await page.keyboard.type(r.text, { delay: 15 });
+    case 'mouse':
+      if (r.action === 'move') return void await page.mouse.move(r.x, r.y);
+      if (r.action === 'down') return void await page.mouse.down();
+      if (r.action === 'up') return void await page.mouse.up();
+      if (r.action === 'wheel') { await page.mouse.move(r.x, r.y); return void await page.mouse.wheel(0, r.deltaY); }
+      throw new Error(`unknown mouse action ${r.action}`);
+    case 'texts': {
+      const loc = all();
+      const out = [];
+      for (let i = 0, n = await loc.count(); i < n; i++) {
+        if (await loc.nth(i).isVisible()) out.push(await loc.nth(i).innerText());
+      }
+      return out;
+    }
+    case 'count': return await all().count();
+    case 'html': return (await all().count()) ? (await all().first().evaluate((e) => e.outerHTML)).slice(0, 20_000) : null;
+    case 'box': return (await all().locator('visible=true').count()) ? await first().boundingBox() : null;
+    case 'attribute': return (await all().count()) ? await all().first().getAttribute(r.name) : null;
+    case 'focused':
+      return (await all().count()) ? await all().first().evaluate((e) => e === document.activeElement || e.contains(document.activeElement)) : false;
+    case 'waitFor': return void await all().first().waitFor({ state: r.state ?? 'visible', timeout });
+    default: throw new Error(`unknown op ${r.op}`);
+  }
 }
 
 function printTail(file, what) {
