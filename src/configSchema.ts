@@ -177,14 +177,22 @@ export function debuggerContribution(): Record<string, unknown> {
         body: snippetBody(record) },
       { label: 'QEMU Replay: Replay', description: 'Debug a recording forwards and backwards.',
         body: snippetBody(replay) },
+      { label: 'QEMU Replay: Attach', description: 'Debug a QEMU you started yourself (with -qmp and -gdb).',
+        body: snippetBody(attachConfiguration(DEFAULT_PROGRAM)) },
     ],
   };
 }
 
-/** Snippet bodies are snippet syntax: `${workspaceFolder}` must be escaped or it becomes an empty placeholder. */
-function snippetBody(config: QemuReplayConfiguration): Record<string, unknown> {
-  const escape = (v: unknown): unknown => (typeof v === 'string' ? v.replaceAll('${', '\\${') : v);
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, escape(v)]));
+/**
+ * A configuration as a `configurationSnippets` body. VS Code inserts a plain string value as JSON text that is then
+ * read as snippet syntax, with no escaping: `${workspaceFolder}` would become an (empty) snippet variable. A value
+ * written `^"…"` is inserted as it is, so such strings go in that form with their JSON text snippet-escaped
+ * (`\$`, `\\`): the editor then shows `"${workspaceFolder}/…"` verbatim, as VS Code's own debuggers do.
+ */
+export function snippetBody(config: Record<string, unknown>): Record<string, unknown> {
+  const value = (v: unknown): unknown => (typeof v === 'string' && /[$\\]/.test(v)
+    ? `^${JSON.stringify(v).replace(/[$\\]/g, '\\$&')}` : v);
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, value(v)]));
 }
 
 export interface QemuReplayConfiguration extends Record<string, unknown> {
@@ -201,4 +209,10 @@ export function recordConfiguration(program: string, recording: string): QemuRep
 export function replayConfiguration(program: string, recording: string): QemuReplayConfiguration {
   return { type: DEBUG_TYPE, request: 'launch', name: 'QEMU Replay: Replay', mode: 'replay', program, recording,
     stopOnEntry: true };
+}
+
+/** Attach to a QEMU started with `-qmp unix:…` or `-qmp tcp:…` and `-gdb tcp::1234` (the attributes' defaults). */
+export function attachConfiguration(program: string): Record<string, unknown> {
+  return { type: DEBUG_TYPE, request: 'attach', name: 'QEMU Replay: Attach', qmp: attachAttributes.qmp.default,
+    gdbServer: attachAttributes.gdbServer.default, program };
 }

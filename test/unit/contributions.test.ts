@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
-import { attachAttributes, debuggerContribution, launchAttributes, type JsonSchema } from '../../src/configSchema';
+import { attachAttributes, debuggerContribution, launchAttributes, snippetBody, type JsonSchema } from '../../src/configSchema';
 
 const root = path.resolve(__dirname, '..', '..');
 interface DebuggerEntry { type: string; [key: string]: any }   // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -61,7 +61,54 @@ void test('initial configurations and snippets: record and replay of build/prog.
     assert.equal(c.program, '${workspaceFolder}/build/prog.elf');
     assert.equal(c.recording, '${workspaceFolder}/.recordings/run1');
   }
-  assert.deepEqual(d.configurationSnippets.map((s: { label: string }) => s.label), ['QEMU Replay: Record', 'QEMU Replay: Replay']);
-  // snippet syntax: ${workspaceFolder} is escaped, or VS Code would insert an empty placeholder
-  assert.equal(d.configurationSnippets[0].body.program, '\\${workspaceFolder}/build/prog.elf');
+  assert.deepEqual(d.configurationSnippets.map((s: { label: string }) => s.label),
+    ['QEMU Replay: Record', 'QEMU Replay: Replay', 'QEMU Replay: Attach']);
+});
+
+/**
+ * What "Add Configuration…" puts into launch.json for a snippet body, as VS Code does it: the JSON language service
+ * writes each value as JSON text (a string starting with `^` as the rest of it, verbatim), and the editor reads the
+ * whole as snippet syntax, where `\$`, `\}` and `\\` are escapes and `${name}` / `$name` are variables (none of which
+ * is a debug variable: `${workspaceFolder}` is unknown to snippets and inserts nothing).
+ */
+function insertedText(body: Record<string, unknown>): string {
+  const json = `{${Object.entries(body).map(([k, v]) =>
+    `${JSON.stringify(k)}: ${typeof v === 'string' && v.startsWith('^') ? v.slice(1) : JSON.stringify(v)}`).join(', ')}}`;
+  let out = '';
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '\\' && '$}\\'.includes(json[i + 1] ?? '')) { out += json[++i]; continue; }
+    if (c === '$') {
+      const m = /^\$(?:\{[A-Za-z_][\w]*\}|[A-Za-z_]\w*|\d+|\{\d+\})/.exec(json.slice(i));
+      if (m) { i += m[0].length - 1; continue; }   // a variable or tab stop: empty
+    }
+    out += c;
+  }
+  return out;
+}
+
+void test('snippets insert ${workspaceFolder} verbatim (the ^"…" form), for record, replay and attach', () => {
+  const snippets = ours().configurationSnippets as { label: string; body: Record<string, unknown> }[];
+  const inserted = Object.fromEntries(snippets.map((s) => [s.label, JSON.parse(insertedText(s.body)) as Record<string, unknown>]));
+  const record = inserted['QEMU Replay: Record'];
+  const replay = inserted['QEMU Replay: Replay'];
+  const attach = inserted['QEMU Replay: Attach'];
+  for (const c of [record, replay]) {
+    assert.equal(c.program, '${workspaceFolder}/build/prog.elf');
+    assert.equal(c.recording, '${workspaceFolder}/.recordings/run1');
+  }
+  assert.deepEqual({ mode: record.mode, request: record.request, overwrite: record.overwrite }, { mode: 'record', request: 'launch', overwrite: true });
+  assert.deepEqual({ mode: replay.mode, request: replay.request }, { mode: 'replay', request: 'launch' });
+  assert.deepEqual(attach, { type: 'qemu-replay', request: 'attach', name: 'QEMU Replay: Attach', qmp: '127.0.0.1:4444',
+    gdbServer: '127.0.0.1:1234', program: '${workspaceFolder}/build/prog.elf' });
+  // Every attribute a snippet writes is one the schema knows for its request.
+  const attrs = ours().configurationAttributes;
+  for (const c of [record, replay, attach]) {
+    for (const key of Object.keys(c)) {
+      if (['type', 'request', 'name'].includes(key)) continue;
+      assert.ok(key in attrs[c.request as string].properties, `${c.name as string}: "${key}" is not a ${c.request as string} attribute`);
+    }
+  }
+  // The escaping is general: quotes, backslashes and dollars survive as they are.
+  assert.deepEqual(JSON.parse(insertedText(snippetBody({ a: 'C:\\x "$y" ${z}', b: 1 }))), { a: 'C:\\x "$y" ${z}', b: 1 });
 });
