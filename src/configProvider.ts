@@ -41,6 +41,19 @@ export class ConfigurationProvider implements vscode.DebugConfigurationProvider 
     return [recordConfiguration(program, DEFAULT_RECORDING), replayConfiguration(program, DEFAULT_RECORDING)];
   }
 
+  /**
+   * The configurations offered under "QEMU Replay…" in Select and Start Debugging (VS Code asks once per launch:
+   * each workspace folder's, and the user settings' with no folder). A configuration needs a folder
+   * (`${workspaceFolder}`), and one whose name the folder's launch.json already has would show twice in the picker.
+   */
+  async provideDynamicConfigurations(folder: vscode.WorkspaceFolder | undefined, token?: vscode.CancellationToken):
+  Promise<vscode.DebugConfiguration[]> {
+    if (!folder) return [];
+    const existing = vscode.workspace.getConfiguration('launch', folder.uri).get<unknown[]>('configurations') ?? [];
+    const names = new Set(existing.map((c) => (c as { name?: unknown } | null)?.name));
+    return (await this.provideDebugConfigurations(folder, token)).filter((c) => !names.has(c.name));
+  }
+
   async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration,
     token?: vscode.CancellationToken): Promise<vscode.DebugConfiguration | undefined> {
     if (!config.request && !config.name) {

@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): QemuReplayApi {
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, factory),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, {
-      provideDebugConfigurations: (folder, token) => provider.provideDebugConfigurations(folder, token),
+      provideDebugConfigurations: (folder, token) => provider.provideDynamicConfigurations(folder, token),
     }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, trace),
   );
