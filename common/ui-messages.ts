@@ -40,7 +40,10 @@ export type TimelineState =
   | { kind: 'session'; session: TimelineSession }
   | { kind: 'empty'; reason: 'no-session' | 'not-replay-session' | 'ended'; detail?: string };
 
-export type ExtensionToWebview = { type: 'state'; state: TimelineState };
+export type ExtensionToWebview =
+  | { type: 'state'; state: TimelineState }
+  /** Give the axis the keyboard focus again (after a seek the webview asked for moved VS Code's focus away). */
+  | { type: 'focusAxis' };
 
 /** What the webview shows, reported after each render so tests can check the DOM, not just the model. */
 export interface TimelineRendered {
@@ -88,6 +91,11 @@ export interface TimelinePersistedState {
   viewport?: { start: number; end: number };
   follow?: boolean;
   sessionId?: string;
+  /**
+   * The recording the viewport belongs to: a window reload ends the debug session, and the replay started after it
+   * (a new session id) of the same recording gets the zoom back.
+   */
+  recording?: string;
 }
 
 export function isTimelinePersistedState(v: unknown): v is TimelinePersistedState {
@@ -95,5 +103,6 @@ export function isTimelinePersistedState(v: unknown): v is TimelinePersistedStat
   const vp = v.viewport;
   if (vp !== undefined && !(isObject(vp) && typeof vp.start === 'number' && typeof vp.end === 'number')) return false;
   return (v.follow === undefined || typeof v.follow === 'boolean')
-    && (v.sessionId === undefined || typeof v.sessionId === 'string');
+    && (v.sessionId === undefined || typeof v.sessionId === 'string')
+    && (v.recording === undefined || typeof v.recording === 'string');
 }

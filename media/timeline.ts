@@ -44,8 +44,12 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEle
   return node;
 }
 
+/** The recording the viewport was chosen for (kept while no session is shown, so the next replay of it restores it). */
+let viewportRecording = persisted.recording;
+
 function persist(): void {
-  api.setState({ viewport, follow, sessionId: session?.id });
+  if (session) viewportRecording = session.mode === 'play' ? session.recording : undefined;   // a recording's axis still grows
+  api.setState({ viewport, follow, sessionId: session?.id ?? persisted.sessionId, recording: viewportRecording });
 }
 
 function modeText(s: TimelineSession): string {
@@ -151,7 +155,9 @@ function onState(state: TimelineState): void {
     return;
   }
   const next = state.session;
-  if (session?.id !== next.id && persisted.sessionId !== next.id) viewport = undefined;   // another recording
+  // Another session: keep the zoom only for the same recording (a window reload or a restart starts a new session).
+  const sameSession = (session?.id ?? persisted.sessionId) === next.id;
+  if (!sameSession && (viewportRecording === undefined || viewportRecording !== next.recording)) viewport = undefined;
   const moved = session?.icount !== next.icount;
   session = next;
   dom ??= buildSessionDom();
@@ -281,6 +287,7 @@ function onKey(e: KeyboardEvent): void {
 
 window.addEventListener('message', (event: MessageEvent<ExtensionToWebview>) => {
   if (event.data?.type === 'state') onState(event.data.state);
+  else if (event.data?.type === 'focusAxis') dom?.track.focus();
 });
 window.addEventListener('resize', () => render());
 // Only now can the extension's messages be received: ask for the state.

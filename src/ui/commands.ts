@@ -61,8 +61,10 @@ export class ReplayCommands {
    */
   async addIcountBreakpoint(arg?: unknown): Promise<number | undefined> {
     const { state } = await this.target(true);
-    const icount = await askIcount(arg, { current: state.icount, min: state.icount, max: state.endIcount }, {
-      title: 'Add Breakpoint at Instruction Count', prompt: 'Stop when the replay reaches this instruction count',
+    // Anywhere in the recording: one ahead is for Continue, one behind for Reverse Continue (as the timeline's B key).
+    const icount = await askIcount(arg, { current: state.icount, min: 0, max: state.endIcount }, {
+      title: 'Add Breakpoint at Instruction Count',
+      prompt: 'Stop when the replay reaches this instruction count, going forwards (Continue) or backwards (Reverse Continue)',
     });
     if (icount === undefined) return undefined;
     const existing = icountBreakpoints().find((b) => b.icount === icount);

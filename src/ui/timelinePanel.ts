@@ -13,6 +13,8 @@ import type { ReplayCommands } from './commands';
 import type { ReplayStore, SessionModel } from './sessionStore';
 
 export const TIMELINE_VIEW_TYPE = 'qemuReplay.timeline';
+/** How long after the answer to the timeline's own seek a focus loss counts as the stop's editor opening. */
+const FOCUS_BACK_MS = 1_500;
 
 export class TimelinePanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -22,6 +24,12 @@ export class TimelinePanel implements vscode.Disposable {
   lastRendered: TimelineRendered | undefined;
   /** What was last sent to the webview (test hook). */
   lastSent: TimelineState | undefined;
+  /**
+   * Until when a focus loss is taken back: the stop after a seek asked for from the focused timeline opens its source
+   * with the focus (debug.focusEditorOnBreak), and the next key the user presses on the axis would go to the editor.
+   */
+  private keepFocusUntil = 0;
+  private focusAxisPending = false;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -81,7 +89,10 @@ export class TimelinePanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m: unknown) => {
         if (isWebviewToExtension(m)) void this.receive(m);
       }),
-      panel.onDidChangeViewState(() => this.post()),
+      panel.onDidChangeViewState(() => {
+        this.post();
+        this.takeFocusBack(panel);
+      }),
     ];
     panel.onDidDispose(() => {
       for (const s of subscriptions) s.dispose();
@@ -109,10 +120,10 @@ export class TimelinePanel implements vscode.Disposable {
         this.lastRendered = m.rendered;
         return;
       case 'seek':
-        await vscode.commands.executeCommand('qemuReplay.goToIcount', m.icount);
+        await this.keepingFocus(() => vscode.commands.executeCommand('qemuReplay.goToIcount', m.icount));
         return;
       case 'gotoSnapshot':
-        await vscode.commands.executeCommand('qemuReplay.goToSnapshot', m.name);
+        await this.keepingFocus(() => vscode.commands.executeCommand('qemuReplay.goToSnapshot', m.name));
         return;
       case 'toggleBreakpoint':
         this.commands.toggleIcountBreakpoint(m.icount);
@@ -123,6 +134,29 @@ export class TimelinePanel implements vscode.Disposable {
     }
   }
 
+  private async keepingFocus(seek: () => Thenable<unknown>): Promise<void> {
+    // Only when the user is on the timeline: a seek posted while it is in the background leaves focus alone.
+    if (this.panel?.active) this.keepFocusUntil = Number.POSITIVE_INFINITY;
+    try {
+      await seek();
+    } finally {
+      // The seek's answer comes with its stop; VS Code opens the stop's source right after (it reads the stack first).
+      this.keepFocusUntil = Math.min(this.keepFocusUntil, Date.now() + FOCUS_BACK_MS);
+    }
+  }
+
+  /**
+   * A focus loss during the timeline's own seek or just after it is the stop's editor (VS Code focuses it once when
+   * it opens and once more when it reveals the frame): take it back each time within the window.
+   */
+  private takeFocusBack(panel: vscode.WebviewPanel): void {
+    if (panel.active || Date.now() > this.keepFocusUntil || this.panel !== panel) return;
+    panel.reveal(panel.viewColumn, false);
+    // A webview that was hidden meanwhile reloads (no retainContextWhenHidden): it gets this once it is ready.
+    this.focusAxisPending = true;
+    this.post();
+  }
+
   /** Sends the active session's state; a webview that has not said `ready` yet would drop it. */
   private post(): void {
     if (!this.panel || !this.ready) return;
@@ -130,6 +164,11 @@ export class TimelinePanel implements vscode.Disposable {
     this.lastSent = state;
     const message: ExtensionToWebview = { type: 'state', state };
     void this.panel.webview.postMessage(message);
+    if (this.focusAxisPending) {
+      this.focusAxisPending = false;
+      const focus: ExtensionToWebview = { type: 'focusAxis' };
+      void this.panel.webview.postMessage(focus);
+    }
   }
 
   private html(webview: vscode.Webview): string {

@@ -74,6 +74,9 @@ function writeUserSettings(dir) {
     'update.mode': 'none', 'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false,
     'extensions.ignoreRecommendations': true, 'workbench.tips.enabled': false, 'chat.disableAIFeatures': true,
     'workbench.secondarySideBar.defaultVisibility': 'hidden', 'git.enabled': false,
+    // The sample's sources open from the repo (the guest's debug info names them there): no key a test sends to an
+    // editor may change them. The web workbench saves after a delay by default.
+    'files.autoSave': 'off', 'files.readonlyInclude': { [`${root}/test/guests/**`]: true },
   }, null, 2));
 }
 
@@ -230,11 +233,20 @@ async function drive(page, r) {
       return out;
     }
     case 'count': return await all().count();
+    case 'activeElement':
+      return await page.evaluate(() => {
+        const e = document.activeElement;
+        return `${document.hasFocus() ? 'page focused' : 'page NOT focused'}: <${e?.tagName.toLowerCase()} class="${e?.className}" aria-label="${e?.getAttribute('aria-label') ?? ''}">`;
+      });
+    case 'checked': return await all().first().isChecked({ timeout });
+    case 'value': return (await first().count()) ? await first().inputValue({ timeout }) : null;
     case 'html': return (await all().count()) ? (await all().first().evaluate((e) => e.outerHTML)).slice(0, 20_000) : null;
     case 'box': return (await all().locator('visible=true').count()) ? await first().boundingBox() : null;
     case 'attribute': return (await all().count()) ? await all().first().getAttribute(r.name) : null;
     case 'focused':
-      return (await all().count()) ? await all().first().evaluate((e) => e === document.activeElement || e.contains(document.activeElement)) : false;
+      // The element has the document's focus and the document (a webview's frame too) has the page's.
+      return (await all().count()) ? await all().first().evaluate((e) => document.hasFocus()
+        && (e === document.activeElement || e.contains(document.activeElement))) : false;
     case 'waitFor': return void await all().first().waitFor({ state: r.state ?? 'visible', timeout });
     default: throw new Error(`unknown op ${r.op}`);
   }

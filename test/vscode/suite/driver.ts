@@ -82,6 +82,12 @@ export const ui = {
   box: (selector: string, o: Target = {}): Promise<Box | null> => call({ op: 'box', selector, ...o }),
   /** The first match's outer HTML (to see what a failing selector should have been), or null. */
   html: (selector: string, o: Target = {}): Promise<string | null> => call({ op: 'html', selector, ...o }),
+  /** The value of the first match (an input), or null when none. */
+  value: (selector: string, o: Target = {}): Promise<string | null> => call({ op: 'value', selector, ...o }),
+  /** What has the keyboard: the page's focused element (tag, class, aria-label) and whether the page has focus. */
+  activeElement: (): Promise<string> => call({ op: 'activeElement' }),
+  /** Whether the first match (a checkbox) is checked. */
+  checked: (selector: string, o: Target = {}): Promise<boolean> => call({ op: 'checked', selector, ...o }),
   /** An attribute of the first match, or null. */
   attribute: (selector: string, name: string, o: Target = {}): Promise<string | null> =>
     call({ op: 'attribute', selector, name, ...o }),
@@ -94,9 +100,23 @@ export const ui = {
 
 /** Runs a command from the Command Palette as a person does: F1, its title, Enter. */
 export async function runFromPalette(title: string): Promise<void> {
-  await ui.press('F1');
-  await ui.waitFor('.quick-input-widget input');
-  await ui.type(`>${title}`);
+  // A stop's source takes the keyboard a moment after the stop (twice: when it opens and when the frame is revealed),
+  // and the palette closes when it loses focus, as it does for a person: then open it again.
+  for (let attempt = 1; ; attempt++) {
+    await ui.press('Control+Shift+P');   // opens the palette with ">" typed
+    try {
+      await ui.waitFor('.quick-input-widget input', { timeoutMs: 5_000 });
+    } catch (e) {
+      if (attempt === 3) throw new Error(`Ctrl+Shift+P did not open the Command Palette (${await ui.activeElement()}): ${String(e)}`);
+      continue;
+    }
+    await ui.type(title);
+    if (await ui.value('.quick-input-widget input') === `>${title}`) break;
+    if (attempt === 3) {
+      throw new Error(`the Command Palette did not keep the keyboard while "${title}" was typed (${await ui.activeElement()})`);
+    }
+    await ui.press('Escape');
+  }
   await ui.waitFor(`.quick-input-list .monaco-list-row:has-text(${JSON.stringify(title)})`);
   await ui.press('Enter');
 }
