@@ -124,6 +124,12 @@ export class ReplayCommands {
     if (!snapshot) throw new UserError(`There is no snapshot named "${name}" in this recording.`);
     // The replay starts from the initial snapshot: without it the recording cannot be replayed.
     if (snapshot.kind === 'initial') throw new UserError(`"${name}" is where the replay starts: it cannot be deleted.`);
+    // A user's snapshot is work to redo: ask, unless a caller (keybinding, extension) named it outright.
+    if (snapshot.kind === 'user' && typeof arg !== 'string') {
+      const choice = await vscode.window.showWarningMessage(`Delete the snapshot "${name}" at ${formatIcount(snapshot.icount)}?`,
+        { modal: true, detail: 'It is removed from the recording for good.' }, 'Delete');
+      if (choice !== 'Delete') return false;
+    }
     await customRequest(session, 'deleteSnapshot', { name });
     return true;
   }

@@ -46,6 +46,25 @@ export class SnapshotsView implements vscode.TreeDataProvider<SnapshotRow>, vsco
         ? 'Recording: seeking to a snapshot works in the replay.'
         : undefined;
     this.changed.fire();
+    this.expandOnce(model?.session.id, state?.running === false);
+  }
+
+  /** Session ids whose snapshots were brought into view. */
+  private readonly expandedFor = new Set<string>();
+
+  /**
+   * VS Code adds the view (its `when` clause turns true with the session) collapsed, below the debug views, where it
+   * shows no row at all. Once per session, at its first stop, the view is expanded (not focused): an expanded pane
+   * keeps its minimum height however the other debug views are sized. The user may collapse it again.
+   */
+  private expandOnce(sessionId: string | undefined, stopped: boolean): void {
+    const first = this.rows[0];
+    if (!sessionId || !stopped || !first || this.expandedFor.has(sessionId)) return;
+    this.expandedFor.add(sessionId);
+    if (!this.view.visible) {
+      void Promise.resolve(this.view.reveal(this.rows.find((r) => r.current) ?? first, { select: false, focus: false }))
+        .catch(() => undefined);
+    }
   }
 
   getTreeItem(row: SnapshotRow): vscode.TreeItem {
@@ -56,6 +75,10 @@ export class SnapshotsView implements vscode.TreeDataProvider<SnapshotRow>, vsco
     item.iconPath = row.current
       ? new vscode.ThemeIcon('debug-stackframe', new vscode.ThemeColor('debugIcon.breakpointCurrentStackframeForeground'))
       : new vscode.ThemeIcon(KIND_ICON[row.kind]);
+    // A click goes there, as a click on a stack frame does (in a replay; a recording cannot seek).
+    if (this.store.active?.state?.mode === 'play') {
+      item.command = { command: 'qemuReplay.goToSnapshot', title: 'Go to Snapshot', arguments: [row.name] };
+    }
     // `snapshot.initial` etc.: menus may treat the recording's first snapshot differently (it cannot be deleted).
     item.contextValue = `snapshot.${row.kind}`;
     item.accessibilityInformation = {
@@ -66,6 +89,11 @@ export class SnapshotsView implements vscode.TreeDataProvider<SnapshotRow>, vsco
 
   getChildren(element?: SnapshotRow): SnapshotRow[] {
     return element ? [] : this.rows;
+  }
+
+  /** A flat list (reveal needs a parent for each row). */
+  getParent(): undefined {
+    return undefined;
   }
 
   dispose(): void {

@@ -5,7 +5,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { activateExtension, executeCommand, screenshot, waitUntil, workspacePath } from './helpers';
+import {
+  activateExtension, dap, executeCommand, screenshot, sessionEnded, startDebugging, waitUntil, workspacePath,
+} from './helpers';
 import { runFromPalette, ui } from './driver';
 import { test } from './runner';
 
@@ -111,3 +113,145 @@ test('the configuration picker lists each QEMU Replay entry once', async () => {
       ?.some((c) => c.name === 'QEMU Replay: Record'), 10_000, 'VS Code to read launch.json again');
   }
 }, { timeoutMs: 60_000 });
+
+const REPLAY = 'QEMU Replay: Replay';
+
+/** Records the sample guest once if no earlier test did (each test may run alone with a grep). */
+async function ensureRecording(): Promise<void> {
+  if (fs.existsSync(workspacePath('.recordings', 'run1', 'recording.json'))) return;
+  const recording = await startDebugging('QEMU Replay: Record', 60_000);
+  await sessionEnded(recording, 90_000);
+}
+
+/** Starts the replay (stopped on entry at icount 0) as launch.json says. */
+async function startReplay(): Promise<vscode.DebugSession> {
+  const mark = dap.mark();
+  const session = await startDebugging(REPLAY, 60_000);
+  await dap.waitForEvent('stopped', { since: mark, timeoutMs: 60_000, sessionId: session.id });
+  return session;
+}
+
+interface Frame { name: string; line: number; source?: { path?: string } }
+async function topFrame(session: vscode.DebugSession): Promise<Frame> {
+  const trace = await session.customRequest('stackTrace', { threadId: 1, startFrame: 0, levels: 1 }) as { stackFrames: Frame[] };
+  return trace.stackFrames[0];
+}
+
+/** Clicks a toolbar button and waits for the stop it causes. */
+async function clickAndStop(session: vscode.DebugSession, label: string): Promise<void> {
+  const mark = dap.mark();
+  await ui.click(`.debug-toolbar [aria-label^="${label}"]`);
+  await dap.waitForEvent('stopped', { since: mark, timeoutMs: 60_000, sessionId: session.id });
+}
+
+const CALL_STACK = '.pane-header:has-text("Call Stack")';
+const callStackHeader = async (): Promise<string> => (await ui.texts(CALL_STACK))[0] ?? '';
+
+test('start-aarch64.S is assembly: a gutter click sets a breakpoint that the replay hits, and Step Back works there', async () => {
+  await activateExtension();
+  await ensureRecording();
+  const session = await startReplay();
+  // The entry is _start in start-aarch64.S: VS Code opens it there.
+  await ui.waitFor('.tab.active:has-text("start-aarch64.S")', { timeoutMs: 20_000 });
+  const language = await waitUntil(async () => (await ui.texts('#status\\.editor\\.mode'))[0], 10_000, 'the language in the status bar');
+  assert.equal(language.trim(), 'GNU Assembler');
+  const uri = (await topFrame(session)).source?.path ?? '';
+  // In code-server the path comes back as a vscode-remote:// URI.
+  const file = uri.includes('://') ? vscode.Uri.parse(uri).path : uri;
+  assert.match(file, /start-aarch64\.S$/);
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const afterCall = lines.findIndex((l) => l.trim() === 'ldr x0, =0x84000008') + 1;   // runs once main has returned
+  assert.ok(afterCall > 1);
+
+  // A click in the glyph margin, left of the line number.
+  const editor = '.editor-group-container.active .monaco-editor';
+  const number = await ui.box(`${editor} .margin-view-overlays .line-numbers:text-is("${afterCall}")`);
+  const glyphs = await ui.box(`${editor} .glyph-margin`);
+  assert.ok(number && glyphs, `line ${afterCall} and the glyph margin are on the page`);
+  const x = glyphs.x + glyphs.width / 2;
+  const y = number.y + number.height / 2;
+  await ui.mouse('move', x, y);
+  await ui.mouse('down', x, y);
+  await ui.mouse('up', x, y);
+  await ui.waitFor(`${editor} .codicon-debug-breakpoint`, { timeoutMs: 10_000 });
+  const bp = vscode.debug.breakpoints.find((b): b is vscode.SourceBreakpoint => b instanceof vscode.SourceBreakpoint);
+  assert.equal(bp?.location.range.start.line, afterCall - 1, 'a source breakpoint on that line');
+  await screenshot('asm-breakpoint');
+
+  await clickAndStop(session, 'Continue');
+  let top = await topFrame(session);
+  assert.deepEqual([top.source?.path, top.line], [uri, afterCall], 'stopped at the breakpoint in start-aarch64.S');
+  await waitUntil(async () => /breakpoint/i.test(await callStackHeader()), 10_000, 'the Call Stack header to say breakpoint');
+
+  await clickAndStop(session, 'Step Back');
+  top = await topFrame(session);
+  assert.deepEqual([top.source?.path, top.line], [uri, afterCall - 1], 'Step Back goes back over main to `bl main`');
+  await screenshot('asm-step-back');
+  vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+}, { timeoutMs: 180_000 });
+
+const SNAPSHOTS = '.pane:has(.pane-header:has-text("Snapshots"))';
+const snapshotRow = (name: string): string => `${SNAPSHOTS} .monaco-list-row:has-text("${name}")`;
+
+/** The position the status bar shows (`icount 1,234 / 16,341`). */
+async function statusIcount(): Promise<string | undefined> {
+  return (await ui.texts('.statusbar-item')).map((t) => /icount ([\d,]+) \//.exec(t)?.[1]).find((m) => m !== undefined);
+}
+
+test('Snapshots view: visible beside expanded debug views; a click on a row goes there; deleting a user snapshot asks', async () => {
+  await activateExtension();
+  await ensureRecording();
+  // Breakpoints fill the Breakpoints view (disabled: they do not stop anything).
+  vscode.debug.addBreakpoints(['main', 'work', 'fib', 'print'].map((f) => new vscode.FunctionBreakpoint(f, false)));
+  try {
+    const session = await startReplay();
+    await executeCommand('workbench.view.debug');
+    // The view shows itself expanded at the first stop; the other debug views expanded too, it keeps a height.
+    await ui.waitFor(`${SNAPSHOTS} .pane-header[aria-expanded="true"]`, { timeoutMs: 15_000 });
+    for (const name of ['Variables', 'Watch', 'Call Stack', 'Breakpoints']) {
+      const header = `.pane-header:has-text("${name}")`;
+      if (await ui.attribute(header, 'aria-expanded') === 'false') await ui.click(header);
+      await ui.waitFor(`${header}[aria-expanded="true"]`);
+    }
+    await ui.waitFor(snapshotRow('initial'));
+    const body = await ui.box(`${SNAPSHOTS} .pane-body`);
+    assert.ok(body && body.height >= 22, `the Snapshots view shows at least a row: ${JSON.stringify(body)}`);
+    await screenshot('snapshots-view-height');
+
+    // A user snapshot further on (saved by command: the subject here is the view), then back to the start.
+    const mark = dap.mark();
+    await executeCommand('qemuReplay.goToIcount', 5000);
+    await dap.waitForEvent('stopped', { since: mark, timeoutMs: 30_000, sessionId: session.id });
+    await executeCommand('qemuReplay.saveSnapshot', 'view-click');
+    await ui.waitFor(snapshotRow('view-click'));
+    const back = dap.mark();
+    await executeCommand('qemuReplay.goToStart');
+    await dap.waitForEvent('stopped', { since: back, timeoutMs: 30_000, sessionId: session.id });
+    await waitUntil(async () => (await statusIcount()) === '0', 10_000, 'the status bar at icount 0');
+
+    // One click on the row (not its inline buttons) goes there: status bar and Call Stack header follow.
+    const row = await ui.box(snapshotRow('view-click'));
+    assert.ok(row);
+    const click = dap.mark();
+    await ui.click(snapshotRow('view-click'), { position: { x: 30, y: row.height / 2 } });
+    await dap.waitForEvent('stopped', { since: click, timeoutMs: 30_000, sessionId: session.id });
+    await waitUntil(async () => (await statusIcount()) === '5,000', 10_000, 'the status bar at icount 5,000');
+    // (The Call Stack header follows seeks with #18 item 2, tested in its own file.) The row is marked as here.
+    await waitUntil(async () => (await ui.texts(snapshotRow('view-click')))[0]?.includes('here'), 10_000, 'the row marked "here"');
+
+    // Delete by its inline button: VS Code asks with a modal dialog (Delete / Cancel). Under extension tests VS Code
+    // does not draw dialogs and answers Cancel ("Dialog requested during smoke test" in its log), so what can be
+    // checked here is that the click alone deletes nothing: before #18 it deleted at once.
+    const trash = `${snapshotRow('view-click')} .action-label[aria-label="Delete Snapshot"]`;
+    const del = dap.mark();
+    await ui.hover(snapshotRow('view-click'));
+    await ui.click(trash);
+    // A negative check needs a bound: the deletion (a request, then the row going) takes well under this.
+    await assert.rejects(ui.waitFor(snapshotRow('view-click'), { state: 'detached', timeoutMs: 3000 }));
+    assert.equal(dap.messages.slice(del).some((m) => m.direction === 'out' && m.message.command === 'deleteSnapshot'), false,
+      'no deleteSnapshot request without the confirmation');
+    assert.equal(await ui.count(snapshotRow('view-click')), 1, 'the snapshot stays');
+  } finally {
+    vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+  }
+}, { timeoutMs: 180_000 });
