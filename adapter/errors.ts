@@ -24,6 +24,27 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * Requests whose failure VS Code or the extension shows where the user looked, as text: the Debug Console prints an
+ * `evaluate`'s error as a line, the views show theirs in place, the extension reports its custom requests' own way.
+ * A `showUser` error response to any request makes VS Code also pop an error toast: these never ask for one.
+ */
+const SHOWN_IN_PLACE = new Set([
+  'evaluate', 'completions', 'threads', 'stackTrace', 'scopes', 'variables', 'source', 'loadedSources',
+  'dataBreakpointInfo', 'readMemory', 'disassemble', 'exceptionInfo',
+  'replayInfo', 'setIcountBreakpoints', 'seek', 'listSnapshots', 'saveSnapshot', 'deleteSnapshot', 'reverseStepIn', 'reverseStepOut',
+]);
+
+/**
+ * Whether an error response to `command` asks VS Code to show it to the user (a toast). Not when it is shown in
+ * place anyway, not for a refusal (`read-only`: a console line says it, see the session), and not once the session
+ * is ending (the end is said once, in the Debug Console).
+ */
+export function showUserFor(command: string, err: unknown, ending: boolean): boolean {
+  if (ending || SHOWN_IN_PLACE.has(command)) return false;
+  return !(err instanceof UserError && err.code === 'read-only');
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -6,13 +6,19 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { CustomRequestName } from '../../common/protocol';
 import type { Execution, Stop } from '../engine/execution';
 import type { ReplayEngine } from '../engine/replayEngine';
+import { errorMessage } from '../errors';
 
 /** What the custom requests need from the session (see QemuReplaySession). */
 export interface CustomRequestHost {
   /** Answers the request with what `work` returns, or with its error; waits for a seek in progress first. */
   handle<R extends DebugProtocol.Response>(response: R, work: () => Promise<R['body'] | void> | R['body'] | void): void;
-  /** Starts a run (answered at once) and reports where it stops. */
-  run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>): void;
+  /**
+   * Starts a run (answered at once) and reports where it stops. `announce`: the run is one VS Code did not ask for
+   * with a request of its own, so the session says the thread runs (see QemuReplaySession.announceRun).
+   */
+  run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>, announce?: boolean): void;
+  /** Tells VS Code the thread runs (a DAP `continued` event): the stop that follows is a new stop, shown afresh. */
+  announceRun(): void;
   /** The launched session's parts; throws the user's error before launch. */
   need(): { engine: ReplayEngine; exec: Execution };
   /** Sends the `replayState` event. */
@@ -46,7 +52,16 @@ export function handleCustomRequest(
       host.handle(response, async () => {
         const { engine, exec } = host.need();
         exec.assertStopped('seek');
-        const stop = await engine.seek(a);
+        const moving = engine.seek(a); // arguments it cannot take throw here, before anything moves
+        host.announceRun();
+        let stop: Stop;
+        try {
+          stop = await moving;
+        } catch (err) {
+          // VS Code was told the thread runs: it must hear where it is now, or its views would say "Running".
+          host.reportStop({ reason: 'signal', icount: engine.state().icount, text: `The seek failed: ${errorMessage(err)}` });
+          throw err;
+        }
         host.reportStop(stop);
         return engine.state(false);
       });
@@ -61,10 +76,10 @@ export function handleCustomRequest(
       host.handle(response, async () => { await host.need().engine.deleteSnapshot(a.name); return {}; });
       return true;
     case 'reverseStepIn':
-      host.run(response, (e) => e.stepBack(a.granularity === 'instruction' ? 'instruction' : 'line', true));
+      host.run(response, (e) => e.stepBack(a.granularity === 'instruction' ? 'instruction' : 'line', true), true);
       return true;
     case 'reverseStepOut':
-      host.run(response, (e) => e.reverseStepOut());
+      host.run(response, (e) => e.reverseStepOut(), true);
       return true;
     default:
       return false;

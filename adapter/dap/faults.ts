@@ -20,7 +20,11 @@ export function watchEmulator(emulator: Emulator, host: EmulatorWatchHost): Watc
     if (emulator.mode === 'record' && !signal && code === 0) host.gone('QEMU exited');
     else host.failed('QEMU', `exited unexpectedly (${qemu.describeExit()})`);
   });
-  gdb.on('exit', (code, signal) => { host.failed('gdb', `exited unexpectedly (${signal ? `killed by ${signal}` : `exit code ${code}`})`); });
+  gdb.on('exit', (code, signal) => {
+    // A bug in gdb: say so, in gdb's own words (it quits instead of dumping a core, see Gdb.start).
+    if (gdb.internalError) host.failed('gdb', `hit an internal error and exited: ${gdb.internalError}`);
+    else host.failed('gdb', `exited unexpectedly (${signal ? `killed by ${signal}` : `exit code ${code}`})`);
+  });
   qemu.qmp.on('close', () => {
     // QEMU closes QMP as it exits, usually just before its exit is seen: only a close without an exit is a fault.
     setTimeout(() => { if (!qemu.exited) host.failed('QEMU', 'closed its QMP connection', true); }, 500).unref();

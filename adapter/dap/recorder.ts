@@ -8,6 +8,7 @@ import type { Execution } from '../engine/execution';
 import type { Emulator } from '../engine/launcher';
 import type { ReplayEngine } from '../engine/replayEngine';
 import { errorMessage } from '../errors';
+import { QmpConnectionError } from '../qemu/qmp';
 import type { PendingRecording } from '../qemu/recording';
 
 /** What the recorder needs from the session. */
@@ -49,7 +50,11 @@ export class Recorder {
         }
         if (!exec.running || this.host.isEnding() || this.snapshotBusy) return;
         this.snapshotBusy = true;
-        await engine.recordTimeSnapshot().catch((err: unknown) => this.host.log(`${errorMessage(err)}\n`, 'important')).finally(() => { this.snapshotBusy = false; });
+        await engine.recordTimeSnapshot().catch((err: unknown) => {
+          // QEMU ends with the guest: a snapshot under way then loses QMP. The session says how the recording ended.
+          if (err instanceof QmpConnectionError || this.host.isEnding()) return;
+          this.host.log(`${errorMessage(err)}\n`, 'important');
+        }).finally(() => { this.snapshotBusy = false; });
         if (!limit) return;
         const reached = 'seconds' in limit ? Date.now() - started >= limit.seconds * 1000 : (await engine.refreshIcount().catch(() => 0)) >= limit.instructions;
         if (reached) {
@@ -70,7 +75,9 @@ export class Recorder {
     if (!this.manifestBase) return;
     try {
       const m = await this.recording.finalize(this.manifestBase);
-      this.host.log(`Recording saved to ${this.recording.finalDir} (${m.endIcount + 1} instructions, ${why}). Replay it with "mode": "replay".\n`, 'important');
+      // The one line a recording that ended well prints: plain console text (not 'important', which VS Code shows
+      // as a toast too).
+      this.host.log(`Recording saved to ${this.recording.finalDir} (${m.endIcount + 1} instructions, ${why}). Replay it with "mode": "replay".\n`, 'console');
     } catch (err) {
       await this.recording.discard();
       this.host.log(`The recording could not be saved: ${errorMessage(err)}\n`, 'important');

@@ -3,7 +3,7 @@
  * engine's stops into DAP events. It knows nothing of QEMU's command lines or gdb's protocol details.
  */
 import {
-  Breakpoint, Event, InitializedEvent, InvalidatedEvent, LoggingDebugSession, OutputEvent, TerminatedEvent,
+  Breakpoint, ContinuedEvent, Event, InitializedEvent, InvalidatedEvent, LoggingDebugSession, OutputEvent, TerminatedEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ReplayState } from '../../common/protocol';
@@ -11,7 +11,7 @@ import { Execution, GdbRunCommand, Stop } from '../engine/execution';
 import { AttachedQemu, attachToQemu, detachFromQemu } from '../engine/attach';
 import { Emulator, launch } from '../engine/launcher';
 import { EngineOptions, ReplayEngine } from '../engine/replayEngine';
-import { errorMessage, UserError } from '../errors';
+import { errorMessage, showUserFor, UserError } from '../errors';
 import { PendingRecording, SerialTimeline } from '../qemu/recording';
 import type { Watchdog } from '../qemu/watchdog';
 import { QmpClient, QmpConnectionError } from '../qemu/qmp';
@@ -82,13 +82,21 @@ export class QemuReplaySession extends LoggingDebugSession {
       return;
     }
     // QEMU or gdb went away under the request: say why the session ends, not which socket broke.
-    const err = this.endReason && !(error instanceof UserError)
+    let err = this.endReason && !(error instanceof UserError)
       ? new UserError(this.endReason.code, `The session is ending: ${this.endReason.text}`, { cause: error })
       : error;
-    const user = err instanceof UserError;
-    const message = user ? err.message : `Internal error: ${errorMessage(err)}`;
+    // A request that meets the processes of a session ending normally (a recorded guest finished, Stop): not a fault.
+    if (this.ending && (err instanceof GdbExitedError || err instanceof QmpConnectionError)) {
+      err = new UserError(err instanceof GdbExitedError ? 'gdb-exited' : 'qemu-exited', 'The session has ended.', { cause: err });
+    }
+    const user = err instanceof UserError ? err : undefined;
+    const message = user ? user.message : `Internal error: ${errorMessage(err)}`;
     if (!user && err instanceof Error && err.stack) this.log(`${err.stack}\n`);
-    this.sendErrorResponse(response, { id: user ? err.id : 1000, format: message, showUser: true });
+    const showUser = showUserFor(response.command, err, this.ending !== undefined);
+    // A refusal (a write in a replay) is said in the Debug Console, where the user typed or edited; the REPL prints an
+    // evaluate's error itself.
+    if (user?.code === 'read-only' && response.command !== 'evaluate') this.log(`${message}\n`);
+    this.sendErrorResponse(response, { id: user ? user.id : 1000, format: message, showUser });
   }
 
   private log(text: string, category: 'console' | 'stderr' | 'stdout' | 'important' = 'console'): void {
@@ -287,7 +295,9 @@ export class QemuReplaySession extends LoggingDebugSession {
     if (!emulator) {
       this.log(`${what}: the QEMU this session was attached to is gone.\n`, 'important');
     } else if (emulator.mode === 'record') {
-      this.log(`${what}: the guest finished.\n`);
+      // The guest finished: the normal end of a recording, said by the one "Recording saved" line.
+      await this.end('the guest finished');
+      return;
     } else {
       this.log(`${what} unexpectedly (${emulator.qemu.describeExit()}). The recording is unchanged: start the replay again to continue.\n`, 'important');
     }
@@ -328,18 +338,29 @@ export class QemuReplaySession extends LoggingDebugSession {
 
   // ---- execution -------------------------------------------------------------------------------------------
 
-  private run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>): void {
+  /**
+   * VS Code learns that the thread runs only from a `continued` event, or by itself for the run requests it sends
+   * (continue, next, stepBack, …: it then clears the thread's stop). Our custom requests (seek, reverseStepIn/Out)
+   * are not among them: without this event VS Code keeps the previous stop's details first in its list and the Call
+   * Stack header shows them ("icount breakpoint hit at icount 8000" after a seek to 1,234).
+   */
+  private announceRun(): void {
+    this.sendEvent(new ContinuedEvent(1, true));
+  }
+
+  private run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>, announce = false): void {
     // Requests are handled in order: a run must not start before breakpoint changes received before it are in
     // place (VS Code sends setBreakpoints then continue without waiting for the answer).
     const settled = this.breakpointUpdates.settled();
     if (settled) {
-      void settled.then(() => this.run(response, op));
+      void settled.then(() => this.run(response, op, announce));
       return;
     }
     try {
       const { exec, engine } = this.need();
       exec.assertStopped('run'); // operations queue behind one in progress (e.g. idle snapshot work)
-      const started = op(engine);
+      const started = op(engine); // arguments or a mode it cannot take throw here, before anything runs
+      if (announce) this.announceRun(); // before any stop: reportStop comes after an await
       this.sendResponse(response);
       started.then((stop) => this.reportStop(stop), (err: unknown) => {
         if (this.ending) return;
@@ -548,7 +569,8 @@ export class QemuReplaySession extends LoggingDebugSession {
 
   private readonly customRequestHost: CustomRequestHost = {
     handle: (response, work) => this.handle(response, work),
-    run: (response, op) => this.run(response, op),
+    run: (response, op, announce) => this.run(response, op, announce),
+    announceRun: () => this.announceRun(),
     need: () => this.need(),
     sendState: () => this.sendState(),
     reportStop: (stop) => this.reportStop(stop),

@@ -101,7 +101,7 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
     const endIcount = mode === 'play' && replayFile ? await replayEnd(replayFile, warnings) : undefined;
 
     try {
-      await gdb.start(args.gdbPath ?? 'gdb-multiarch', { cwd });
+      await gdb.start(args.gdbPath ?? 'gdb-multiarch'); // in a working folder of its own, not the user's (see Gdb.start)
     } catch (err) {
       throw new UserError('gdb-start', `gdb could not be started ("${args.gdbPath ?? 'gdb-multiarch'}"): ${errorMessage(err)}. Install gdb-multiarch or set "gdbPath".`);
     }
@@ -112,6 +112,8 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
     }
     await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
     await gdb.console('set code-cache off');
+    // Sources gdb looks for relative to its working folder ($cwd) are looked for in the user's folder.
+    if (!/[:\r\n]/.test(cwd)) await gdb.console(`set directories $cdir:${cwd}`);
     await gdb.console('set tcp auto-retry off'); // a wrong address fails now, not after gdb's 15 s of retries
     if (mode !== 'none') {
       // Recording or replaying: gdb itself refuses writes (settable only before it connects). Breakpoints and

@@ -12,7 +12,7 @@ import { selectArchitecture } from '../image';
 import { UserError } from '../errors';
 import { Gdb, GdbError, miQuote } from '../gdb/gdb';
 import { architectureByName, knownArchitectures } from '../qemu/architectures';
-import { freeLocalPort, QemuCommand, QemuProcess, QemuStartError } from '../qemu/process';
+import { GDB_SOCKET_NAME, QemuCommand, QemuProcess, QemuStartError } from '../qemu/process';
 import { createSnapshotImage, OpenedRecording, openRecording, PendingRecording, qemuVersion } from '../qemu/recording';
 
 export interface Emulator {
@@ -112,7 +112,6 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
   let recording: OpenedRecording | PendingRecording;
   let cmd: QemuCommand;
   let manifestBase: Emulator['manifestBase'];
-  const gdbPort = await freeLocalPort();
 
   if (args.mode === 'record') {
     const kernel = args.kernel ? checkProgram(resolvePath(args.kernel, cwd), 'kernel') : program!;
@@ -133,7 +132,7 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     cmd = {
       qemuPath, machine: args.machine ?? arch.machine, cpu: args.cpu ?? arch.cpu, memory: args.memory ?? '128M',
       kernel: pending.file('kernel'), icountShift: args.icountShift ?? 'auto', rr: 'record', replayFile: pending.file('log'),
-      snapshotImage: pending.file('snapshots'), serialFile: pending.file('serial'), gdbPort, archArgs: arch.extraArgs,
+      snapshotImage: pending.file('snapshots'), serialFile: pending.file('serial'), archArgs: arch.extraArgs,
       userArgs: args.qemuArgs ?? [],
     };
     manifestBase = {
@@ -154,7 +153,7 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     }
     cmd = {
       qemuPath, machine: m.machine, cpu: m.cpu, memory: m.memory, kernel: opened.file('kernel'), icountShift: m.icountShift,
-      rr: 'replay', replayFile: opened.file('log'), snapshotImage: opened.file('snapshots'), gdbPort, archArgs: m.archArgs,
+      rr: 'replay', replayFile: opened.file('log'), snapshotImage: opened.file('snapshots'), archArgs: m.archArgs,
       userArgs: m.qemuArgs,
     };
   }
@@ -187,8 +186,13 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
       throw new UserError('recording-corrupt',
         `${recording.file('snapshots')} does not belong to this recording: its initial snapshot was taken at ${initial ?? '(none)'}, the recording's at ${recording.manifest.initialSnapshot}. It was replaced or copied from another recording. Put the original back, or record again.`);
     }
+    // gdb works in the session's private folder (removed at the end), not the user's: whatever it writes there (a
+    // core file, despite `maint set internal-error corefile no`) goes with the session. It also reaches QEMU's gdb
+    // socket there by a relative name, whatever characters the folder's path has (gdb takes `target remote`'s
+    // argument literally, quotes included).
+    const gdbDir = qemu.socketDir!;
     try {
-      await gdb.start(gdbPath, { cwd, env });
+      await gdb.start(gdbPath, { cwd: gdbDir, env });
     } catch (err) {
       throw new UserError('gdb-start', `gdb could not be started ("${gdbPath}"): ${(err as Error).message}. Install gdb-multiarch or fix "gdbPath".`);
     }
@@ -208,8 +212,10 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     await gdb.console('set may-write-registers off');
     await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
     await gdb.console('set code-cache off');
+    // Sources gdb looks for relative to its working folder ($cwd) are looked for in the user's folder, as before.
+    if (!/[:\r\n]/.test(cwd)) await gdb.console(`set directories $cdir:${cwd}`);
     try {
-      await gdb.command(`-target-select remote 127.0.0.1:${gdbPort}`); // our own address: nothing to quote
+      await gdb.command(`-target-select remote ${GDB_SOCKET_NAME}`); // in gdb's working folder; no TCP port to forward
     } catch (err) {
       if (err instanceof GdbError) throw new UserError('gdb-start', `gdb could not connect to QEMU's gdb server: ${err.message}`);
       throw err;

@@ -456,10 +456,12 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     const end = this.end ?? 0;
     const given = ['icount', 'to', 'snapshot'].filter((k) => (target as Record<string, unknown>)[k] !== undefined);
     if (given.length !== 1) throw new UserError('icount', 'seek needs exactly one of "icount", "to" ("start" or "end") or "snapshot".');
+    // Bad arguments throw now, before anything moves (the session then need not report a stop).
+    if (target.to !== undefined && target.to !== 'start' && target.to !== 'end') throw new UserError('icount', `seek "to" must be "start" or "end", not ${JSON.stringify(target.to)}.`);
+    const requested = target.icount !== undefined ? checkIcount(target.icount, 'The icount to seek to', end) : undefined;
     return this.exec.exclusive(async () => {
       let icount: number;
       if (target.to !== undefined) {
-        if (target.to !== 'start' && target.to !== 'end') throw new UserError('icount', `seek "to" must be "start" or "end", not ${JSON.stringify(target.to)}.`);
         icount = target.to === 'start' ? 0 : end;
       } else if (target.snapshot !== undefined) {
         const snaps = await this.snapshots!.list();
@@ -467,7 +469,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
         if (!snap) throw new UserError('snapshot', `No snapshot named ${JSON.stringify(target.snapshot)}. Known: ${snaps.map((s) => s.name).join(', ')}.`);
         icount = snap.icount;
       } else {
-        icount = checkIcount(target.icount, 'The icount to seek to', end);
+        icount = requested!;
       }
       // A long replay to the target in a guest with sparse grid snapshots leaves a snapshot a little before it on the
       // way (one savevm more), so the reverse steps that follow replay from there.

@@ -5,7 +5,9 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
 import * as readline from 'node:readline';
+import { createSocketDir } from '../qemu/socketdir';
 import { MiParseError, MiRecord, MiTuple, parseMiLine } from './miParser';
 
 /** gdb answered `^error`. */
@@ -72,15 +74,26 @@ export class Gdb extends EventEmitter<GdbEvents> {
   private queue: Promise<unknown> = Promise.resolve();
   private exited: string | undefined;
   private readonly stderr: string[] = [];
+  /** gdb's working folder when the caller gave none (removed when gdb exits). */
+  private ownDir: string | undefined;
+  private internalErrorText: string | undefined;
 
   constructor(private readonly defaultTimeoutMs = 30_000) {
     super();
   }
 
-  /** Starts gdb; resolves once it answered a first command (so a missing or broken binary fails here). */
+  /**
+   * Starts gdb; resolves once it answered a first command (so a missing or broken binary fails here). `cwd`: gdb's
+   * working folder, one private to the session; without it gdb gets its own (mode 0700), removed when gdb exits.
+   * Never the user's folder: what gdb writes into its working folder (a core file) must not be left there.
+   */
   async start(gdbPath: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+    let cwd = options.cwd;
+    if (cwd === undefined) {
+      cwd = this.ownDir = await createSocketDir();
+    }
     const proc = spawn(gdbPath, ['--interpreter=mi3', '-nx', '-q'], {
-      cwd: options.cwd,
+      cwd,
       env: options.env,
       stdio: ['pipe', 'pipe', 'pipe'],
       shell: false,
@@ -88,10 +101,12 @@ export class Gdb extends EventEmitter<GdbEvents> {
     this.proc = proc;
     const spawned = new Promise<void>((resolve, reject) => {
       proc.once('spawn', () => resolve());
-      proc.once('error', (err) => reject(err));
+      proc.once('error', (err) => { reject(err); this.removeOwnDir(); });
     });
     proc.on('exit', (code, signal) => {
-      this.exited = signal ? `gdb was killed by ${signal}` : `gdb exited with code ${code}`;
+      this.removeOwnDir();
+      this.exited = this.internalErrorText ? `gdb hit an internal error (${this.internalErrorText}) and exited`
+        : signal ? `gdb was killed by ${signal}` : `gdb exited with code ${code}`;
       const tail = this.stderr.join('').trim().split('\n').slice(-5).join('\n');
       for (const p of this.pending.values()) p.reject(new GdbExitedError(`${this.exited}${tail ? `: ${tail}` : ''}`));
       this.pending.clear();
@@ -116,6 +131,16 @@ export class Gdb extends EventEmitter<GdbEvents> {
       await this.console(`maint set ${what} corefile no`).catch(() => undefined);
       await this.console(`maint set ${what} quit yes`).catch(() => undefined);
     }
+  }
+
+  private removeOwnDir(): void {
+    if (this.ownDir) void rm(this.ownDir, { recursive: true, force: true });
+    this.ownDir = undefined;
+  }
+
+  /** gdb's own message when it hit an internal error (a bug in gdb: it then quits), e.g. `gdb/maint.c:79: internal-error: …`. */
+  get internalError(): string | undefined {
+    return this.internalErrorText;
   }
 
   get pid(): number | undefined {
@@ -206,6 +231,10 @@ export class Gdb extends EventEmitter<GdbEvents> {
         return;
       }
       case 'log':
+        // gdb reports its own bugs on the log stream, then quits (maint set internal-error quit yes): keep its words.
+        if (/internal-(error|warning): /.test(record.text) && !this.internalErrorText) {
+          this.internalErrorText = record.text.split('\n')[0].trim();
+        }
         this.currentConsole()?.push(record.text);
         this.emit('log', record.text);
         return;

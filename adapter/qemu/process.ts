@@ -24,13 +24,20 @@ export interface QemuCommand {
   snapshotImage: string;
   /** Where the guest's serial output goes in record mode (a file); replay uses `null` (the log holds it). */
   serialFile?: string;
-  gdbPort: number;
+  /**
+   * QEMU's gdb server on this loopback TCP port; without it (the sessions' way), on the unix socket `gdb.sock` in the
+   * private socket folder: no TCP listener that VS Code's remote port forwarding would pick up (docs/design.md).
+   */
+  gdbPort?: number;
   archArgs: string[];
   userArgs: string[];
 }
 
+/** The name of the gdb server's socket in the private socket folder. */
+export const GDB_SOCKET_NAME = 'gdb.sock';
+
 /** The argv after the program name. The initial snapshot is always `init` (record and replay must agree). */
-export function qemuArgv(cmd: QemuCommand, qmpSocket: string): string[] {
+export function qemuArgv(cmd: QemuCommand, qmpSocket: string, gdbSocket = path.join(path.dirname(qmpSocket), GDB_SOCKET_NAME)): string[] {
   const argv = ['-M', cmd.machine];
   if (cmd.cpu) argv.push('-cpu', cmd.cpu);
   argv.push(
@@ -42,7 +49,7 @@ export function qemuArgv(cmd: QemuCommand, qmpSocket: string): string[] {
     '-icount', `shift=${cmd.icountShift},rr=${cmd.rr},rrfile=${escapeOpt(cmd.replayFile)},rrsnapshot=init`,
     '-drive', `file=${escapeOpt(cmd.snapshotImage)},if=none,id=rr,format=qcow2`,
     '-qmp', `unix:${escapeOpt(qmpSocket)},server=on,wait=off`,
-    '-gdb', `tcp:127.0.0.1:${cmd.gdbPort}`,
+    '-gdb', cmd.gdbPort !== undefined ? `tcp:127.0.0.1:${cmd.gdbPort}` : `unix:${escapeOpt(gdbSocket)},server=on,wait=off`,
     '-S', '-no-reboot',
     ...cmd.userArgs,
   );
@@ -120,6 +127,7 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
   get stderr(): string {
     return this.stderrText;
   }
+  /** The private socket folder (mode 0700, removed when QEMU ends): QMP's socket, and gdb's unless on TCP. */
   get socketDir(): string | undefined {
     return this.privateDir;
   }

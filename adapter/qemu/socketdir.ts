@@ -1,5 +1,5 @@
 /**
- * Where QEMU's QMP socket lives: a private directory (mkdtemp: a fresh name, mode 0700) in a folder short enough
+ * Where QEMU's QMP and gdb sockets live (and gdb's working folder): a private directory (mkdtemp: a fresh name, mode 0700) in a folder short enough
  * for the kernel's limit on unix socket paths. `$TMPDIR` alone is not enough: code-server, remote hosts, CI systems
  * and sandboxes set it to long paths, and a socket path longer than sun_path (108 bytes with its NUL) cannot be
  * bound at all. Candidates, first that fits and can be written wins: `$XDG_RUNTIME_DIR` (the user's own 0700 folder,
@@ -39,7 +39,7 @@ interface Candidate {
   socketBytes: number;
 }
 
-/** The longest name of a socket the adapter puts in the directory. */
+/** The longest name of a socket the adapter puts in the directory (`qmp.sock`, `gdb.sock`: the same length). */
 const LONGEST_SOCKET_NAME = 'qmp.sock';
 
 /** The byte length of the socket path a private directory under `base` gives (mkdtemp adds 6 characters). */
