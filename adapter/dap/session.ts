@@ -230,11 +230,23 @@ export class QemuReplaySession extends LoggingDebugSession {
   }
 
   private runAndReport(op: () => Promise<Stop>): void {
-    op().then((stop) => this.reportStop(stop), (err: unknown) => {
-      if (this.ending) return;
+    op().then((stop) => this.reportStop(stop), async (err: unknown) => {
+      if (await this.goneUnder(err)) return;
       this.log(`${errorMessage(err)}\n`, 'important');
       this.sendState(false);
     });
+  }
+
+  /**
+   * Whether a run failed because QEMU or gdb went away (a recorded guest that finishes ends QEMU, and a query in
+   * flight then loses QMP): the session's end says what happened, once. The lost connection is usually seen a few
+   * ms before the exit: wait for the end to begin.
+   */
+  private async goneUnder(err: unknown): Promise<boolean> {
+    if (!this.ending && (err instanceof QmpConnectionError || err instanceof GdbExitedError)) {
+      for (let i = 0; i < 40 && !this.ending; i++) await new Promise((r) => setTimeout(r, 25));
+    }
+    return this.ending !== undefined;
   }
 
   private reportStop(stop: Stop): void {
@@ -362,8 +374,8 @@ export class QemuReplaySession extends LoggingDebugSession {
       const started = op(engine); // arguments or a mode it cannot take throw here, before anything runs
       if (announce) this.announceRun(); // before any stop: reportStop comes after an await
       this.sendResponse(response);
-      started.then((stop) => this.reportStop(stop), (err: unknown) => {
-        if (this.ending) return;
+      started.then((stop) => this.reportStop(stop), async (err: unknown) => {
+        if (await this.goneUnder(err)) return;
         this.log(`${errorMessage(err)}\n`, 'important');
         this.reportStop({ reason: 'signal', icount: engine.state().icount, text: errorMessage(err) });
       });

@@ -55,8 +55,10 @@ function checkSocket(dc: DebugClient, longTmp: string, parent: string): string {
   const st = statSync(dir);
   assert.equal(st.mode & 0o777, 0o700, 'only the user can reach the socket');
   assert.equal(st.uid, process.getuid!());
-  assert.deepEqual(readdirSync(dir), ['qmp.sock']);
+  // QMP's socket and the gdb server's (no TCP port: #18 item 8), nothing else.
+  assert.deepEqual(readdirSync(dir).sort(), ['gdb.sock', 'qmp.sock']);
   assert.ok(statSync(socket).isSocket());
+  assert.ok(statSync(path.join(dir, 'gdb.sock')).isSocket());
   return dir;
 }
 
