@@ -58,8 +58,9 @@ export interface TimelineRendered {
 
 export type WebviewToExtension =
   | { type: 'ready' }
-  | { type: 'seek'; icount: number }
-  | { type: 'gotoSnapshot'; name: string }
+  /** `keepFocus`: asked for from the focused axis, which wants the keyboard back after the stop (see focusAxis). */
+  | { type: 'seek'; icount: number; keepFocus?: boolean }
+  | { type: 'gotoSnapshot'; name: string; keepFocus?: boolean }
   | { type: 'toggleBreakpoint'; icount: number }
   | { type: 'startDebugging' }
   | { type: 'rendered'; rendered: TimelineRendered };
@@ -75,10 +76,12 @@ export function isWebviewToExtension(msg: unknown): msg is WebviewToExtension {
     case 'startDebugging':
       return true;
     case 'seek':
+      return isIcount(msg.icount) && (msg.keepFocus === undefined || typeof msg.keepFocus === 'boolean');
     case 'toggleBreakpoint':
       return isIcount(msg.icount);
     case 'gotoSnapshot':
-      return typeof msg.name === 'string' && msg.name.length > 0;
+      return typeof msg.name === 'string' && msg.name.length > 0
+        && (msg.keepFocus === undefined || typeof msg.keepFocus === 'boolean');
     case 'rendered':
       return isObject(msg.rendered) && typeof msg.rendered.icountText === 'string';
     default:

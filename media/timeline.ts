@@ -191,8 +191,11 @@ function panBy(fraction: number): void {
   setViewport(pan(viewport, (viewport.end - viewport.start) * fraction, total(session)));
 }
 
+/** Whether the axis has the keyboard now (a click on it gives it): then it wants it back after the seek's stop. */
+const axisFocused = (): boolean => document.hasFocus() && dom !== undefined && document.activeElement === dom.track;
+
 function seek(icount: number): void {
-  if (session && canSeek(session)) api.postMessage({ type: 'seek', icount });
+  if (session && canSeek(session)) api.postMessage({ type: 'seek', icount, keepFocus: axisFocused() });
 }
 
 function attachTrackEvents(track: HTMLElement, tip: HTMLElement): void {
@@ -234,7 +237,7 @@ function attachTrackEvents(track: HTMLElement, tip: HTMLElement): void {
     render();
     if (!commit || target === undefined) return;
     // A click on a snapshot goes to that snapshot; anywhere else goes to the icount under the pointer.
-    if (marker?.kind === 'snapshot' && marker.name) api.postMessage({ type: 'gotoSnapshot', name: marker.name });
+    if (marker?.kind === 'snapshot' && marker.name) api.postMessage({ type: 'gotoSnapshot', name: marker.name, keepFocus: axisFocused() });
     else if (marker) seek(marker.icount);
     else seek(target);
   };

@@ -13,8 +13,10 @@ import type { ReplayCommands } from './commands';
 import type { ReplayStore, SessionModel } from './sessionStore';
 
 export const TIMELINE_VIEW_TYPE = 'qemuReplay.timeline';
-/** How long after the answer to the timeline's own seek a focus loss counts as the stop's editor opening. */
-const FOCUS_BACK_MS = 1_500;
+/** How long after VS Code focused the stop's frame a focus loss still counts as its editor opening. */
+const FOCUS_BACK_MS = 1_000;
+/** The longest wait for VS Code to focus the stop's frame after a seek (it may not: the same frame, no session). */
+const FOCUS_FRAME_MS = 3_000;
 
 export class TimelinePanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -120,10 +122,10 @@ export class TimelinePanel implements vscode.Disposable {
         this.lastRendered = m.rendered;
         return;
       case 'seek':
-        await this.keepingFocus(() => vscode.commands.executeCommand('qemuReplay.goToIcount', m.icount));
+        await this.keepingFocus(m.keepFocus, () => vscode.commands.executeCommand('qemuReplay.goToIcount', m.icount));
         return;
       case 'gotoSnapshot':
-        await this.keepingFocus(() => vscode.commands.executeCommand('qemuReplay.goToSnapshot', m.name));
+        await this.keepingFocus(m.keepFocus, () => vscode.commands.executeCommand('qemuReplay.goToSnapshot', m.name));
         return;
       case 'toggleBreakpoint':
         this.commands.toggleIcountBreakpoint(m.icount);
@@ -134,13 +136,32 @@ export class TimelinePanel implements vscode.Disposable {
     }
   }
 
-  private async keepingFocus(seek: () => Thenable<unknown>): Promise<void> {
-    // Only when the user is on the timeline: a seek posted while it is in the background leaves focus alone.
-    if (this.panel?.active) this.keepFocusUntil = Number.POSITIVE_INFINITY;
+  /**
+   * Runs the timeline's seek; when it came from the focused axis (the webview says so: VS Code may report the click
+   * that focused the panel after the message it caused), a focus loss until the stop is shown is taken back.
+   */
+  private async keepingFocus(wanted: boolean | undefined, seek: () => Thenable<unknown>): Promise<void> {
+    if (!wanted) {
+      await seek();
+      return;
+    }
+    this.keepFocusUntil = Number.POSITIVE_INFINITY;
+    // VS Code focuses the stop's top frame (then opens its source, with the keyboard) after the `stopped` event,
+    // which comes before the seek's answer: the window closes shortly after that, or after a bound if it never does.
+    let subscription: vscode.Disposable | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const frameFocused = new Promise<void>((resolve) => {
+      subscription = vscode.debug.onDidChangeActiveStackItem((item) => {
+        if (item instanceof vscode.DebugStackFrame) resolve();   // not the thread a `continued` leaves focused
+      });
+      timer = setTimeout(resolve, FOCUS_FRAME_MS);
+    });
     try {
       await seek();
+      await frameFocused;
     } finally {
-      // The seek's answer comes with its stop; VS Code opens the stop's source right after (it reads the stack first).
+      subscription?.dispose();
+      clearTimeout(timer);
       this.keepFocusUntil = Math.min(this.keepFocusUntil, Date.now() + FOCUS_BACK_MS);
     }
   }

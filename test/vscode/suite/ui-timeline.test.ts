@@ -51,6 +51,14 @@ async function statusIcountBecomes(accept: (icount: number) => boolean, what: st
   }, 20_000, what)).at;
 }
 
+async function axisHasKeyboard(when: string): Promise<void> {
+  try {
+    await waitUntil(() => ui.focused('.track', inTimeline), 10_000, `the axis to have the keyboard ${when}`);
+  } catch (e) {
+    throw new Error(`${String(e)}; the keyboard is at ${await ui.activeElement()}`);
+  }
+}
+
 /** Shows the timeline (beside the stop's source, in a group of its own) and waits until it drew the session. */
 async function showTimeline(): Promise<void> {
   await executeCommand('qemuReplay.showTimeline');
@@ -70,7 +78,7 @@ test('the timeline keeps the keyboard after its own seeks: click, then arrows an
   await ui.click('.track svg', { ...inTimeline, position: { x: box.width * 0.3, y: box.height * 0.7 } });
   const clicked = await statusIcountBecomes((at) => at > 0, 'the position to move after the click');
   assert.ok(Math.abs(clicked - end * 0.3) < end * 0.05, `clicked at 30 % of ${end}, went to ${clicked}`);
-  await waitUntil(() => ui.focused('.track', inTimeline), 10_000, 'the axis to have the keyboard again after the seek');
+  await axisHasKeyboard('after the seek');
   const editor = vscode.window.activeTextEditor;
   const caret = editor?.selection.active;
 
@@ -80,13 +88,13 @@ test('the timeline keeps the keyboard after its own seeks: click, then arrows an
   await ui.press('Enter');
   const keyed = await statusIcountBecomes((at) => at > clicked, 'Enter on the axis to go further');
   assert.ok(keyed - clicked < end * 0.1, `three steps of 1 % from ${clicked}: ${keyed}`);
-  await waitUntil(() => ui.focused('.track', inTimeline), 10_000, 'the axis to keep the keyboard after Enter');
+  await axisHasKeyboard('after Enter');
 
   // And once more, backwards: Home, Enter goes to the start.
   await ui.press('Home');
   await ui.press('Enter');
   await statusIcountBecomes((at) => at === 0, 'Home, Enter to go to the start');
-  await waitUntil(() => ui.focused('.track', inTimeline), 10_000, 'the axis to keep the keyboard after the third seek');
+  await axisHasKeyboard('after the third seek');
 }, { timeoutMs: 180_000 });
 
 interface ZoomSaved { range: string; follow: boolean }
@@ -121,6 +129,10 @@ test('the timeline keeps its zoom and follow setting across a window reload', as
       `the zoomed range "${range}" after the reload`);
     assert.equal(await ui.checked('#follow', inTimeline), false, 'follow is still off');
     await screenshot('ui-timeline-after-reload');
+    // Back to the whole recording and following, as the next tests expect of this recording's timeline.
+    await ui.click('button[aria-label="Show the whole recording (0)"]', inTimeline);
+    await ui.click('#follow', inTimeline);
+    await waitUntil(async () => (await ui.texts('.range', inTimeline))[0] !== range, 10_000, 'the whole recording again');
   },
 });
 

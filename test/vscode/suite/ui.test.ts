@@ -14,6 +14,7 @@ import type { UiState } from '../../../src/ui/testHooks';
 import {
   activateExtension, dap, executeCommand, screenshot, sessionEnded, startDebugging, waitUntil, withTimeout, workspacePath,
 } from './helpers';
+import { ui as page } from './driver';
 import { onFailureReport, test } from './runner';
 
 /** The UI state at the last check, printed when a test fails. */
@@ -144,6 +145,9 @@ test('replay UI: snapshots view, timeline, status bar, icount breakpoints, seeks
   assert.equal(hereRow.current, true);
   assert.match(hereRow.description, new RegExp(`^${formatIcount(target)} · user · `));
   await waitUntil(async () => ((await rendered())?.snapshotMarkers ?? 0) >= 2, 10_000, 'the snapshot marker on the timeline');
+  // The README's picture: what the Snapshots view and the timeline show on the page agree (both list ui-here).
+  await waitUntil(async () => (await page.texts('.pane:has(.pane-header:has-text("Snapshots")) .monaco-list-row'))
+    .some((t) => t.includes('ui-here')), 15_000, 'the ui-here row on the page');
   await screenshot('ui-timeline-and-snapshots');
 
   // VS Code's Step Back (the adapter advertises supportsStepBack): back in time, the editor follows.
