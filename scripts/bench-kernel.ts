@@ -289,7 +289,7 @@ async function baseline(kernel: Kernel, dir: string, end: number): Promise<void>
     await plain.gdb.command(`-break-insert ${HOT}`);
     const hits = async (place: number) => {
       await plain.seek(place);
-      await plain.qemu.qmp.execute('replay-break', { icount: end });
+      await plain.qemu.qmp.call('replay-break', { icount: end });
       await plain.exec('-exec-continue');
       const a = await plain.icount();
       await plain.exec('-exec-continue');

@@ -185,7 +185,7 @@ async function baselineListing(dir: string): Promise<void> {
     const lists: number[] = [];
     for (let i = 0; i < REPS * 4; i++) {
       const t = now();
-      const out = await p.qemu.qmp.execute<string>('human-monitor-command', { 'command-line': 'info snapshots' });
+      const out = await p.qemu.qmp.call('human-monitor-command', { 'command-line': 'info snapshots' });
       lists.push(now() - t);
       const n = out.split('\n').filter((l) => /^\s*(--|\d+)\s+\S+\s+\S/.test(l)).length;
       if (n < LIST_SNAPSHOTS) throw new Error(`info snapshots listed ${n} snapshots, expected at least ${LIST_SNAPSHOTS}:\n${out.slice(0, 2000)}`);
@@ -225,7 +225,7 @@ async function baseline(dir: string, end: number): Promise<void> {
     for (let i = 0; i < reps; i++) sl.push(await time(() => p.exec('-exec-next --reverse')));
     add('step back (line)', sl);
     const b = await p.gdb.command('-break-insert mix');
-    await p.qemu.qmp.execute('replay-break', { icount: end });
+    await p.qemu.qmp.call('replay-break', { icount: end });
     await p.exec('-exec-continue');
     await p.gdb.command(`-break-delete ${(b.bkpt as { number: string }).number}`);
     const inside = await p.icount();

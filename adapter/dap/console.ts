@@ -91,7 +91,7 @@ export class ConsoleCommands {
     const hmpLine = args?.['command-line'];
     if (command === 'human-monitor-command' && typeof hmpLine === 'string') refuseDrivingHmp(hmpLine);
     try {
-      const value = await this.qmp.execute(command, args);
+      const value = await this.qmp.executeUntyped(command, args);
       return { text: JSON.stringify(value, null, 2) };
     } catch (err) {
       if (err instanceof QmpCommandError) throw new UserError('evaluate', `QEMU rejected ${command}: ${err.desc} (${err.errorClass})`);
@@ -103,7 +103,7 @@ export class ConsoleCommands {
     const prefix = text.slice(0, Math.max(0, column - 1));
     if (/^qmp\s+\S*$/.test(prefix) && this.qmp) {
       const word = prefix.replace(/^qmp\s+/, '');
-      const cmds = await this.qmp.execute<Array<{ name: string }>>('query-commands');
+      const cmds = await this.qmp.call('query-commands', undefined);
       return cmds.map((c) => c.name).filter((n) => n.startsWith(word)).sort().map((n) => ({ label: n, start: prefix.length - word.length, length: word.length }));
     }
     const gdbText = prefix.startsWith('-exec ') ? prefix.slice(6) : `print ${prefix}`;

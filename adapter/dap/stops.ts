@@ -6,7 +6,6 @@ import { StoppedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Stop } from '../engine/execution';
 import { errorMessage } from '../errors';
-import { miString, miTuple } from '../gdb/miParser';
 import type { Breakpoints } from './breakpoints';
 import type { Inspector } from './inspect';
 
@@ -14,9 +13,8 @@ type BreakpointEntry = NonNullable<ReturnType<Breakpoints['lookup']>>;
 
 /** The breakpoint or watchpoint a stop hit, if any. */
 export function hitBreakpoint(stop: Stop, breakpoints: Breakpoints): BreakpointEntry | undefined {
-  // Read and access watchpoint stops carry their number in hw-rwpt / hw-awpt.
-  const watch = stop.reason === 'watchpoint' ? miTuple(stop.record?.['hw-rwpt']) ?? miTuple(stop.record?.['hw-awpt']) : undefined;
-  return breakpoints.lookup(stop.gdbBreakpoint ?? miString(watch?.number));
+  // Watchpoint stops carry the watchpoint's number too (wpt, hw-rwpt or hw-awpt: see gdb/mi.ts toStopRecord).
+  return breakpoints.lookup(stop.gdbBreakpoint);
 }
 
 /** The `stopped` event for a stop; `replay`: positions are exact icounts, worth showing. */

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import type { AttachArguments, ReplayMode } from '../../common/protocol';
 import { readElfHeader } from '../elf';
 import { errorMessage, UserError } from '../errors';
-import { Gdb, GdbError, miQuote } from '../gdb/gdb';
+import { Gdb, GdbError } from '../gdb/gdb';
+import { breakDeleteAll, fileExecAndSymbols, targetLeave, targetSelectRemote } from '../gdb/mi';
 import { QmpAddress, QmpClient, QmpCommandError } from '../qemu/qmp';
 import { parseReplayLog } from '../qemu/replayLog';
 
@@ -85,9 +86,9 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
         const where = 'path' in address ? address.path : `${address.host}:${address.port}`;
         throw new UserError('qemu-start', `Cannot connect to QEMU's QMP at ${where}: ${errorMessage(err).replace(/\.+$/, '')}. Start QEMU with -qmp unix:${'path' in address ? address.path : 'PATH'},server=on,wait=off (or tcp:HOST:PORT,server=on,wait=off) and check "qmp".`);
       }
-      statusBefore = (await qmp.execute<{ status: string }>('query-status')).status;
+      statusBefore = (await qmp.call('query-status', undefined)).status;
       try {
-        const r = await qmp.execute<{ mode: ReplayMode; filename?: string }>('query-replay');
+        const r = await qmp.call('query-replay', undefined);
         mode = r.mode;
         replayFile = r.filename;
       } catch (err) {
@@ -105,7 +106,7 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
     } catch (err) {
       throw new UserError('gdb-start', `gdb could not be started ("${args.gdbPath ?? 'gdb-multiarch'}"): ${errorMessage(err)}. Install gdb-multiarch or set "gdbPath".`);
     }
-    if (program) await gdb.command(`-file-exec-and-symbols ${miQuote(program)}`);
+    if (program) await fileExecAndSymbols(gdb, program);
     for (const [from, to] of Object.entries(args.sourceMap ?? {})) {
       // gdb rewrites the paths it reports and matches breakpoints against the rewritten ones (as for launch).
       await gdb.console(`set substitute-path ${cliQuote(from)} ${cliQuote(to)}`);
@@ -122,7 +123,7 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
       await gdb.console('set may-write-registers off');
     }
     try {
-      await gdb.command(`-target-select remote ${gdbServer.host}:${gdbServer.port}`); // checked: host chars and a port only
+      await targetSelectRemote(gdb, `${gdbServer.host}:${gdbServer.port}`); // checked: host chars and a port only
     } catch (err) {
       if (!(err instanceof GdbError)) throw err;
       throw new UserError('gdb-start', `gdb could not connect to QEMU's gdb server at ${gdbServer.host}:${gdbServer.port}: ${err.message.replace(/\.+$/, '')}. Start QEMU with -gdb tcp::${gdbServer.port} (or -s for 1234) and check "gdbServer".`);
@@ -160,17 +161,17 @@ export async function detachFromQemu(attached: AttachedQemu, suspend: boolean): 
   const { gdb, qmp } = attached;
   if (!suspend && qmp?.isOpen && attached.mode === 'play' && attached.endIcount !== undefined) {
     // Reverse operations delete QEMU's replay breakpoint: arm the end-of-log guard again before resuming.
-    const at = await qmp.execute<{ icount: number }>('query-replay').then((r) => r.icount, () => undefined);
-    if (at !== undefined && at < attached.endIcount) await qmp.execute('replay-break', { icount: attached.endIcount }).catch(() => undefined);
+    const at = await qmp.call('query-replay', undefined).then((r) => r.icount, () => undefined);
+    if (at !== undefined && at < attached.endIcount) await qmp.call('replay-break', { icount: attached.endIcount }).catch(() => undefined);
   }
   if (gdb.isRunning) {
     // Breakpoints are out of guest memory while gdb has it stopped (not always-inserted): nothing is left behind.
-    await gdb.command('-break-delete', 5_000).catch(() => undefined);
-    await gdb.command(suspend ? '-target-disconnect' : '-target-detach', 5_000).catch(() => undefined);
+    await breakDeleteAll(gdb, 5_000).catch(() => undefined);
+    await targetLeave(gdb, suspend ? 'disconnect' : 'detach', 5_000).catch(() => undefined);
     await gdb.stop();
   }
   if (qmp?.isOpen) {
-    if (suspend) await qmp.execute('stop', undefined, 2_000).catch(() => undefined);
+    if (suspend) await qmp.call('stop', undefined, { timeoutMs: 2_000 }).catch(() => undefined);
     qmp.close();
   }
 }

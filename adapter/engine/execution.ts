@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { UserError } from '../errors';
 import { Gdb } from '../gdb/gdb';
-import { MiTuple, miString, miTuple } from '../gdb/miParser';
+import { execInterrupt, execRun, toStopRecord, type MiFrame, type MiRunCommand, type MiStopRecord } from '../gdb/mi';
 import type { QmpClient } from '../qemu/qmp';
 
 export type StopReason =
@@ -18,16 +18,14 @@ export interface Stop {
   icount: number;
   /** gdb's breakpoint number when a breakpoint or watchpoint stopped it. */
   gdbBreakpoint?: string;
-  frame?: MiTuple;
+  frame?: MiFrame;
   /** Human text for the stop (shown in the UI). */
   text?: string;
   /** Why the stop is not where the user would expect it, said once in the Debug Console. */
   note?: string;
-  record?: MiTuple;
 }
 
-export type GdbRunCommand =
-  | '-exec-continue' | '-exec-next' | '-exec-step' | '-exec-finish' | '-exec-step-instruction' | '-exec-next-instruction';
+export type GdbRunCommand = MiRunCommand;
 
 export interface ExecutionEvents {
   running: [];
@@ -39,14 +37,15 @@ export class Execution extends EventEmitter<ExecutionEvents> {
   private busy = false;
   private pauseRequested = false;
   private runningNow = false;
-  private waiters: Array<{ resolve(r: MiTuple): void; reject(e: Error): void }> = [];
+  private waiters: Array<{ resolve(r: MiStopRecord): void; reject(e: Error): void }> = [];
 
   constructor(readonly gdb: Gdb, readonly qmp: QmpClient | undefined) {
     super();
     gdb.on('stopped', (r) => {
       const w = this.waiters;
       this.waiters = [];
-      for (const f of w) f.resolve(r);
+      const record = toStopRecord(r);
+      for (const f of w) f.resolve(record);
     });
     gdb.on('exit', () => {
       const w = this.waiters;
@@ -115,7 +114,7 @@ export class Execution extends EventEmitter<ExecutionEvents> {
 
   async icount(): Promise<number> {
     if (!this.qmp) return 0;
-    const r = await this.qmp.execute<{ icount: number }>('query-replay');
+    const r = await this.qmp.call('query-replay', undefined);
     return r.icount;
   }
 
@@ -123,14 +122,14 @@ export class Execution extends EventEmitter<ExecutionEvents> {
    * Sends one gdb execution command and waits for the stop. The caller arms anything QMP-side before.
    * Returns gdb's `*stopped` record.
    */
-  async gdbRun(command: GdbRunCommand, reverse: boolean): Promise<MiTuple> {
-    let waiter!: { resolve(r: MiTuple): void; reject(e: Error): void };
-    const stopped = new Promise<MiTuple>((resolve, reject) => this.waiters.push((waiter = { resolve, reject })));
+  async gdbRun(command: GdbRunCommand, reverse: boolean): Promise<MiStopRecord> {
+    let waiter!: { resolve(r: MiStopRecord): void; reject(e: Error): void };
+    const stopped = new Promise<MiStopRecord>((resolve, reject) => this.waiters.push((waiter = { resolve, reject })));
     this.pauseRequested = false;
     this.runningNow = true;
     this.emit('running');
     try {
-      await this.gdb.command(reverse ? `${command} --reverse` : command);
+      await execRun(this.gdb, command, reverse);
     } catch (err) {
       this.runningNow = false;
       this.waiters = this.waiters.filter((w) => w !== waiter);
@@ -148,26 +147,22 @@ export class Execution extends EventEmitter<ExecutionEvents> {
   async pause(): Promise<void> {
     if (!this.runningNow) return;
     this.pauseRequested = true;
-    await this.gdb.command('-exec-interrupt');
+    await execInterrupt(this.gdb);
   }
 
   /** Turns a gdb `*stopped` record into a stop of ours. */
-  classify(record: MiTuple, icount: number, expected: { icountTarget?: number; guard?: number; step?: boolean }): Stop {
+  classify(record: MiStopRecord, icount: number, expected: { icountTarget?: number; guard?: number; step?: boolean }): Stop {
     // A stop can have several reasons (`reason="end-stepping-range",reason="breakpoint-hit"`: a step, or a reverse
     // finish, that ends on a breakpoint): the breakpoint or watchpoint is the one to report.
-    const reasons = (Array.isArray(record.reason) ? record.reason : [record.reason]).map(miString);
-    const reason = reasons.find((r) => r === 'breakpoint-hit' || r?.endsWith('watchpoint-trigger')) ?? reasons[0];
-    const frame = miTuple(record.frame);
-    const base = { icount, frame, record };
+    const reason = record.reasons.find((r) => r === 'breakpoint-hit' || r.endsWith('watchpoint-trigger')) ?? record.reasons[0];
+    const base = { icount, frame: record.frame };
     switch (reason) {
       case 'breakpoint-hit':
-        return { ...base, reason: 'breakpoint', gdbBreakpoint: miString(record.bkptno) };
+        return { ...base, reason: 'breakpoint', gdbBreakpoint: record.breakpoint };
       case 'watchpoint-trigger':
       case 'read-watchpoint-trigger':
-      case 'access-watchpoint-trigger': {
-        const wpt = miTuple(record.wpt) ?? miTuple(record['hw-awpt']) ?? miTuple(record['hw-rwpt']); // gdb/MI's names
-        return { ...base, reason: 'watchpoint', gdbBreakpoint: miString(wpt?.number) };
-      }
+      case 'access-watchpoint-trigger':
+        return { ...base, reason: 'watchpoint', gdbBreakpoint: record.watchpoint };
       case 'end-stepping-range':
       case 'function-finished':
         return { ...base, reason: 'step' };
@@ -189,6 +184,6 @@ export class Execution extends EventEmitter<ExecutionEvents> {
     if (expected.icountTarget !== undefined && icount === expected.icountTarget) return { ...base, reason: 'icount breakpoint' };
     if (icount === 0) return { ...base, reason: 'start', text: 'Reached the start of the recording.' };
     if (expected.step) return { ...base, reason: 'step' };
-    return { ...base, reason: 'signal', text: `Stopped: ${miString(record['signal-name']) ?? 'signal'}` };
+    return { ...base, reason: 'signal', text: `Stopped: ${record.signalName ?? 'signal'}` };
   }
 }

@@ -10,7 +10,8 @@ import { cachedSha256, cacheSubdir } from '../cache';
 import { readBuildId, readElfHeader } from '../elf';
 import { selectArchitecture } from '../image';
 import { UserError } from '../errors';
-import { Gdb, GdbError, miQuote } from '../gdb/gdb';
+import { Gdb, GdbError } from '../gdb/gdb';
+import { fileExecAndSymbols, targetSelectRemote } from '../gdb/mi';
 import { architectureByName, knownArchitectures } from '../qemu/architectures';
 import { GDB_SOCKET_NAME, QemuCommand, QemuProcess, QemuStartError } from '../qemu/process';
 import { createSnapshotImage, OpenedRecording, openRecording, PendingRecording, qemuVersion } from '../qemu/recording';
@@ -201,7 +202,7 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
       await gdb.console(`set index-cache directory ${indexDir}`);
       await gdb.console('set index-cache enabled on').catch(() => gdb.console('set index-cache on')); // gdb < 13
     }
-    if (symbols) await gdb.command(`-file-exec-and-symbols ${miQuote(symbols)}`);
+    if (symbols) await fileExecAndSymbols(gdb, symbols);
     for (const [from, to] of Object.entries(args.sourceMap ?? {})) {
       // gdb rewrites the paths it reports and matches breakpoints against the rewritten ones.
       await gdb.console(`set substitute-path ${cliQuote(from)} ${cliQuote(to)}`);
@@ -215,7 +216,7 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     // Sources gdb looks for relative to its working folder ($cwd) are looked for in the user's folder, as before.
     if (!/[:\r\n]/.test(cwd)) await gdb.console(`set directories $cdir:${cwd}`);
     try {
-      await gdb.command(`-target-select remote ${GDB_SOCKET_NAME}`); // in gdb's working folder; no TCP port to forward
+      await targetSelectRemote(gdb, GDB_SOCKET_NAME); // in gdb's working folder; no TCP port to forward
     } catch (err) {
       if (err instanceof GdbError) throw new UserError('gdb-start', `gdb could not connect to QEMU's gdb server: ${err.message}`);
       throw err;
@@ -262,8 +263,7 @@ const INDEX_WORTH_BYTES = 16 * 1024 * 1024;
 
 /** The creation time of the snapshot image's `init` snapshot ("seconds.nanoseconds"), as QEMU lists it. */
 async function initialSnapshotId(qemu: QemuProcess): Promise<string | undefined> {
-  type Block = { device: string; inserted?: { image?: { snapshots?: Array<{ name: string; 'date-sec': number; 'date-nsec': number }> } } };
-  const blocks = await qemu.qmp.execute<Block[]>('query-block');
+  const blocks = await qemu.qmp.call('query-block', undefined);
   const s = blocks.find((b) => b.device === 'rr')?.inserted?.image?.snapshots?.find((x) => x.name === 'init');
   return s ? `${s['date-sec']}.${String(s['date-nsec']).padStart(9, '0')}` : undefined;
 }

@@ -11,8 +11,10 @@
 import { EventEmitter } from 'node:events';
 import type { ReplayMode, ReplayState, SnapshotInfo, IcountBreakpointResult } from '../../common/protocol';
 import { UserError } from '../errors';
-import { miQuote } from '../gdb/gdb';
-import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
+import {
+  breakDelete, breakInsert, enabledBreakpointLocations, evaluateExpression, isReadable, stackInfoDepth, stackInfoFrame,
+  type MiBreakpointLocation, type MiStopRecord,
+} from '../gdb/mi';
 import type { QmpClient } from '../qemu/qmp';
 import { Execution, GdbRunCommand, Stop } from './execution';
 import { FrameAt, ReverseNextHost, frameAt, reverseNextByReplay } from './reverseNext';
@@ -131,7 +133,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   }
 
   /** gdb moves the guest: what the engine knew about the position and QEMU's replay breakpoint no longer holds. */
-  private gdbRun(command: GdbRunCommand, reverse: boolean): Promise<MiTuple> {
+  private gdbRun(command: GdbRunCommand, reverse: boolean): Promise<MiStopRecord> {
     this.icountKnown = false;
     // QEMU's reverse operations arm replay breakpoints of their own, replacing the engine's.
     if (reverse) this.armedBreak = undefined;
@@ -141,10 +143,10 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   // ---- forward execution -------------------------------------------------------------------------------------
 
   /** One forward gdb run, with QEMU's replay breakpoint at `stopAt` (armed only if it is not already). */
-  private async runForward(command: GdbRunCommand, stopAt: number | undefined): Promise<{ record: MiTuple; icount: number }> {
+  private async runForward(command: GdbRunCommand, stopAt: number | undefined): Promise<{ record: MiStopRecord; icount: number }> {
     if (stopAt !== undefined && stopAt !== this.armedBreak) {
       this.armedBreak = undefined;
-      await this.qmp!.execute('replay-break', { icount: stopAt });
+      await this.qmp!.call('replay-break', { icount: stopAt });
       this.armedBreak = stopAt;
     }
     const record = await this.gdbRun(command, false);
@@ -235,21 +237,21 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
    */
   async runToEntry(entry: bigint): Promise<Stop | undefined> {
     const gdb = this.exec.gdb;
-    const pc = miString(miTuple((await gdb.command('-stack-info-frame')).frame)?.addr);
+    const pc = (await stackInfoFrame(gdb))?.addr;
     if (!pc || BigInt(pc) === entry) return undefined;
     const at = `0x${entry.toString(16)}`;
     const atStart = (why: string): Stop => ({
       reason: 'entry', icount: this.lastIcount,
       note: `The program's entry point ${at} ${why}: stopped where the CPU starts (pc ${pc}, icount ${this.lastIcount}) instead. Set breakpoints and continue, or set "stopOnEntry": false.`,
     });
-    const mapped = await gdb.command(`-data-read-memory-bytes ${at} 4`).then(() => true, () => false);
+    const mapped = await isReadable(gdb, at);
     if (!mapped) return atStart('is not mapped when the guest starts (a kernel\'s vmlinux entry is a virtual address, and the CPU starts with the MMU off)');
-    const inserted = miString(miTuple((await gdb.command(`-break-insert -t *${at}`)).bkpt)?.number);
+    const inserted = await breakInsert(gdb, `*${at}`, { temporary: true });
     if (!this.replaying) return { ...(await this.forward('-exec-continue')), reason: 'entry' };
     const start = this.lastIcount;
     const stop = await this.forward('-exec-continue', start + ENTRY_SEARCH);
     if (stop.reason === 'breakpoint') return { ...stop, reason: 'entry' };
-    if (inserted) await gdb.command(`-break-delete ${inserted}`).catch(() => undefined);
+    if (inserted) await breakDelete(gdb, inserted).catch(() => undefined);
     if (stop.reason !== 'end' && stop.reason !== 'signal' && stop.reason !== 'icount breakpoint') return stop;
     await this.seek({ icount: start });
     return atStart(`was not reached in the first ${ENTRY_SEARCH.toLocaleString('en-US')} instructions`);
@@ -298,12 +300,11 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   }
 
   private async frameNow(): Promise<FrameAt> {
-    const frame = miTuple((await this.exec.gdb.command('-stack-info-frame')).frame);
-    return frameAt(frame, await this.stackDepth());
+    return frameAt(await stackInfoFrame(this.exec.gdb), await this.stackDepth());
   }
 
   private async stackDepth(): Promise<number> {
-    return Number(miString((await this.exec.gdb.command('-stack-info-depth')).depth) ?? 0);
+    return await stackInfoDepth(this.exec.gdb);
   }
 
   /** What reverseNextByReplay needs: seeks, forward runs bounded by a replay breakpoint, frames. */
@@ -314,12 +315,11 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       frame: () => this.frameNow(),
       depth: () => this.stackDepth(),
       breakAtFunction: async (func) => {
-        const r = await this.exec.gdb.command(`-break-insert ${miQuote(func)}`);
-        const id = miString(miTuple(r.bkpt)?.number);
+        const id = await breakInsert(this.exec.gdb, func);
         if (!id) throw new Error(`no breakpoint for ${func}`);
         return id;
       },
-      deleteBreakpoint: async (id) => { await this.exec.gdb.command(`-break-delete ${id}`); },
+      deleteBreakpoint: (id) => breakDelete(this.exec.gdb, id),
     };
   }
 
@@ -341,15 +341,15 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
    */
   private async toLineStart(stop: Stop): Promise<Stop> {
     for (let i = 0; i < 32; i++) {
-      const pc = miString(stop.frame?.addr);
+      const pc = stop.frame?.addr;
       if (!pc) return stop;
       const info = await this.exec.gdb.console(`info line *${pc}`);
       const m = /starts at address (0x[0-9a-f]+)/.exec(info);
       if (!m || BigInt(m[1]) === BigInt(pc) || stop.icount === 0) return stop;
-      const line = miString(stop.frame?.line);
+      const line = stop.frame?.line;
       const record = await this.gdbRun('-exec-step-instruction', true);
       const next = this.exec.classify(record, await this.refreshIcount(), { step: true });
-      if (next.reason !== 'step' || miString(next.frame?.line) !== line) return stop.reason === 'step' ? next : stop;
+      if (next.reason !== 'step' || next.frame?.line !== line) return stop.reason === 'step' ? next : stop;
       stop = next;
     }
     return stop;
@@ -373,9 +373,9 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       // QEMU 7.2 misses a hit at exactly icount-1 when reverse-continue starts from a breakpoint: check it first.
       const back = await this.gdbRun('-exec-step-instruction', true);
       const prev = await this.refreshIcount();
-      if (behind === prev) return { reason: 'icount breakpoint', icount: prev, frame: miTuple(back.frame) };
-      const hit = await this.breakpointAt(miString(miTuple(back.frame)?.addr), gdbBreakpoints);
-      if (hit) return { reason: 'breakpoint', icount: prev, gdbBreakpoint: hit, frame: miTuple(back.frame) };
+      if (behind === prev) return { reason: 'icount breakpoint', icount: prev, frame: back.frame };
+      const hit = await this.breakpointAt(back.frame?.addr, gdbBreakpoints);
+      if (hit) return { reason: 'breakpoint', icount: prev, gdbBreakpoint: hit, frame: back.frame };
       if (prev === 0) return this.atStart();
       const record = await this.gdbRun('-exec-continue', true);
       const icount = await this.refreshIcount();
@@ -404,44 +404,30 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
    * check those instructions, most recent first. Returns that hit, with the replay moved there; or undefined, with
    * the replay back at `landed`.
    */
-  private async hitAtWindowEdge(landed: number, from: number, bps: Array<{ number: string; type: string; addr?: string; cond?: string }>): Promise<Stop | undefined> {
+  private async hitAtWindowEdge(landed: number, from: number, bps: MiBreakpointLocation[]): Promise<Stop | undefined> {
     if (!this.snapshots || !bps.some((b) => b.addr && !b.type.includes('watchpoint'))) return undefined;
     const ends = [from, ...(await this.snapshots.list()).map((s) => s.icount)].map((e) => e - 1);
     const edges = [...new Set(ends)].filter((x) => x > landed && x < from).sort((a, b) => b - a);
     for (const x of edges) {
       await this.qmpSeek(x);
-      const frame = miTuple((await this.exec.gdb.command('-stack-info-frame')).frame);
-      const hit = await this.breakpointAt(miString(frame?.addr), bps);
+      const frame = await stackInfoFrame(this.exec.gdb);
+      const hit = await this.breakpointAt(frame?.addr, bps);
       if (hit) return { reason: 'breakpoint', icount: x, gdbBreakpoint: hit, frame };
     }
     if (edges.length) await this.qmpSeek(landed);
     return undefined;
   }
 
-  private async enabledGdbBreakpoints(): Promise<Array<{ number: string; type: string; addr?: string; cond?: string }>> {
-    const table = miTuple((await this.exec.gdb.command('-break-list')).BreakpointTable);
-    const out: Array<{ number: string; type: string; addr?: string; cond?: string }> = [];
-    for (const row of miList(table?.body)) {
-      const bkpt = miTuple(row);
-      if (!bkpt || miString(bkpt.enabled) !== 'y') continue;
-      const locations = miList(bkpt.locations).map(miTuple);
-      // A disabled location of an enabled breakpoint (see Breakpoints.withoutPatchableEntries) never stops it.
-      const enabled = locations.filter((l) => miString(l?.enabled) !== 'n');
-      const addrs = [miString(bkpt.addr), ...enabled.map((l) => miString(l?.addr))].filter((a): a is string => !!a && a.startsWith('0x'));
-      for (const addr of addrs.length ? addrs : [undefined]) {
-        out.push({ number: miString(bkpt.number) ?? '', type: miString(bkpt.type) ?? '', addr, cond: miString(bkpt.cond) });
-      }
-    }
-    return out;
+  private async enabledGdbBreakpoints(): Promise<MiBreakpointLocation[]> {
+    return await enabledBreakpointLocations(this.exec.gdb);
   }
 
-  private async breakpointAt(pc: string | undefined, bps: Array<{ number: string; type: string; addr?: string; cond?: string }>): Promise<string | undefined> {
+  private async breakpointAt(pc: string | undefined, bps: MiBreakpointLocation[]): Promise<string | undefined> {
     if (!pc) return undefined;
     for (const bp of bps) {
       if (!bp.addr || bp.type.includes('watchpoint') || BigInt(bp.addr) !== BigInt(pc)) continue;
       if (bp.cond) {
-        const r = await this.exec.gdb.command(`-data-evaluate-expression ${miQuote(bp.cond)}`).catch(() => undefined);
-        const v = miString(r?.value);
+        const v = await evaluateExpression(this.exec.gdb, bp.cond).catch(() => undefined);
         if (v === undefined || v === '0' || v === 'false') continue;
       }
       return bp.number;
@@ -496,10 +482,10 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       // A replay breakpoint left armed ahead by a run that stopped earlier (the end guard, an icount breakpoint) is
       // behind the position once a seek loads a later snapshot, and QEMU 7.2 then aborts on an assertion when the
       // seek arms its own (replay_break: replay_break_icount >= current icount). Nothing may stay armed across a seek.
-      await qmp.execute('replay-delete-break');
+      await qmp.call('replay-delete-break', undefined);
       const stopped = this.waitForQmpStop(icount);
       try {
-        await qmp.execute('replay-seek', { icount });
+        await qmp.call('replay-seek', { icount });
       } catch (err) {
         stopped.cancel();
         throw err;
@@ -521,9 +507,9 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       for (;;) {
         await new Promise((r) => setTimeout(r, 5));
         if (cancelled) return;
-        const status = await qmp.execute<{ running: boolean; status: string }>('query-status');
+        const status = await qmp.call('query-status', undefined);
         if (!status.running) {
-          const r = await qmp.execute<{ icount: number }>('query-replay');
+          const r = await qmp.call('query-replay', undefined);
           if (r.icount === icount) return;
         }
         if (Date.now() > deadline) throw new UserError('qemu-exited', `QEMU did not reach icount ${icount} in time.`);
@@ -730,8 +716,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   }
 }
 
-function isPlainSignal(record: MiTuple): boolean {
-  return miString(record.reason) === 'signal-received';
+function isPlainSignal(record: MiStopRecord): boolean {
+  return record.reasons.length === 1 && record.reasons[0] === 'signal-received';
 }
 
 function uniqueName(base: string, existing: SnapshotInfo[]): string {

@@ -12,7 +12,7 @@
  * Whenever the window does not give a clear answer (the frame was entered inside it, a breakpoint stopped a
  * step, gdb reported anything but a plain step), the caller falls back to gdb's reverse-next.
  */
-import { miString, miTuple, type MiTuple } from '../gdb/miParser';
+import type { MiFrame, MiStopRecord } from '../gdb/mi';
 import type { GdbRunCommand } from './execution';
 
 export interface FrameAt {
@@ -20,14 +20,14 @@ export interface FrameAt {
   line?: string;
   /** Number of frames on the stack (1 = outermost). */
   depth: number;
-  frame?: MiTuple;
+  frame?: MiFrame;
 }
 
 export interface ReverseNextHost {
   /** Moves the replay to `icount` (exactly), gdb's caches dropped. */
   seek(icount: number): Promise<void>;
   /** Runs one forward gdb command with QEMU's replay breakpoint at `stopAt`; gdb's stop record and the icount. */
-  run(command: GdbRunCommand, stopAt: number): Promise<{ record: MiTuple; icount: number }>;
+  run(command: GdbRunCommand, stopAt: number): Promise<{ record: MiStopRecord; icount: number }>;
   frame(): Promise<FrameAt>;
   /** Number of frames on the stack now. */
   depth(): Promise<number>;
@@ -63,9 +63,9 @@ export async function reverseNextByReplay(host: ReverseNextHost, from: number, h
     // Out of callees of the frame at the window's start.
     while (f.depth > here.depth) {
       const r = await host.run('-exec-finish', from);
-      if (miString(r.record.reason) !== 'function-finished' || r.icount >= from) return undefined;
+      if (onlyReason(r.record) !== 'function-finished' || r.icount >= from) return undefined;
       at = r.icount;
-      f = frameAt(miTuple(r.record.frame), await host.depth()); // the stop record has the frame
+      f = frameAt(r.record.frame, await host.depth()); // the stop record has the frame
     }
     let walk: Walk = { kind: 'left' };
     if (f.depth === here.depth && f.func === here.func) walk = await walkLines(host, from, here, { icount: at, frame: f });
@@ -104,8 +104,8 @@ async function walkLines(host: ReverseNextHost, from: number, here: FrameAt, sta
     const r = await host.run('-exec-next', from);
     at = r.icount;
     if (at >= from) break; // reached the position: a line start there, or the replay breakpoint in its middle
-    const reason = miString(r.record.reason);
-    const g = frameAt(miTuple(r.record.frame), await host.depth()); // the stop record has the frame: one query less
+    const reason = onlyReason(r.record);
+    const g = frameAt(r.record.frame, await host.depth()); // the stop record has the frame: one query less
     if (g.depth < here.depth || (g.depth === here.depth && g.func !== here.func)) return { kind: 'left' };
     if (reason !== 'end-stepping-range' || g.depth !== here.depth) return { kind: 'fail' }; // a breakpoint, a signal
     if (steps > 0 || g.line !== startLine) last = { icount: at, frame: g };
@@ -123,8 +123,8 @@ async function lastEntry(host: ReverseNextHost, from: number, here: FrameAt, sta
     for (let hits = 0; hits < MAX_ENTRY_HITS; hits++) {
       const r = await host.run('-exec-continue', from);
       if (r.icount >= from) return entry;
-      const reason = miString(r.record.reason);
-      if (reason === 'breakpoint-hit' && miString(r.record.bkptno) === bp && (await host.depth()) === here.depth) entry = r.icount;
+      const reason = onlyReason(r.record);
+      if (reason === 'breakpoint-hit' && r.record.breakpoint === bp && (await host.depth()) === here.depth) entry = r.icount;
       else if (reason !== 'breakpoint-hit' && !reason?.includes('watchpoint')) return undefined;
     }
     return undefined;
@@ -134,6 +134,14 @@ async function lastEntry(host: ReverseNextHost, from: number, here: FrameAt, sta
 }
 
 /** Frame and depth as gdb reports them now. */
-export function frameAt(frame: MiTuple | undefined, depth: number): FrameAt {
-  return { func: miString(frame?.func), line: miString(frame?.line), depth, frame };
+export function frameAt(frame: MiFrame | undefined, depth: number): FrameAt {
+  return { func: frame?.func, line: frame?.line, depth, frame };
+}
+
+/**
+ * The stop's reason when it has exactly one. A stop with two (a finish or a step that ends on a breakpoint) is not
+ * the plain step these walks look for: they give up on it, and the caller falls back to gdb's own reverse-next.
+ */
+function onlyReason(record: MiStopRecord): string | undefined {
+  return record.reasons.length === 1 ? record.reasons[0] : undefined;
 }

@@ -16,19 +16,6 @@ export const NEAR_PREFIX = `${AUTO_PREFIX}near-`;
 /** Names QEMU and the HMP parser accept without quoting trouble, and that never look like a snapshot id. */
 const NAME_RULE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
-interface QmpSnapshot {
-  id: string;
-  name: string;
-  icount?: number;
-  'vm-state-size': number;
-  'date-sec': number;
-  'date-nsec': number;
-}
-interface QmpBlockInfo {
-  device: string;
-  inserted?: { image?: { snapshots?: QmpSnapshot[] } };
-}
-
 export function snapshotKind(name: string): SnapshotKind {
   if (name === INITIAL_SNAPSHOT) return 'initial';
   return name.startsWith(AUTO_PREFIX) ? 'automatic' : 'user';
@@ -63,7 +50,7 @@ export class SnapshotStore {
 
   async list(): Promise<SnapshotInfo[]> {
     if (this.cache) return this.cache;
-    const blocks = await this.qmp.execute<QmpBlockInfo[]>('query-block');
+    const blocks = await this.qmp.call('query-block', undefined);
     const rr = blocks.find((b) => b.device === 'rr') ?? blocks.find((b) => b.inserted?.image?.snapshots);
     const raw = rr?.inserted?.image?.snapshots ?? [];
     this.cache = raw

@@ -200,8 +200,8 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
     if (!proc || this.exitInfo) return await this.cleanup();
     const gone = new Promise<void>((resolve) => (this.exitInfo ? resolve() : proc.once('exit', () => resolve())));
     if (this.qmp.isOpen) {
-      await this.qmp.execute('stop', undefined, 1_000).catch(() => undefined);
-      await this.qmp.execute('quit', undefined, 1_000).catch(() => undefined);
+      await this.qmp.call('stop', undefined, { timeoutMs: 1_000 }).catch(() => undefined);
+      await this.qmp.call('quit', undefined, { timeoutMs: 1_000 }).catch(() => undefined);
     }
     if (!(await within(gone, timeoutMs))) {
       proc.kill('SIGTERM');

@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
+import type { QmpArgs, QmpCallOptions, QmpCommandName, QmpReply } from './qmpCommands';
 
 /** An error QEMU returned for a command (`{"error": {"class", "desc"}}`). */
 export class QmpCommandError extends Error {
@@ -228,14 +229,24 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
       });
     });
     await greeting;
-    await this.execute('qmp_capabilities');
+    await this.call('qmp_capabilities', undefined);
   }
 
   get isOpen(): boolean {
     return !!this.socket && !this.closed;
   }
 
-  execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = this.defaultTimeoutMs, quiet = false): Promise<T> {
+  /** Sends one of the commands of qmpCommands.ts and resolves with its typed reply. */
+  call<K extends QmpCommandName>(command: K, args: QmpArgs<K>, options: QmpCallOptions = {}): Promise<QmpReply<K>> {
+    return this.send<QmpReply<K>>(command, args, options.timeoutMs, options.quiet);
+  }
+
+  /** Any command with any arguments, the reply as QEMU sent it: only for what the user typed (the `qmp` console command). */
+  executeUntyped(command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<unknown> {
+    return this.send(command, args, timeoutMs);
+  }
+
+  private send<T>(command: string, args: Record<string, unknown> | undefined, timeoutMs = this.defaultTimeoutMs, quiet = false): Promise<T> {
     const stack = new Error().stack; // the caller's stack, for errors that surface later
     return new Promise<T>((resolve, reject) => {
       if (!this.socket || this.closed) {
@@ -256,12 +267,12 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
 
   /** A liveness check for the watchdog: `query-status`, not traced (it is sent every half second). */
   async ping(timeoutMs: number): Promise<void> {
-    await this.execute('query-status', undefined, timeoutMs, true);
+    await this.call('query-status', undefined, { timeoutMs, quiet: true });
   }
 
   /** HMP through QMP (`human-monitor-command`); returns the monitor's text. */
   async hmp(commandLine: string, timeoutMs?: number): Promise<string> {
-    return await this.execute<string>('human-monitor-command', { 'command-line': commandLine }, timeoutMs);
+    return await this.call('human-monitor-command', { 'command-line': commandLine }, { timeoutMs });
   }
 
   close(): void {

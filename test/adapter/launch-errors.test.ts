@@ -194,8 +194,7 @@ async function imageOpenIn(proc: ChildProcess, qmpPath: string, device: string, 
   }
   try {
     for (;;) {
-      type Block = { device: string; inserted?: { file: string } };
-      if ((await qmp.execute<Block[]>('query-block')).some((b) => b.device === device && b.inserted)) return;
+      if ((await qmp.call('query-block', undefined)).some((b) => b.device === device && b.inserted)) return;
       check(`open drive ${device}`);
       await new Promise((r) => setTimeout(r, 25));
     }

@@ -43,9 +43,9 @@ async function forwardOracle(recording: string): Promise<bigint[]> {
     snapshotImage: path.join(recording, 'snapshots.qcow2'), gdbPort: port, archArgs: m.archArgs, userArgs: m.qemuArgs,
   });
   try {
-    await qemu.qmp.execute('replay-seek', { icount: 0 }); // never load a snapshot in prelaunch
+    await qemu.qmp.call('replay-seek', { icount: 0 }); // never load a snapshot in prelaunch
     const pcs = await stepAndReadPc(port, m.endIcount);
-    assert.equal((await qemu.qmp.execute<{ icount: number }>('query-replay')).icount, m.endIcount, 'one instruction per step');
+    assert.equal((await qemu.qmp.call('query-replay', undefined)).icount, m.endIcount, 'one instruction per step');
     return pcs;
   } finally {
     await qemu.stop();

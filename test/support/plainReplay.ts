@@ -23,7 +23,7 @@ export class PlainReplay {
       icountShift: m.icountShift, rr: 'replay', replayFile: path.join(recording, 'replay.bin'),
       snapshotImage: path.join(recording, 'snapshots.qcow2'), gdbPort: port, archArgs: m.archArgs, userArgs: m.qemuArgs,
     });
-    await p.qemu.qmp.execute('replay-seek', { icount: 0 }); // never load a snapshot in prelaunch
+    await p.qemu.qmp.call('replay-seek', { icount: 0 }); // never load a snapshot in prelaunch
     p.gdb.on('stopped', (r) => { const w = p.waiters; p.waiters = []; w.forEach((f) => f(r)); });
     await p.gdb.start('gdb-multiarch');
     await p.gdb.command(`-file-exec-and-symbols ${program}`);
@@ -40,13 +40,13 @@ export class PlainReplay {
 
   /** QMP seek, waiting until QEMU is there, with gdb's caches dropped (QMP moved the guest behind gdb's back). */
   async seek(icount: number): Promise<void> {
-    await this.qemu.qmp.execute('replay-delete-break');
-    await this.qemu.qmp.execute('replay-seek', { icount });
+    await this.qemu.qmp.call('replay-delete-break', undefined);
+    await this.qemu.qmp.call('replay-seek', { icount });
     // Polled until QEMU stands at the icount, within a bound generous for any machine (as the adapter's own wait).
     const deadline = Date.now() + 60_000 + icount / 5_000;
     for (;;) {
       await new Promise((r) => setTimeout(r, 5));
-      const st = await this.qemu.qmp.execute<{ running: boolean }>('query-status');
+      const st = await this.qemu.qmp.call('query-status', undefined);
       if (!st.running && (await this.icount()) === icount) break;
       if (Date.now() > deadline) throw new Error(`plain replay: QEMU did not reach icount ${icount} in time (at ${await this.icount()}, ${st.running ? 'running' : 'stopped'})`);
     }
@@ -55,7 +55,7 @@ export class PlainReplay {
   }
 
   async icount(): Promise<number> {
-    return (await this.qemu.qmp.execute<{ icount: number }>('query-replay')).icount;
+    return (await this.qemu.qmp.call('query-replay', undefined)).icount;
   }
 
   async where(): Promise<{ icount: number; line: number; func: string; pc: string }> {

@@ -7,13 +7,14 @@ import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { Execution } from '../../adapter/engine/execution';
 import type { Gdb } from '../../adapter/gdb/gdb';
-import { parseMiLine, type MiTuple } from '../../adapter/gdb/miParser';
+import { toStopRecord, type MiStopRecord } from '../../adapter/gdb/mi';
+import { parseMiLine } from '../../adapter/gdb/miParser';
 
 const exec = new Execution(new EventEmitter() as unknown as Gdb, undefined);
-const stopped = (line: string): MiTuple => {
+const stopped = (line: string): MiStopRecord => {
   const r = parseMiLine(line);
   assert.ok(r && r.kind === 'exec');
-  return r.results;
+  return toStopRecord(r.results);
 };
 const frame = 'frame={addr="0xffff800008baee60",func="__schedule",args=[],file="kernel/sched/core.c",line="6443",arch="aarch64"},thread-id="1",stopped-threads="all"';
 
@@ -35,4 +36,17 @@ void test('a step or reverse finish that ends on a breakpoint reports the breakp
   assert.equal(exec.classify(watch, 1, { step: true }).reason, 'watchpoint');
   const steps = stopped(`*stopped,reason="end-stepping-range",reason="function-finished",${frame}`);
   assert.equal(exec.classify(steps, 1, { step: true }).reason, 'step');
+});
+
+void test('the typed stop record: every reason, the frame, breakpoint and watchpoint numbers, the signal', () => {
+  const both = stopped(`*stopped,reason="end-stepping-range",reason="breakpoint-hit",disp="keep",bkptno="1",${frame}`);
+  assert.deepEqual(both.reasons, ['end-stepping-range', 'breakpoint-hit']);
+  assert.deepEqual(both.frame, { addr: '0xffff800008baee60', func: '__schedule', file: 'kernel/sched/core.c', fullname: undefined, line: '6443' });
+  assert.equal(both.breakpoint, '1');
+  // Read and access watchpoints name their number in hw-rwpt / hw-awpt (gdb/MI's names), write ones in wpt.
+  assert.equal(stopped(`*stopped,reason="read-watchpoint-trigger",hw-rwpt={number="4",exp="x"},value={value="1"},${frame}`).watchpoint, '4');
+  assert.equal(stopped(`*stopped,reason="access-watchpoint-trigger",hw-awpt={number="5",exp="x"},value={old="1",new="2"},${frame}`).watchpoint, '5');
+  const signal = stopped(`*stopped,reason="signal-received",signal-name="SIGTRAP",signal-meaning="Trace/breakpoint trap",${frame}`);
+  assert.deepEqual([signal.reasons, signal.signalName], [['signal-received'], 'SIGTRAP']);
+  assert.deepEqual(stopped('*stopped,thread-id="1",stopped-threads="all"').reasons, []);
 });

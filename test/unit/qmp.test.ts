@@ -155,9 +155,9 @@ void test('connect waits for the greeting and for the qmp_capabilities reply', a
 
 void test('commands carry distinct ids and arguments; replies are matched by id even out of order', async (t) => {
   const { client, peer, done } = await connected(t);
-  const a = client.execute('query-replay');
-  const b = client.execute('replay-break', { icount: 1000 });
-  const c = client.execute('query-status');
+  const a = client.call('query-replay', undefined);
+  const b = client.call('replay-break', { icount: 1000 });
+  const c = client.call('query-status', undefined);
   const [ca, cb, cc] = [await peer.next(), await peer.next(), await peer.next()];
   assert.deepEqual([ca.execute, cb.execute, cc.execute], ['query-replay', 'replay-break', 'query-status']);
   assert.deepEqual(cb.arguments, { icount: 1000 });
@@ -174,7 +174,7 @@ void test('commands carry distinct ids and arguments; replies are matched by id 
 
 void test('replies with an unknown, missing or non-numeric id are dropped', async (t) => {
   const { client, peer, done } = await connected(t);
-  const p = client.execute('query-replay');
+  const p = client.call('query-replay', undefined);
   const c = await peer.next();
   peer.send({ return: 'wrong', id: c.id + 1000 });
   peer.send({ return: 'wrong' });
@@ -189,14 +189,14 @@ void test('events are emitted in order, between replies, with data and timestamp
   const { client, peer, done } = await connected(t);
   const events: QmpEvent[] = [];
   client.on('event', (e) => events.push(e));
-  const p = client.execute('cont');
+  const p = client.executeUntyped('cont');
   const c = await peer.next();
   peer.send({ timestamp: { seconds: 1700000000, microseconds: 12 }, event: 'RESUME' });
   peer.send({ return: {}, id: c.id });
   peer.raw(JSON.stringify({ timestamp: { seconds: 1700000001, microseconds: 5 }, event: 'STOP' }) + '\n' +
     JSON.stringify({ event: 'SHUTDOWN', data: { guest: true, reason: 'guest-shutdown' }, timestamp: { seconds: 1, microseconds: 2 } }) + '\n');
   await p;
-  const q = client.execute('query-status');
+  const q = client.call('query-status', undefined);
   await peer.answer('query-status', { status: 'shutdown' });
   await q;
   assert.deepEqual(events, [
@@ -209,7 +209,7 @@ void test('events are emitted in order, between replies, with data and timestamp
 
 void test('an error reply rejects with QmpCommandError carrying class, desc and the caller\'s stack', async (t) => {
   const { client, peer, done } = await connected(t);
-  const p = client.execute('replay-break', { icount: 5 });
+  const p = client.call('replay-break', { icount: 5 });
   const c = await peer.next();
   peer.send({ error: { class: 'GenericError', desc: 'cannot set breakpoint at the instruction in the past' }, id: c.id });
   const err = await rejection(p);
@@ -221,7 +221,7 @@ void test('an error reply rejects with QmpCommandError carrying class, desc and 
   assert.match(err.stack ?? '', /^QmpCommandError: cannot set breakpoint/);
   assert.match(err.stack ?? '', /qmp\.test\.ts/, 'the stack points at the caller, not at the socket handler');
   // an error without a class is still an error
-  const q = client.execute('replay-delete-break');
+  const q = client.call('replay-delete-break', undefined);
   peer.send({ error: { desc: 'replay breakpoints are allowed only in play mode' }, id: (await peer.next()).id });
   const err2 = await rejection(q);
   assert.ok(err2 instanceof QmpCommandError);
@@ -263,13 +263,13 @@ void test('a reply split inside multi-byte UTF-8 characters is decoded whole', a
 
 void test('a timed-out command rejects with QmpConnectionError and its late reply is dropped', async (t) => {
   const { client, peer, done } = await connected(t);
-  const slow = rejection(client.execute('query-replay', undefined, 50));
+  const slow = rejection(client.call('query-replay', undefined, { timeoutMs: 50 }));
   const c1 = await peer.next();
   const err = await slow;
   assert.ok(err instanceof QmpConnectionError);
   assert.match(err.message, /QEMU did not answer query-replay within 50 ms/);
   assert.equal(client.isOpen, true, 'a timeout does not close the connection');
-  const next = client.execute('query-status');
+  const next = client.call('query-status', undefined);
   const c2 = await peer.next();
   assert.notEqual(c2.id, c1.id);
   peer.send({ return: { mode: 'play' }, id: c1.id }); // the late reply, before the new command's
@@ -283,7 +283,7 @@ void test('a timed-out command rejects with QmpConnectionError and its late repl
 void test('the connection closing mid-command rejects every pending command', async (t) => {
   const { client, peer, done } = await connected(t);
   const closed = once(client, 'close');
-  const pending = ['replay-seek', 'query-replay', 'query-status'].map((cmd) => client.execute(cmd, undefined, 60_000));
+  const pending = ['replay-seek', 'query-replay', 'query-status'].map((cmd) => client.executeUntyped(cmd, undefined, 60_000));
   for (let i = 0; i < 3; i++) await peer.next();
   peer.socket.destroy();
   const errors = await Promise.all(pending.map(rejection));
@@ -293,7 +293,7 @@ void test('the connection closing mid-command rejects every pending command', as
   }
   assert.deepEqual(await closed, [undefined]);
   assert.equal(client.isOpen, false);
-  const after = await rejection(client.execute('query-status'));
+  const after = await rejection(client.call('query-status', undefined));
   assert.ok(after instanceof QmpConnectionError);
   assert.match((after).message, /QMP is not connected/);
   await done();
@@ -303,7 +303,7 @@ void test('close() rejects pending commands and emits close once', async (t) => 
   const { client, peer, done } = await connected(t);
   let closes = 0;
   client.on('close', () => closes++);
-  const p = rejection(client.execute('stop'));
+  const p = rejection(client.call('stop', undefined));
   await peer.next();
   client.close();
   client.close();
@@ -331,7 +331,7 @@ for (const [name, text, message] of garbage) {
   void test(`garbage from QEMU (${name}) closes the connection with QmpProtocolError`, async (t) => {
     const { client, peer, done } = await connected(t);
     const closed = once(client, 'close');
-    const p = rejection(client.execute('query-status', undefined, 60_000));
+    const p = rejection(client.call('query-status', undefined, { timeoutMs: 60_000 }));
     await peer.next();
     peer.raw(text);
     const [reason] = (await closed) as [unknown];
@@ -350,7 +350,7 @@ for (const [name, text, message] of garbage) {
 void test('a line longer than MAX_QMP_LINE closes the connection instead of buffering it', async (t) => {
   const { client, peer, done } = await connected(t);
   const closed = once(client, 'close');
-  const p = rejection(client.execute('query-status', undefined, 60_000));
+  const p = rejection(client.call('query-status', undefined, { timeoutMs: 60_000 }));
   await peer.next();
   const chunk = Buffer.alloc(1024 * 1024, 'a');
   let sent = 0;
@@ -422,7 +422,7 @@ void test('connects over TCP too', async () => {
   peer.send(GREETING);
   await peer.answer('qmp_capabilities');
   await connecting;
-  const p = client.execute('query-status');
+  const p = client.call('query-status', undefined);
   await peer.answer('query-status', { status: 'running', running: true });
   assert.deepEqual(await p, { status: 'running', running: true });
   client.close();

@@ -1,0 +1,143 @@
+/**
+ * The gdb/MI commands the replay engine sends, one function each, and the records they answer with as typed values:
+ * nothing in `adapter/engine/` writes an MI command line or picks an MI tuple apart. (The DAP views in `adapter/dap/`
+ * still use `miParser` directly: they move here next, see issue #17.)
+ */
+import { miQuote, type Gdb } from './gdb';
+import { miList, miString, miTuple, type MiTuple } from './miParser';
+
+/** A frame as gdb/MI reports it (`frame={level,addr,func,file,fullname,line,arch}`). */
+export interface MiFrame {
+  /** The pc, `0x…`. */
+  addr?: string;
+  func?: string;
+  file?: string;
+  fullname?: string;
+  /** The source line, as gdb prints it (a decimal string). */
+  line?: string;
+}
+
+export function toFrame(t: MiTuple | undefined): MiFrame | undefined {
+  if (!t) return undefined;
+  return { addr: miString(t.addr), func: miString(t.func), file: miString(t.file), fullname: miString(t.fullname), line: miString(t.line) };
+}
+
+/**
+ * gdb's `*stopped` record. `reasons` has every `reason` of the record: a step or a reverse finish that ends on a
+ * breakpoint reports `end-stepping-range` (or `function-finished`) and `breakpoint-hit`.
+ */
+export interface MiStopRecord {
+  reasons: string[];
+  frame?: MiFrame;
+  /** `bkptno` of a breakpoint hit. */
+  breakpoint?: string;
+  /** The number of the watchpoint a `*-watchpoint-trigger` names (`wpt`, `hw-awpt` or `hw-rwpt`). */
+  watchpoint?: string;
+  signalName?: string;
+}
+
+export function toStopRecord(record: MiTuple): MiStopRecord {
+  const reasons = (Array.isArray(record.reason) ? record.reason : [record.reason]).map(miString)
+    .filter((r): r is string => r !== undefined);
+  const wpt = miTuple(record.wpt) ?? miTuple(record['hw-awpt']) ?? miTuple(record['hw-rwpt']); // gdb/MI's names
+  return {
+    reasons, frame: toFrame(miTuple(record.frame)), breakpoint: miString(record.bkptno), watchpoint: miString(wpt?.number),
+    signalName: miString(record['signal-name']),
+  };
+}
+
+/** One enabled location of an enabled breakpoint or watchpoint (`-break-list`). */
+export interface MiBreakpointLocation {
+  number: string;
+  /** `breakpoint`, `hw watchpoint`, `read watchpoint`, `acc watchpoint`, … */
+  type: string;
+  /** The location's address; undefined for a watchpoint or a pending breakpoint. */
+  addr?: string;
+  cond?: string;
+}
+
+/** gdb's execution commands (forwards, or backwards with `--reverse` in a replay). */
+export type MiRunCommand =
+  | '-exec-continue' | '-exec-next' | '-exec-step' | '-exec-finish' | '-exec-step-instruction' | '-exec-next-instruction';
+
+/** Starts a run; gdb answers `^running` and later sends the `*stopped` record (the Gdb's `stopped` event). */
+export async function execRun(gdb: Gdb, command: MiRunCommand, reverse: boolean): Promise<void> {
+  await gdb.command(reverse ? `${command} --reverse` : command);
+}
+
+export async function execInterrupt(gdb: Gdb): Promise<void> {
+  await gdb.command('-exec-interrupt');
+}
+
+/** Loads the program's symbols (and sections) from an ELF. */
+export async function fileExecAndSymbols(gdb: Gdb, file: string): Promise<void> {
+  await gdb.command(`-file-exec-and-symbols ${miQuote(file)}`);
+}
+
+/**
+ * Connects to a gdb server: `host:port`, or a unix socket's path (gdb 13 takes the rest of the line as the path,
+ * unquoted: the caller passes one without spaces).
+ */
+export async function targetSelectRemote(gdb: Gdb, where: string): Promise<void> {
+  await gdb.command(`-target-select remote ${where}`);
+}
+
+/** Leaves the target: detach resumes the guest, disconnect leaves it stopped. */
+export async function targetLeave(gdb: Gdb, how: 'detach' | 'disconnect', timeoutMs?: number): Promise<void> {
+  await gdb.command(how === 'detach' ? '-target-detach' : '-target-disconnect', timeoutMs);
+}
+
+/** Deletes every breakpoint and watchpoint. */
+export async function breakDeleteAll(gdb: Gdb, timeoutMs?: number): Promise<void> {
+  await gdb.command('-break-delete', timeoutMs);
+}
+
+/** The innermost frame of the current thread (`-stack-info-frame`). */
+export async function stackInfoFrame(gdb: Gdb): Promise<MiFrame | undefined> {
+  return toFrame(miTuple((await gdb.command('-stack-info-frame')).frame));
+}
+
+/** How many frames the current thread's stack has (`-stack-info-depth`). */
+export async function stackInfoDepth(gdb: Gdb): Promise<number> {
+  return Number(miString((await gdb.command('-stack-info-depth')).depth) ?? 0);
+}
+
+/** Inserts a breakpoint at a location (`*0x…` for an address, a function name quoted for MI); returns its number. */
+export async function breakInsert(gdb: Gdb, location: string, options: { temporary?: boolean } = {}): Promise<string | undefined> {
+  const r = await gdb.command(`-break-insert ${options.temporary ? '-t ' : ''}${location.startsWith('*') ? location : miQuote(location)}`);
+  return miString(miTuple(r.bkpt)?.number);
+}
+
+export async function breakDelete(gdb: Gdb, number: string): Promise<void> {
+  await gdb.command(`-break-delete ${number}`);
+}
+
+/**
+ * The enabled breakpoints and watchpoints, one entry per enabled location with an address (a watchpoint or a pending
+ * breakpoint: one entry without). A disabled location of an enabled breakpoint never stops it (see
+ * Breakpoints.withoutPatchableEntries) and is left out.
+ */
+export async function enabledBreakpointLocations(gdb: Gdb): Promise<MiBreakpointLocation[]> {
+  const table = miTuple((await gdb.command('-break-list')).BreakpointTable);
+  const out: MiBreakpointLocation[] = [];
+  for (const row of miList(table?.body)) {
+    const bkpt = miTuple(row);
+    if (!bkpt || miString(bkpt.enabled) !== 'y') continue;
+    const enabled = miList(bkpt.locations).map(miTuple).filter((l) => miString(l?.enabled) !== 'n');
+    const addrs = [miString(bkpt.addr), ...enabled.map((l) => miString(l?.addr))].filter((a): a is string => !!a && a.startsWith('0x'));
+    for (const addr of addrs.length ? addrs : [undefined]) {
+      out.push({ number: miString(bkpt.number) ?? '', type: miString(bkpt.type) ?? '', addr, cond: miString(bkpt.cond) });
+    }
+  }
+  return out;
+}
+
+/** The value of an expression in the current frame, as gdb prints it (`-data-evaluate-expression`). */
+export async function evaluateExpression(gdb: Gdb, expression: string): Promise<string | undefined> {
+  return miString((await gdb.command(`-data-evaluate-expression ${miQuote(expression)}`)).value);
+}
+
+/** Whether `bytes` bytes at an address can be read (`-data-read-memory-bytes`): mapped in the guest now. */
+export async function isReadable(gdb: Gdb, address: string, bytes = 4): Promise<boolean> {
+  return await gdb.command(`-data-read-memory-bytes ${address} ${bytes}`).then(() => true, () => false);
+}
