@@ -9,7 +9,8 @@ import type { AttachArguments, ReplayMode } from '../../common/protocol';
 import { readElfHeader } from '../elf';
 import { errorMessage, UserError } from '../errors';
 import { Gdb, GdbError } from '../gdb/gdb';
-import { breakDeleteAll, fileExecAndSymbols, targetLeave, targetSelectRemote } from '../gdb/mi';
+import { breakDeleteAll, targetLeave, targetSelectRemote } from '../gdb/mi';
+import { configureGdb } from '../gdb/setup';
 import { QmpAddress, QmpClient, QmpCommandError } from '../qemu/qmp';
 import { parseReplayLog } from '../qemu/replayLog';
 
@@ -106,22 +107,8 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
     } catch (err) {
       throw new UserError('gdb-start', `gdb could not be started ("${args.gdbPath ?? 'gdb-multiarch'}"): ${errorMessage(err)}. Install gdb-multiarch or set "gdbPath".`);
     }
-    if (program) await fileExecAndSymbols(gdb, program);
-    for (const [from, to] of Object.entries(args.sourceMap ?? {})) {
-      // gdb rewrites the paths it reports and matches breakpoints against the rewritten ones (as for launch).
-      await gdb.console(`set substitute-path ${cliQuote(from)} ${cliQuote(to)}`);
-    }
-    await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
-    await gdb.console('set code-cache off');
-    // Sources gdb looks for relative to its working folder ($cwd) are looked for in the user's folder.
-    if (!/[:\r\n]/.test(cwd)) await gdb.console(`set directories $cdir:${cwd}`);
-    await gdb.console('set tcp auto-retry off'); // a wrong address fails now, not after gdb's 15 s of retries
-    if (mode !== 'none') {
-      // Recording or replaying: gdb itself refuses writes (settable only before it connects). Breakpoints and
-      // watchpoints use QEMU's Z packets, not memory writes.
-      await gdb.console('set may-write-memory off');
-      await gdb.console('set may-write-registers off');
-    }
+    // Read-only when QEMU records or replays (see GdbSetup.readOnly); a plain QEMU may be written to.
+    await configureGdb(gdb, { symbols: program, sourceMap: args.sourceMap, userCwd: cwd, readOnly: mode !== 'none' });
     try {
       await targetSelectRemote(gdb, `${gdbServer.host}:${gdbServer.port}`); // checked: host chars and a port only
     } catch (err) {
@@ -135,11 +122,6 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
     qmp?.close();
     throw err;
   }
-}
-
-/** One argument of a gdb CLI command: quoted, so a path with spaces or quotes stays one argument. */
-function cliQuote(text: string): string {
-  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\r\n]/g, ' ')}"`;
 }
 
 async function replayEnd(file: string, warnings: string[]): Promise<number | undefined> {

@@ -11,7 +11,8 @@ import { readBuildId, readElfHeader } from '../elf';
 import { selectArchitecture } from '../image';
 import { UserError } from '../errors';
 import { Gdb, GdbError } from '../gdb/gdb';
-import { fileExecAndSymbols, targetSelectRemote } from '../gdb/mi';
+import { targetSelectRemote } from '../gdb/mi';
+import { configureGdb } from '../gdb/setup';
 import { architectureByName, knownArchitectures } from '../qemu/architectures';
 import { GDB_SOCKET_NAME, QemuCommand, QemuProcess, QemuStartError } from '../qemu/process';
 import { createSnapshotImage, OpenedRecording, openRecording, PendingRecording, qemuVersion } from '../qemu/recording';
@@ -197,24 +198,8 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     } catch (err) {
       throw new UserError('gdb-start', `gdb could not be started ("${gdbPath}"): ${(err as Error).message}. Install gdb-multiarch or fix "gdbPath".`);
     }
-    const indexDir = await index;
-    if (indexDir) {
-      await gdb.console(`set index-cache directory ${indexDir}`);
-      await gdb.console('set index-cache enabled on').catch(() => gdb.console('set index-cache on')); // gdb < 13
-    }
-    if (symbols) await fileExecAndSymbols(gdb, symbols);
-    for (const [from, to] of Object.entries(args.sourceMap ?? {})) {
-      // gdb rewrites the paths it reports and matches breakpoints against the rewritten ones.
-      await gdb.console(`set substitute-path ${cliQuote(from)} ${cliQuote(to)}`);
-    }
-    // A recording or a replay must not be written by the debugger: QEMU does not log such writes, so the replay
-    // would stop matching. gdb enforces it for every path (expressions, calls, -exec) but only if set before connecting.
-    await gdb.console('set may-write-memory off');
-    await gdb.console('set may-write-registers off');
-    await gdb.console('set stack-cache off'); // seeks change memory behind gdb's back
-    await gdb.console('set code-cache off');
-    // Sources gdb looks for relative to its working folder ($cwd) are looked for in the user's folder, as before.
-    if (!/[:\r\n]/.test(cwd)) await gdb.console(`set directories $cdir:${cwd}`);
+    // A recording or a replay: read-only (see GdbSetup.readOnly).
+    await configureGdb(gdb, { symbols, sourceMap: args.sourceMap, userCwd: cwd, readOnly: true, indexCache: await index });
     try {
       await targetSelectRemote(gdb, GDB_SOCKET_NAME); // in gdb's working folder; no TCP port to forward
     } catch (err) {
@@ -271,9 +256,4 @@ async function initialSnapshotId(qemu: QemuProcess): Promise<string | undefined>
 function existingProgram(rec: OpenedRecording): string | undefined {
   const p = rec.manifest.program?.path;
   return p && existsSync(p) ? p : undefined;
-}
-
-/** Quotes one argument of a gdb CLI command (gdb splits them like a shell would, without expansion). */
-function cliQuote(text: string): string {
-  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, ' ')}"`;
 }
