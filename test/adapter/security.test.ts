@@ -119,7 +119,7 @@ describe('security', () => {
     assert.ok(!existsSync(shellCanary), 'no shell ran the path');
   });
 
-  test('QMP is a unix socket in a private directory (0700) of its own; the gdb server listens on 127.0.0.1 only', () => {
+  test('QMP and the gdb server are unix sockets in a private directory (0700) of their own; nothing listens on TCP', () => {
     const { qemu, argv } = emulatorOf(dc);
     const qmp = argv[argv.indexOf('-qmp') + 1];
     const m = /^unix:(.+?),server=on,wait=off$/.exec(qmp);
@@ -129,17 +129,17 @@ describe('security', () => {
     const st = statSync(dir);
     assert.equal(st.mode & 0o777, 0o700, 'only the user can reach the socket');
     assert.equal(st.uid, process.getuid!());
-    assert.deepEqual(readdirSync(dir), ['qmp.sock']);
+    assert.deepEqual(readdirSync(dir).sort(), ['gdb.sock', 'qmp.sock']);
     assert.ok(statSync(m[1]).isSocket());
-    // No QMP or monitor on TCP, no network for the guest.
-    assert.ok(!argv.some((a) => /^tcp:/.test(a) && a !== argv[argv.indexOf('-gdb') + 1]), 'the only TCP endpoint is the gdb server');
-    assert.equal(argv[argv.indexOf('-monitor') + 1], 'none');
+    // The gdb server beside QMP (issue #18: no TCP port per session for VS Code to forward).
     const gdbServer = argv[argv.indexOf('-gdb') + 1];
-    const g = /^tcp:127\.0\.0\.1:(\d+)$/.exec(gdbServer);
-    assert.ok(g, `the gdb server is on 127.0.0.1: ${gdbServer}`);
-    // What the kernel says QEMU listens on: exactly that, on loopback.
-    const listening = listeningSockets(qemu);
-    assert.deepEqual(listening, [{ family: 'tcp', address: '0100007F', port: Number(g[1]) }]);
+    assert.equal(gdbServer, `unix:${path.join(dir, 'gdb.sock')},server=on,wait=off`);
+    assert.ok(statSync(path.join(dir, 'gdb.sock')).isSocket());
+    // No QMP, monitor or gdb server on TCP, no network for the guest.
+    assert.ok(!argv.some((a) => /^tcp:/.test(a)), `no TCP endpoint: ${argv.join(' ')}`);
+    assert.equal(argv[argv.indexOf('-monitor') + 1], 'none');
+    // What the kernel says QEMU listens on: nothing on TCP.
+    assert.deepEqual(listeningSockets(qemu), []);
   });
 
   test('QEMU and gdb run without a shell (no sh between the adapter and them)', () => {
