@@ -82,6 +82,12 @@ export const CUSTOM_REQUESTS: readonly CustomRequestName[] = [
 export const ICOUNT_FUNCTION_BREAKPOINT = /^\s*icount\s*:\s*(.+?)\s*$/;
 
 /** A recording limit: stop recording after this many instructions or seconds. */
+/**
+ * Optional string launch attributes where "" means "not set" (the schema's default that IntelliSense inserts, or a
+ * variable that expanded to nothing). The extension and the adapter both read them so.
+ */
+export const EMPTY_MEANS_UNSET: readonly string[] = ['kernel', 'qemuPath', 'cpu', 'program'];
+
 export type RecordLimit = { instructions: number } | { seconds: number };
 
 /** The guest architectures qemu-replay knows (adapter/qemu/architectures.ts maps each to its QEMU). */

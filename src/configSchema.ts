@@ -24,6 +24,8 @@ export interface JsonSchema {
   oneOf?: readonly JsonSchema[];
   pattern?: string;
   patternErrorMessage?: string;
+  minLength?: number;
+  propertyNames?: JsonSchema;
 }
 
 /** Every attribute has a description and a default (the default shows in IntelliSense when the key is added). */
@@ -49,7 +51,10 @@ const cwd: Attribute = {
   type: 'string', default: '${workspaceFolder}',
   description: 'Working folder of QEMU and gdb; relative paths in this configuration are resolved against it.',
 };
-const sourceMap: Attribute = stringMap('Source path substitutions: compile-time path prefix → local path prefix.');
+const sourceMap: Attribute = {
+  ...stringMap('Source path substitutions: compile-time path prefix → local path prefix.'),
+  additionalProperties: { type: 'string', minLength: 1 }, propertyNames: { type: 'string', minLength: 1 },
+};
 const trace: Attribute = {
   type: 'boolean', default: false,
   description: "Show the adapter's gdb/MI and QMP traffic in the Debug Console.",
@@ -134,7 +139,7 @@ export const launchAttributes: { [K in keyof Required<LaunchArguments>]: Attribu
     description: 'Spacing of automatic snapshots in guest instructions (they make reverse execution fast); 0 turns them off.',
   },
   snapshotBudgetMB: {
-    type: 'number', minimum: 0, default: 512,
+    type: 'integer', minimum: 0, default: 256,
     description: 'Bound on the disk the recording\'s snapshot image takes, in MB: automatic snapshots are placed only where they fit, and the least useful are deleted to make room. Default (attribute not set): 256 MB per 1e9 recorded instructions, at least 128 MB.',
   },
   sourceMap,

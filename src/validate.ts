@@ -4,6 +4,7 @@
  * file system is reached through a `PathProbe` so unit tests give a fake one.
  */
 import * as path from 'node:path';
+import { EMPTY_MEANS_UNSET } from '../common/protocol';
 import { attachAttributes, launchAttributes, type Attribute, type JsonSchema } from './configSchema';
 
 export type PathKind = 'file' | 'directory' | 'other';
@@ -60,6 +61,7 @@ export function checkValue(name: string, value: unknown, schema: JsonSchema): st
     case 'string':
       if (typeof value !== 'string') return wrongType;
       if (schema.enum && !schema.enum.includes(value)) return wrongType;
+      if (schema.minLength !== undefined && value.length < schema.minLength) return `"${name}" is "": it must not be empty.`;
       if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
         return `"${name}" is ${quote(value)}: it must have the form ${schema.patternErrorMessage ?? schema.pattern}.`;
       }
@@ -90,6 +92,9 @@ export function checkValue(name: string, value: unknown, schema: JsonSchema): st
         if (!(key in value)) return `"${name}" needs "${key}".`;
       }
       for (const [key, v] of Object.entries(value)) {
+        if (schema.propertyNames?.minLength !== undefined && key.length < schema.propertyNames.minLength) {
+          return `"${name}" has an empty name: each entry needs one.`;
+        }
         const sub = schema.properties?.[key]
           ?? (isPlainObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
         if (!sub) {
@@ -106,19 +111,21 @@ export function checkValue(name: string, value: unknown, schema: JsonSchema): st
   }
 }
 
-/** Optional string attributes where "" (the schema default offered by IntelliSense) means "not set". */
-const EMPTY_MEANS_UNSET = new Set(['kernel', 'qemuPath', 'cpu', 'program']);
+const emptyMeansUnset = new Set(EMPTY_MEANS_UNSET);
 
 function isSet(config: Record<string, unknown>, key: string): boolean {
   const v = config[key];
-  return v !== undefined && v !== null && !(v === '' && EMPTY_MEANS_UNSET.has(key));
+  return v !== undefined && v !== null && !(v === '' && emptyMeansUnset.has(key));
 }
 
 function checkTypes(config: Record<string, unknown>, attributes: Record<string, Attribute>): ValidationProblem[] {
   const problems: ValidationProblem[] = [];
   for (const [key, schema] of Object.entries(attributes)) {
     if (!isSet(config, key)) continue;
-    const message = checkValue(key, config[key], schema);
+    // Other string attributes have no meaning when empty (the adapter refuses them too): say so, not "not found".
+    const message = config[key] === '' && schema.type === 'string'
+      ? `"${key}" is "": it must not be empty (remove it to use the default).`
+      : checkValue(key, config[key], schema);
     if (message) problems.push({ attribute: key, message });
   }
   return problems;

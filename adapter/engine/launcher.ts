@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { LaunchArguments, RecordLimit } from '../../common/protocol';
+import { EMPTY_MEANS_UNSET, type LaunchArguments, type RecordLimit } from '../../common/protocol';
 import { cachedSha256, cacheSubdir } from '../cache';
 import { readBuildId, readElfHeader } from '../elf';
 import { selectArchitecture } from '../image';
@@ -36,7 +36,8 @@ type Checked = Required<Pick<LaunchArguments, 'mode' | 'recording'>> & LaunchArg
 /** Checks the shape of launch arguments; every message names the attribute and says how to fix it. */
 export function checkLaunchArguments(raw: unknown): Checked {
   if (typeof raw !== 'object' || raw === null) throw new UserError('config', 'The launch configuration must be an object.');
-  const a = raw as Record<string, unknown>;
+  const a = { ...(raw as Record<string, unknown>) };
+  for (const key of EMPTY_MEANS_UNSET) if (a[key] === '') delete a[key];   // as the extension reads them
   const fail = (msg: string) => { throw new UserError('config', msg); };
   if (a.mode !== 'record' && a.mode !== 'replay') fail(`"mode" must be "record" or "replay"${a.mode === undefined ? ' (it is missing)' : `, not ${JSON.stringify(a.mode)}`}.`);
   if (typeof a.recording !== 'string' || a.recording.trim() === '') fail('"recording" must name the recording directory (for example "${workspaceFolder}/.recordings/run1").');
