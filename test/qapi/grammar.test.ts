@@ -4,17 +4,15 @@
 // schema defines (never on a member named 'event', 'enum' or 'command').
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import * as oniguruma from 'vscode-oniguruma';
 import * as textmate from 'vscode-textmate';
+import { loadGrammar, runGrammarFixtures } from '../support/textmate';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const grammarFile = path.join(repoRoot, 'syntaxes', 'qapi.tmLanguage.json');
-const cli = path.join(repoRoot, 'node_modules', 'vscode-tmgrammar-test', 'dist', 'unit.js');
 const fixtures = path.join(__dirname, 'grammar');
 const qapiDir = path.join(repoRoot, 'test', 'fixtures', 'qemu-7.2', 'qapi');
 const upstream = path.join(repoRoot, 'test', 'fixtures', 'qemu-master');
@@ -53,32 +51,13 @@ function checkFiles(grammar: textmate.IGrammar, files: string[]): { definitions:
   return { definitions, expected };
 }
 
-function runFixtures(pattern: string): { status: number | null; output: string } {
-  const r = spawnSync(process.execPath, [cli, '--compact', '-g', grammarFile, pattern], { cwd: repoRoot, encoding: 'utf8' });
-  return { status: r.status, output: r.stdout + r.stderr };
-}
 
-async function loadGrammar(): Promise<textmate.IGrammar> {
-  const wasm = readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'));
-  await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
-  const registry = new textmate.Registry({
-    onigLib: Promise.resolve({
-      createOnigScanner: (patterns: string[]) => new oniguruma.OnigScanner(patterns),
-      createOnigString: (s: string) => new oniguruma.OnigString(s),
-    }),
-    loadGrammar: (scope: string) => Promise.resolve(scope === 'source.qapi'
-      ? textmate.parseRawGrammar(readFileSync(grammarFile, 'utf8'), grammarFile) : null),
-  });
-  const grammar = await registry.loadGrammar('source.qapi');
-  assert.ok(grammar);
-  return grammar;
-}
 
 void describe('QAPI TextMate grammar', () => {
   void it('passes the scope fixtures', () => {
     const names = readdirSync(fixtures).filter((f) => f.endsWith('.qapi'));
     assert.ok(names.length >= 3);
-    const { status, output } = runFixtures(path.join(fixtures, '*.qapi'));
+    const { status, output } = runGrammarFixtures(grammarFile, path.join(fixtures, '*.qapi'));
     assert.equal(status, 0, output);
     for (const n of names) assert.match(output, new RegExp(`${n.replace('.', '\\.')} run successfuly`), output);
   });
@@ -87,7 +66,7 @@ void describe('QAPI TextMate grammar', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'qapi-grammar-'));
     try {
       writeFileSync(path.join(dir, 'wrong.qapi'), "# SYNTAX TEST \"source.qapi\"\n{ 'struct': 'Foo' }\n#           ^^^^^ entity.name.function.qapi\n");
-      const { status, output } = runFixtures(path.join(dir, '*.qapi'));
+      const { status, output } = runGrammarFixtures(grammarFile, path.join(dir, '*.qapi'));
       assert.notEqual(status, 0, output);
       assert.match(output, /entity\.name\.function\.qapi/);
     } finally {
@@ -96,14 +75,14 @@ void describe('QAPI TextMate grammar', () => {
   });
 
   void it("tokenizes QEMU's schema without an invalid token and closes every doc block", async () => {
-    const grammar = await loadGrammar();
+    const grammar = await loadGrammar(grammarFile, 'source.qapi');
     const { definitions, expected } = checkFiles(grammar, schemaFiles(qapiDir));
     assert.ok(definitions > 800, `${definitions} definition names highlighted`);
     assert.equal(definitions, expected);
   });
 
   void it("tokenizes today's upstream schemas: no invalid token, definition scopes only on defined names", async () => {
-    const grammar = await loadGrammar();
+    const grammar = await loadGrammar(grammarFile, 'source.qapi');
     const files = [...schemaFiles(path.join(upstream, 'qapi')), path.join(upstream, 'qga', 'qapi-schema.json'),
       path.join(upstream, 'storage-daemon', 'qapi', 'qapi-schema.json')];
     const { definitions, expected } = checkFiles(grammar, files);

@@ -2,45 +2,24 @@
 // (vscode-tmgrammar-test format), a control that a wrong assertion does fail, and the sample guests' start-up code,
 // where every instruction line starts with a mnemonic scope and nothing is invalid.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import * as oniguruma from 'vscode-oniguruma';
 import * as textmate from 'vscode-textmate';
+import { loadGrammar, runGrammarFixtures } from '../support/textmate';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const grammarFile = path.join(repoRoot, 'syntaxes', 'asm.tmLanguage.json');
-const cli = path.join(repoRoot, 'node_modules', 'vscode-tmgrammar-test', 'dist', 'unit.js');
 const fixtures = path.join(__dirname, 'asm-grammar');
 
-function runFixtures(pattern: string): { status: number | null; output: string } {
-  const r = spawnSync(process.execPath, [cli, '--compact', '-g', grammarFile, pattern], { cwd: repoRoot, encoding: 'utf8' });
-  return { status: r.status, output: r.stdout + r.stderr };
-}
 
-async function loadGrammar(): Promise<textmate.IGrammar> {
-  const wasm = readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'));
-  await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
-  const registry = new textmate.Registry({
-    onigLib: Promise.resolve({
-      createOnigScanner: (patterns: string[]) => new oniguruma.OnigScanner(patterns),
-      createOnigString: (s: string) => new oniguruma.OnigString(s),
-    }),
-    loadGrammar: (scope: string) => Promise.resolve(scope === 'source.asm.gnu'
-      ? textmate.parseRawGrammar(readFileSync(grammarFile, 'utf8'), grammarFile) : null),
-  });
-  const grammar = await registry.loadGrammar('source.asm.gnu');
-  assert.ok(grammar);
-  return grammar;
-}
 
 void describe('assembly TextMate grammar', () => {
   void it('passes the scope fixtures', () => {
     const names = readdirSync(fixtures).filter((f) => f.endsWith('.S'));
     assert.ok(names.length >= 2);
-    const { status, output } = runFixtures(path.join(fixtures, '*.S'));
+    const { status, output } = runGrammarFixtures(grammarFile, path.join(fixtures, '*.S'));
     assert.equal(status, 0, output);
     for (const n of names) assert.match(output, new RegExp(`${n.replace('.', '\\.')} run successfuly`), output);
   });
@@ -49,7 +28,7 @@ void describe('assembly TextMate grammar', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'asm-grammar-'));
     try {
       writeFileSync(path.join(dir, 'wrong.S'), '// SYNTAX TEST "source.asm.gnu"\n    hvc #0\n//      ^^ comment.line.number-sign.asm\n');
-      const { status, output } = runFixtures(path.join(dir, '*.S'));
+      const { status, output } = runGrammarFixtures(grammarFile, path.join(dir, '*.S'));
       assert.notEqual(status, 0, output);
       assert.match(output, /comment\.line\.number-sign\.asm/);
     } finally {
@@ -58,7 +37,7 @@ void describe('assembly TextMate grammar', () => {
   });
 
   void it("scopes the sample guests' start-up code: a mnemonic on every instruction line, comments as comments", async () => {
-    const grammar = await loadGrammar();
+    const grammar = await loadGrammar(grammarFile, 'source.asm.gnu');
     for (const name of ['start-aarch64.S', 'start-riscv64.S']) {
       const file = path.join(repoRoot, 'test', 'guests', name);
       let stack = textmate.INITIAL;
