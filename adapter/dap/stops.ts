@@ -28,7 +28,7 @@ export function stoppedEvent(stop: Stop, entry: BreakpointEntry | undefined, bre
     reason = 'breakpoint';
     const id = breakpoints.icountBreakpointId(stop.icount);
     if (id !== undefined) { hit.push(id); reason = 'function breakpoint'; }
-  } else if (['end', 'start', 'seek', 'signal', 'snapshot point'].includes(stop.reason)) {
+  } else if (['end', 'start', 'seek', 'signal'].includes(stop.reason)) {
     reason = stop.reason === 'seek' ? 'goto' : 'step';
   }
   const icountText = replay ? `icount ${stop.icount}` : undefined;

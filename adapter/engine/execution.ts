@@ -11,7 +11,7 @@ import type { QmpClient } from '../qemu/qmp';
 
 export type StopReason =
   | 'entry' | 'step' | 'breakpoint' | 'watchpoint' | 'pause' | 'icount breakpoint' | 'end' | 'start' | 'seek'
-  | 'signal' | 'exited' | 'snapshot point';
+  | 'signal' | 'exited';
 
 export interface Stop {
   reason: StopReason;
@@ -29,7 +29,6 @@ export type GdbRunCommand = MiRunCommand;
 
 export interface ExecutionEvents {
   running: [];
-  stopped: [Stop];
 }
 
 export class Execution extends EventEmitter<ExecutionEvents> {

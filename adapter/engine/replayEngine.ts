@@ -33,7 +33,6 @@ export interface EngineOptions {
 }
 
 export interface EngineEvents {
-  state: [ReplayState];
   snapshotsChanged: [SnapshotInfo[]];
   /** Serial output reached by replay, for icounts in [from, to). */
   progress: [number, number];
@@ -539,9 +538,6 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     return results;
   }
 
-  get icountBreakpointList(): number[] {
-    return [...this.icountBreakpoints];
-  }
 
   // ---- snapshots -------------------------------------------------------------------------------------------
 
