@@ -3,12 +3,11 @@
  * line after `bl main` (reached only once main returns, millions of instructions in), is hit in a replay, and Step
  * Back from there lands on the `bl main` line at the icount where a forward run to that line stops.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { ROOT, cleanup, guestElf, icount, record, replay, runTo, topFrame } from './support';
+import { test } from 'node:test';
+import { ROOT, icount, replayFixture, topFrame } from './support';
 
 const START = path.join(ROOT, 'test', 'guests', 'start-aarch64.S');
 const lineOf = (text: string): number => {
@@ -18,44 +17,34 @@ const lineOf = (text: string): number => {
   return i + 1;
 };
 
-let recording: string;
-let dc: DebugClient;
-
-before(async () => {
-  recording = await record('aarch64');
-  ({ dc } = await replay(recording, { program: guestElf('aarch64') }));
-});
-after(async () => {
-  await dc?.terminateRequest().catch(() => undefined);
-  await dc?.stop();
-  cleanup(recording);
-});
+const session = replayFixture('aarch64');
 
 test('a breakpoint in start-aarch64.S is hit, and Step Back returns to the previous line at the forward icount', async () => {
+  const { dc } = session;
   const callLine = lineOf('bl main');
   const afterLine = lineOf('ldr x0, =0x84000008');
   assert.equal(afterLine, callLine + 1);
 
   const set = await dc.setBreakpointsRequest({ source: { path: START }, breakpoints: [{ line: afterLine }] });
   assert.deepEqual(set.body.breakpoints.map((b) => [b.verified, b.line]), [[true, afterLine]]);
-  const hit = await runTo(dc, dc.continueRequest({ threadId: 1 }));
-  assert.equal(hit.body.reason, 'breakpoint');
+  const hit = await dc.continueToStop();
+  assert.equal(hit.reason, 'breakpoint');
   let frame = await topFrame(dc);
   assert.equal(frame.source?.path, START);
   assert.equal(frame.line, afterLine);
   const atAfter = await icount(dc);
   assert.ok(atAfter > 1000, `main ran before the line after the call: icount ${atAfter}`);
 
-  await runTo(dc, dc.stepBackRequest({ threadId: 1 }));
+  await dc.stopAfter(() => dc.stepBackRequest({ threadId: 1 }));
   frame = await topFrame(dc);
   assert.deepEqual([frame.source?.path, frame.line], [START, callLine], 'Step Back goes back over main to the call');
   const back = await icount(dc);
   assert.ok(back < atAfter);
 
   // Forward: from the start of the recording to a breakpoint on the call line.
-  await runTo(dc, dc.customRequest('seek', { icount: 0 }));
+  await dc.seek({ icount: 0 });
   await dc.setBreakpointsRequest({ source: { path: START }, breakpoints: [{ line: callLine }] });
-  await runTo(dc, dc.continueRequest({ threadId: 1 }));
+  await dc.continueToStop();
   frame = await topFrame(dc);
   assert.deepEqual([frame.source?.path, frame.line], [START, callLine]);
   assert.equal(await icount(dc), back, 'Step Back lands where a forward run stops on that line');

@@ -3,43 +3,29 @@
  * without code, functions that do not exist, addresses with no memory, nonsense expressions, conditions and hit
  * counts, unmapped memory, and watchpoints on things that cannot be watched.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
-  ARCHES, cleanup, endSession, failure, GUEST_SOURCE, guestElf, record, replay, runTo, scopeVariables, symbolAddress, tagLine,
+  ARCHES, failure, GUEST_SOURCE, guestElf, ReplayDebugClient, replayFixture, scopeVariables, symbolAddress, tagLine,
   topFrame,
 } from './support';
 
-async function cont(dc: DebugClient): Promise<DebugProtocol.StoppedEvent> {
-  return await runTo(dc, dc.continueRequest({ threadId: 1 }));
-}
-
-async function clearAll(dc: DebugClient): Promise<void> {
+async function clearAll(dc: ReplayDebugClient): Promise<void> {
   await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
   await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
   await dc.send('setInstructionBreakpoints', { breakpoints: [] });
   await dc.send('setDataBreakpoints', { breakpoints: [] });
-  await runTo(dc, dc.customRequest('seek', { to: 'start' }));
+  await dc.seek({ to: 'start' });
 }
 
 for (const arch of ARCHES) {
   describe(`bad input on ${arch}`, () => {
     const elf = guestElf(arch);
-    let recording: string;
-    let dc: DebugClient;
-
-    before(async () => {
-      recording = await record(arch);
-      ({ dc } = await replay(recording, { program: elf }));
-    });
-    after(async () => {
-      await endSession(dc, recording);
-      cleanup(recording);
-    });
+    const session = replayFixture(arch);
 
     test('source breakpoints on lines without code, past the end, with nonsense conditions or hit counts are unverified with a reason; the good one is hit', async () => {
+      const { dc } = session;
       await clearAll(dc);
       const between = tagLine('fib-return') + 2; // the blank line between fib() and mix()
       const good = tagLine('mix-xor');
@@ -60,23 +46,25 @@ for (const arch of ARCHES) {
       assert.match(badHits.message ?? '', /Hit count "often" is not understood/);
       assert.equal(ok.verified, true);
       assert.equal(ok.line, good);
-      const stop = await cont(dc);
-      assert.deepEqual(stop.body.hitBreakpointIds, [ok.id]);
+      const stop = await dc.continueToStop();
+      assert.deepEqual(stop.hitBreakpointIds, [ok.id]);
       assert.equal((await topFrame(dc)).line, good);
     });
 
     test('a line breakpoint moved within its function comes back with the real line, and stops there', async () => {
+      const { dc } = session;
       await clearAll(dc);
       const loopEnd = tagLine('fib-return') - 1; // the `}` closing fib's loop has no code of its own
       const r = await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: loopEnd }] });
       assert.equal(r.body.breakpoints[0].verified, true);
       assert.equal(r.body.breakpoints[0].line, tagLine('fib-return'));
-      const stop = await cont(dc);
-      assert.equal(stop.body.reason, 'breakpoint');
+      const stop = await dc.continueToStop();
+      assert.equal(stop.reason, 'breakpoint');
       assert.equal((await topFrame(dc)).line, tagLine('fib-return'));
     });
 
     test('function breakpoints on functions that do not exist, instruction breakpoints on addresses with no memory or that are not addresses', async () => {
+      const { dc } = session;
       await clearAll(dc);
       const fns = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'no_such_function' }, { name: '*0x4000000000' }, { name: 'fib' }] });
       assert.equal(fns.body.breakpoints[0].verified, false);
@@ -94,13 +82,14 @@ for (const arch of ARCHES) {
       assert.match(notAddress.message ?? '', /"main" is not an address/);
       assert.equal(good.verified, true);
       // The good ones still work: fib first, then mix.
-      assert.equal((await cont(dc)).body.reason, 'function breakpoint');
+      assert.equal((await dc.continueToStop()).reason, 'function breakpoint');
       assert.equal((await topFrame(dc)).name, 'fib');
-      assert.equal((await cont(dc)).body.reason, 'instruction breakpoint');
+      assert.equal((await dc.continueToStop()).reason, 'instruction breakpoint');
       assert.equal((await topFrame(dc)).name, 'mix');
     });
 
     test('watchpoints on registers and on nonsense are refused with a reason', async () => {
+      const { dc } = session;
       await clearAll(dc);
       const reg = await dc.send('dataBreakpointInfo', { name: '$sp' });
       assert.equal(reg.body.dataId, null);
@@ -109,11 +98,12 @@ for (const arch of ARCHES) {
       assert.equal(set.body.breakpoints[0].verified, false);
       assert.match(set.body.breakpoints[0].message ?? '', /No symbol "no_such_variable" in current context/);
       assert.equal(set.body.breakpoints[1].verified, true);
-      assert.equal((await cont(dc)).body.reason, 'data breakpoint');
+      assert.equal((await dc.continueToStop()).reason, 'data breakpoint');
       assert.equal((await topFrame(dc)).name, 'work');
     });
 
     test('data breakpoints honour conditions and hit counts; a nonsense condition or hit count is refused', async () => {
+      const { dc } = session;
       await clearAll(dc);
       const set = await dc.send('setDataBreakpoints', {
         breakpoints: [
@@ -127,14 +117,15 @@ for (const arch of ARCHES) {
       assert.match(set.body.breakpoints[1].message ?? '', /syntax error/i);
       assert.equal(set.body.breakpoints[2].verified, false);
       assert.match(set.body.breakpoints[2].message ?? '', /Hit count "sometimes" is not understood/);
-      assert.equal((await cont(dc)).body.reason, 'data breakpoint');
+      assert.equal((await dc.continueToStop()).reason, 'data breakpoint');
       assert.equal((await dc.evaluateRequest({ expression: 'counter', context: 'watch', frameId: (await topFrame(dc)).id })).body.result, '4', 'the 4th write');
       await dc.send('setDataBreakpoints', { breakpoints: [{ dataId: 'counter', accessType: 'write', condition: 'counter == 6' }] });
-      assert.equal((await cont(dc)).body.reason, 'data breakpoint');
+      assert.equal((await dc.continueToStop()).reason, 'data breakpoint');
       assert.equal((await dc.evaluateRequest({ expression: 'counter', context: 'watch', frameId: (await topFrame(dc)).id })).body.result, '6', 'when the condition holds');
     });
 
     test('nonsense expressions: evaluate says what gdb found wrong; the next evaluation works', async () => {
+      const { dc } = session;
       const frameId = (await topFrame(dc)).id;
       assert.match(await failure(dc.evaluateRequest({ expression: 'nonsense +* 3', context: 'watch', frameId })), /Cannot evaluate "nonsense \+\* 3": No symbol "nonsense" in current context/);
       assert.match(await failure(dc.evaluateRequest({ expression: 'checksum +', context: 'hover', frameId })), /Cannot evaluate "checksum \+": A syntax error in expression/);
@@ -144,6 +135,7 @@ for (const arch of ARCHES) {
     });
 
     test('readMemory of unmapped memory reports unreadable bytes; non-addresses are refused; disassembly there is marked invalid', async () => {
+      const { dc } = session;
       const r = await dc.send('readMemory', { memoryReference: '0x4000000000', count: 32 });
       assert.equal(r.body?.unreadableBytes, 32);
       assert.equal(r.body?.data ?? '', '');

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { Arch, cleanup, guestElf, icount, processesMentioning, record, replay, runTo, topFrame } from './support';
+import { before, describe, test } from 'node:test';
+import { Arch, guestElf, icount, processesMentioning, recording as sharedRecording, withReplay, topFrame } from './support';
 
 /** Instructions the board runs before the program's entry: riscv64 virt's reset ROM runs 6 (-bios none). */
 const BEFORE_ENTRY: Record<Arch, number> = { aarch64: 0, riscv64: 6 };
@@ -16,9 +16,8 @@ for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
     let recording: string;
 
     before(async () => {
-      recording = await record(arch);
+      recording = await sharedRecording(arch);
     });
-    after(() => cleanup(recording));
 
     test('the recording has its files and a manifest with the replayable end', () => {
       for (const f of ['replay.bin', 'snapshots.qcow2', 'kernel', 'serial.txt', 'recording.json']) {
@@ -42,11 +41,10 @@ for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
     });
 
     test('replay stops at entry in _start (icount 0, after the reset ROM), runs to the end of the recording, and ends cleanly', async () => {
-      const { dc, entry } = await replay(recording, { program: guestElf(arch) });
-      const output: string[] = [];
-      dc.on('output', (e) => output.push(String(e.body.output)));
-      try {
-        assert.equal(entry.body.reason, 'entry');
+      await withReplay(recording, { program: guestElf(arch) }, async (dc, entry) => {
+        const output: string[] = [];
+        dc.on('output', (e) => output.push(String(e.body.output)));
+        assert.equal(entry.reason, 'entry');
         const frame = await topFrame(dc);
         assert.equal(frame.name, '_start');
         assert.match(frame.source?.path ?? '', new RegExp(`start-${arch}\\.S$`));
@@ -54,23 +52,20 @@ for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
         const threads = await dc.threadsRequest();
         assert.equal(threads.body.threads.length, 1);
 
-        const end = await runTo(dc, dc.continueRequest({ threadId: 1 }));
+        const end = await dc.continueToStop();
         const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8'));
         assert.equal(await icount(dc), m.endIcount);
-        assert.match(end.body.text ?? '', /End of the recording/);
+        assert.match(end.text ?? '', /End of the recording/);
         // The serial output reached by the replay, each line once, marked with its icount.
         const lines = output.join('').split('\n').filter((l) => l.startsWith('[icount'));
         assert.ok(lines.some((l) => /^\[icount \d+\] qemu-replay sample guest$/.test(l)), lines.join('\n'));
         assert.equal(lines.filter((l) => l.endsWith('done')).length, 1);
 
         // Continuing at the end does not run QEMU off the log: it reports the end again.
-        const again = await runTo(dc, dc.continueRequest({ threadId: 1 }));
-        assert.match(again.body.text ?? '', /End of the recording/);
+        const again = await dc.continueToStop();
+        assert.match(again.text ?? '', /End of the recording/);
         assert.equal(await icount(dc), m.endIcount);
-      } finally {
-        await dc.terminateRequest().catch(() => undefined);
-        await dc.stop();
-      }
+      });
       await waitFor(() => processesMentioning(recording).length === 0, 5_000);
       assert.deepEqual(processesMentioning(recording), [], 'no QEMU or gdb left');
     });

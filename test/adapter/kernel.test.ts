@@ -12,14 +12,13 @@
  *
  * Each recording stops after 2e8 or 5e7 instructions (~2 s and ~1 s of recording here) and is deleted afterwards.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanup, endSession, icount, record, replay, runTo, scopeVariables, tempDir, topFrame } from './support';
+import { cleanup, endSession, icount, record, replay, ReplayDebugClient, scopeVariables, StoppedBody, tempDir, topFrame } from './support';
 
 const BOOT_ARGS = ['-append', 'console=ttyAMA0 nokaslr root=/dev/vda rootwait'];
 /** A function the boot calls many times from its first kernel threads on (notrace: one breakpoint location). */
@@ -64,17 +63,17 @@ function diskMB(dir: string): number {
 /** Where the replay stands: icount (replayInfo), pc and the call stack's function names. */
 interface Place { icount: number; pc: bigint; frames: DebugProtocol.StackFrame[] }
 
-async function place(dc: DebugClient): Promise<Place> {
+async function place(dc: ReplayDebugClient): Promise<Place> {
   const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
   return { icount: await icount(dc), pc: BigInt(frames[0].instructionPointerReference!), frames };
 }
 
 /** The icount a stopped event reports (description and text), which must agree with replayInfo's. */
-function stoppedIcount(stop: DebugProtocol.StoppedEvent): number {
-  const m = /icount ([\d,]+)/.exec(stop.body.description ?? '');
-  assert.ok(m, `the stopped event says its icount: ${stop.body.description}`);
+function stoppedIcount(stop: StoppedBody): number {
+  const m = /icount ([\d,]+)/.exec(stop.description ?? '');
+  assert.ok(m, `the stopped event says its icount: ${stop.description}`);
   const n = Number(m[1].replace(/,/g, ''));
-  assert.match(String(stop.body.text), new RegExp(`icount ${m[1]}\\b`));
+  assert.match(String(stop.text), new RegExp(`icount ${m[1]}\\b`));
   return n;
 }
 
@@ -95,8 +94,8 @@ before(() => {
 describe('a Linux kernel with symbols (Image + vmlinux)', () => {
   let recording: string;
   const cache = tempDir('qr-kernel-cache-'); // an empty adapter cache: gdb indexes vmlinux and keeps the index there
-  let dc: DebugClient;
-  let entry: DebugProtocol.StoppedEvent;
+  let dc: ReplayDebugClient;
+  let entry: StoppedBody;
   let launchMs: number;
   let bpAddress: bigint;
   const hits: Place[] = [];
@@ -129,7 +128,7 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
   });
 
   test('the replay stops at the start of the recording (icount 0, or the entry), at once, not at the end', async () => {
-    assert.equal(entry.body.reason, 'entry');
+    assert.equal(entry.reason, 'entry');
     const at = await place(dc);
     assert.equal(stoppedIcount(entry), at.icount);
     // vmlinux's entry is a virtual address the CPU never runs at with the MMU off: the stop is at the start.
@@ -145,8 +144,8 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
     assert.equal(bpAddress, kernelSymbol(kernel.vmlinux, HOT));
     assert.match(bp.source?.path ?? '', /kernel\/sched\/core\.c$/);
     for (let i = 0; i < HITS; i++) {
-      const stop = await timed('continue', times, () => runTo(dc, dc.continueRequest({ threadId: 1 })));
-      assert.equal(stop.body.reason, 'function breakpoint', stop.body.description);
+      const stop = await timed('continue', times, () => dc.continueToStop());
+      assert.equal(stop.reason, 'function breakpoint', stop.description);
       const at = await place(dc);
       assert.equal(stoppedIcount(stop), at.icount);
       assert.equal(at.pc, bpAddress);
@@ -188,8 +187,8 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
 
   test('reverse continue from each hit lands on the previous one: same icount, same pc', async () => {
     for (let k = HITS - 1; k >= 1; k--) {
-      const stop = await timed('reverseContinue', times, () => runTo(dc, dc.reverseContinueRequest({ threadId: 1 })));
-      assert.equal(stop.body.reason, 'function breakpoint', stop.body.description);
+      const stop = await timed('reverseContinue', times, () => dc.reverseContinueToStop());
+      assert.equal(stop.reason, 'function breakpoint', stop.description);
       const at = await place(dc);
       assert.equal(stoppedIcount(stop), at.icount);
       assert.equal(at.icount, hits[k - 1].icount, `from hit ${k + 1} back to hit ${k}`);
@@ -197,13 +196,13 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
       assert.deepEqual(at.frames.map((f) => f.name), hits[k - 1].frames.map((f) => f.name), 'the same call stack');
     }
     // And forward again from the first hit: the second, exactly.
-    await runTo(dc, dc.continueRequest({ threadId: 1 }));
+    await dc.continueToStop();
     assert.equal(await icount(dc), hits[1].icount);
   });
 
   test('step back by instruction from a hit: the call one instruction earlier; stepi comes back to the hit', async () => {
     const hit = hits[1];
-    await timed('stepBack instruction', times, () => runTo(dc, dc.stepBackRequest({ threadId: 1, granularity: 'instruction' })));
+    await timed('stepBack instruction', times, () => dc.stopAfter(() => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' })));
     const back = await place(dc);
     assert.equal(back.icount, hit.icount - 1);
     // The caller's bl: 4 bytes before the return address the forward call stack showed for frame 1.
@@ -212,7 +211,7 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
     const insn = (await dc.disassembleRequest({ memoryReference: `0x${back.pc.toString(16)}`, instructionCount: 1 })).body!.instructions[0];
     assert.match(insn.instruction, /^bl\s/);
     assert.equal(BigInt(/0x[0-9a-f]+/.exec(insn.instruction)![0]), bpAddress, `bl ${HOT}: ${insn.instruction}`);
-    await runTo(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+    await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
     const again = await place(dc);
     assert.equal(again.icount, hit.icount);
     assert.equal(again.pc, hit.pc);
@@ -223,13 +222,13 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
     // Oracle: from the hit, two forward Step Overs inside the function.
     const overs: Place[] = [];
     for (let i = 0; i < 2; i++) {
-      await runTo(dc, dc.nextRequest({ threadId: 1 }));
+      await dc.stopAfter(() => dc.nextRequest({ threadId: 1 }));
       overs.push(await place(dc));
     }
     assert.ok(overs.every((o) => o.frames[0].name === HOT), `still in ${HOT}: ${overs.map((o) => o.frames[0].name).join(', ')}`);
     assert.ok(overs[0].icount > hit.icount && overs[1].icount > overs[0].icount);
     assert.notEqual(overs[1].frames[0].line, overs[0].frames[0].line, 'two different lines');
-    const stop = await timed('stepBack line', times, () => runTo(dc, dc.stepBackRequest({ threadId: 1 })));
+    const stop = await timed('stepBack line', times, () => dc.stopAfter(() => dc.stepBackRequest({ threadId: 1 })));
     const back = await place(dc);
     assert.equal(stoppedIcount(stop), back.icount);
     assert.equal(back.icount, overs[0].icount, 'where the first Step Over stopped');
@@ -239,11 +238,11 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
     // Reverse step out, as gdb's reverse-finish: the function breakpoint at the entry is on the way back and stops
     // it there, as a breakpoint on the way stops a Step Out; from the entry it goes on to the call in the caller,
     // the instruction before the function's first.
-    const onTheWay = await timed('reverseStepOut', times, () => runTo(dc, dc.customRequest('reverseStepOut', { threadId: 1 })));
-    assert.equal(onTheWay.body.reason, 'function breakpoint', onTheWay.body.description);
+    const onTheWay = await timed('reverseStepOut', times, () => dc.stopAfter(() => dc.custom('reverseStepOut', { threadId: 1 })));
+    assert.equal(onTheWay.reason, 'function breakpoint', onTheWay.description);
     assert.equal(stoppedIcount(onTheWay), hit.icount);
     assert.equal((await place(dc)).pc, hit.pc);
-    await timed('reverseStepOut', times, () => runTo(dc, dc.customRequest('reverseStepOut', { threadId: 1 })));
+    await timed('reverseStepOut', times, () => dc.stopAfter(() => dc.custom('reverseStepOut', { threadId: 1 })));
     const out = await place(dc);
     assert.equal(out.frames[0].name, hit.frames[1].name, 'in the caller of the forward call stack');
     assert.ok(out.icount < hit.icount, `before the function was entered (${out.icount} < ${hit.icount})`);
@@ -252,9 +251,9 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
     assert.equal(out.frames.length, hit.frames.length - 1, 'one frame less than inside the function');
     // With no breakpoint on the way, from the second Step Over's line straight to the call.
     await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
-    await runTo(dc, dc.customRequest('seek', { icount: overs[1].icount }));
+    await dc.seek({ icount: overs[1].icount });
     assert.equal((await place(dc)).pc, overs[1].pc);
-    await timed('reverseStepOut', times, () => runTo(dc, dc.customRequest('reverseStepOut', { threadId: 1 })));
+    await timed('reverseStepOut', times, () => dc.stopAfter(() => dc.custom('reverseStepOut', { threadId: 1 })));
     const direct = await place(dc);
     assert.equal(direct.icount, out.icount);
     assert.equal(direct.pc, out.pc);
@@ -269,16 +268,16 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
     const value = async () => BigInt((await dc.evaluateRequest({ expression: 'jiffies', context: 'watch' })).body.result);
     const writes: Array<{ icount: number; pc: bigint; value: bigint }> = [];
     for (let i = 0; i < 3; i++) {
-      const stop = await timed('continue to a write', times, () => runTo(dc, dc.continueRequest({ threadId: 1 })));
-      assert.equal(stop.body.reason, 'data breakpoint', stop.body.description);
+      const stop = await timed('continue to a write', times, () => dc.continueToStop());
+      assert.equal(stop.reason, 'data breakpoint', stop.description);
       const at = await place(dc);
       assert.equal(stoppedIcount(stop), at.icount);
       writes.push({ icount: at.icount, pc: at.pc, value: await value() });
     }
     // Each stop follows a write that changed it: ticks (one each while the boot is busy; more after an idle period).
     assert.ok(writes[1].value > writes[0].value && writes[2].value > writes[1].value, `jiffies grows: ${writes.map((w) => w.value).join(', ')}`);
-    const stop = await timed('reverseContinue to a write', times, () => runTo(dc, dc.reverseContinueRequest({ threadId: 1 })));
-    assert.equal(stop.body.reason, 'data breakpoint', stop.body.description);
+    const stop = await timed('reverseContinue to a write', times, () => dc.reverseContinueToStop());
+    assert.equal(stop.reason, 'data breakpoint', stop.description);
     // Exactly where the forward continue stopped after that write: same icount, same pc, the value it wrote.
     const at = await place(dc);
     assert.equal(at.icount, writes[1].icount, `at the previous write (${at.icount}; writes at ${writes.map((w) => w.icount).join(', ')})`);
@@ -289,13 +288,13 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
 
   test('a function breakpoint on a traced function (_printk, with ftrace\'s patchable entry) stops once per call, at its first line', async () => {
     // The ELF symbol is at the two NOPs ftrace patches, DWARF's function after them: gdb finds two locations.
-    await runTo(dc, dc.customRequest('seek', { to: 'start' }));
+    await dc.seek({ to: 'start' });
     const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: '_printk' }] });
     assert.equal(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
     const stops: Place[] = [];
     for (let i = 0; i < 4; i++) {
-      const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
-      assert.equal(stop.body.reason, 'function breakpoint', stop.body.description);
+      const stop = await dc.continueToStop();
+      assert.equal(stop.reason, 'function breakpoint', stop.description);
       stops.push(await place(dc));
     }
     const where = stops.map((p) => `icount ${p.icount} pc 0x${p.pc.toString(16)} from ${p.frames[1]?.name}`).join('; ');
@@ -309,8 +308,8 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
 
 describe('a Linux kernel without symbols (the Image alone)', () => {
   let recording: string;
-  let dc: DebugClient;
-  let entry: DebugProtocol.StoppedEvent;
+  let dc: ReplayDebugClient;
+  let entry: StoppedBody;
   const times: Record<string, number[]> = {};
 
   before(async () => {
@@ -336,7 +335,7 @@ describe('a Linux kernel without symbols (the Image alone)', () => {
   });
 
   test('the replay stops at icount 0 in QEMU\'s boot stub; memory holds the Image where QEMU loaded it', async () => {
-    assert.equal(entry.body.reason, 'entry');
+    assert.equal(entry.reason, 'entry');
     assert.equal(stoppedIcount(entry), 0);
     const frame = await topFrame(dc);
     assert.equal(BigInt(frame.instructionPointerReference!), 0x40000000n);
@@ -350,7 +349,7 @@ describe('a Linux kernel without symbols (the Image alone)', () => {
 
   test('stepping by instruction follows the boot stub into the kernel; registers say where it goes', async () => {
     for (let i = 1; i <= 5; i++) {
-      await runTo(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+      await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
       assert.equal(await icount(dc), i);
       assert.equal(BigInt((await topFrame(dc)).instructionPointerReference!), 0x40000000n + BigInt(4 * i));
     }
@@ -359,11 +358,11 @@ describe('a Linux kernel without symbols (the Image alone)', () => {
     const target = BigInt(regs.get('x4')!.value);
     assert.equal(target, 0x40200000n);
     assert.equal(BigInt(regs.get('x1')!.value), 0n);
-    await runTo(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+    await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
     assert.equal(await icount(dc), 6);
     assert.equal(BigInt((await topFrame(dc)).instructionPointerReference!), target, 'br x4');
     // Back by one instruction: the branch again, with the same registers.
-    await timed('stepBack instruction', times, () => runTo(dc, dc.stepBackRequest({ threadId: 1, granularity: 'instruction' })));
+    await timed('stepBack instruction', times, () => dc.stopAfter(() => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' })));
     assert.equal(await icount(dc), 5);
     assert.equal(BigInt((await topFrame(dc)).instructionPointerReference!), 0x40000014n);
     assert.equal(BigInt((await scopeVariables(dc, 'Registers')).get('x4')!.value), target);
@@ -377,17 +376,17 @@ describe('a Linux kernel without symbols (the Image alone)', () => {
     assert.equal(early.body.breakpoints[0].verified, false);
     assert.match(early.body.breakpoints[0].message ?? '', /no memory at that address/);
     // Run until the kernel has turned its MMU on: an icount breakpoint well into start_kernel.
-    await dc.customRequest('setIcountBreakpoints', { icounts: [2e6] });
-    await runTo(dc, dc.continueRequest({ threadId: 1 }));
+    await dc.custom('setIcountBreakpoints', { icounts: [2e6] });
+    await dc.continueToStop();
     assert.equal(await icount(dc), 2e6);
     assert.ok(BigInt((await topFrame(dc)).instructionPointerReference!) >= 0xffff000000000000n, "the kernel runs at its virtual addresses");
-    await dc.customRequest('setIcountBreakpoints', { icounts: [] });
+    await dc.custom('setIcountBreakpoints', { icounts: [] });
     const set = await dc.send('setInstructionBreakpoints', { breakpoints: [{ instructionReference: ref }] }) as DebugProtocol.SetInstructionBreakpointsResponse;
     assert.equal(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
     const hits: Array<{ icount: number; x0: bigint; lr: bigint }> = [];
     for (let i = 0; i < 3; i++) {
-      const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
-      assert.equal(stop.body.reason, 'instruction breakpoint', stop.body.description);
+      const stop = await dc.continueToStop();
+      assert.equal(stop.reason, 'instruction breakpoint', stop.description);
       const frame = await topFrame(dc);
       assert.equal(BigInt(frame.instructionPointerReference!), printk);
       assert.equal(frame.source, undefined);
@@ -399,19 +398,19 @@ describe('a Linux kernel without symbols (the Image alone)', () => {
     const fmt = await dc.send('readMemory', { memoryReference: `0x${hits[2].x0.toString(16)}`, count: 16 });
     assert.equal(Buffer.from(fmt.body!.data, 'base64').length, 16);
     // Step back one instruction from the third hit: the caller's bl _printk, just before the return address.
-    await timed('stepBack instruction', times, () => runTo(dc, dc.stepBackRequest({ threadId: 1, granularity: 'instruction' })));
+    await timed('stepBack instruction', times, () => dc.stopAfter(() => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' })));
     assert.equal(await icount(dc), hits[2].icount - 1);
     const call = BigInt((await topFrame(dc)).instructionPointerReference!);
     assert.equal(call, hits[2].lr - 4n);
     const insn = (await dc.disassembleRequest({ memoryReference: `0x${call.toString(16)}`, instructionCount: 1 })).body!.instructions[0];
     assert.match(insn.instruction, /^bl\s/);
     assert.equal(BigInt(/0x[0-9a-f]+/.exec(insn.instruction)![0]), printk, insn.instruction);
-    await runTo(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+    await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
     assert.equal(await icount(dc), hits[2].icount);
     // Reverse continue twice: the second hit, then the first, exactly, with the registers they had.
     for (const k of [1, 0]) {
-      const stop = await timed('reverseContinue', times, () => runTo(dc, dc.reverseContinueRequest({ threadId: 1 })));
-      assert.equal(stop.body.reason, 'instruction breakpoint', stop.body.description);
+      const stop = await timed('reverseContinue', times, () => dc.reverseContinueToStop());
+      assert.equal(stop.reason, 'instruction breakpoint', stop.description);
       assert.equal(stoppedIcount(stop), hits[k].icount);
       assert.equal(BigInt((await topFrame(dc)).instructionPointerReference!), printk);
       const regs = await scopeVariables(dc, 'Registers');

@@ -3,39 +3,32 @@
  * the icounts, that gdb's own reverse-next / reverse-step / reverse-finish reach from the same position; reverse
  * continue to a watchpoint finds the last write.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { PlainReplay } from '../support/plainReplay';
-import { GUEST_SOURCE, cleanup, guestElf, icount, record, replay, runTo, tagLine, topFrame } from './support';
+import { GUEST_SOURCE, guestElf, icount, ReplayDebugClient, replayFixture, tagLine, topFrame } from './support';
 
 const arch = 'aarch64';
 
 describe('source-level reverse steps agree with gdb', () => {
-  let recording: string;
-  let dc: DebugClient;
   let plain: PlainReplay;
-
+  // Stopped before the session ends: its QEMU's command line names the copy, whose path starts with the recording's.
+  after(async () => { await plain?.stop(); });
+  const session = replayFixture(arch);
+  let dc: ReplayDebugClient;
   before(async () => {
-    recording = await record(arch);
-    ({ dc } = await replay(recording, { program: guestElf(arch) }));
+    dc = session.dc;
     // A copy: two QEMUs cannot share one snapshot image (QEMU locks it).
-    cpSync(recording, `${recording}-plain`, { recursive: true });
-    plain = await PlainReplay.start(`${recording}-plain`, guestElf(arch));
-  });
-  after(async () => {
-    await dc.terminateRequest().catch(() => undefined);
-    await dc.stop();
-    await plain.stop();
-    cleanup(recording);
+    cpSync(session.recording, `${session.recording}-plain`, { recursive: true });
+    plain = await PlainReplay.start(`${session.recording}-plain`, guestElf(arch));
   });
 
   /** Both at the n-th hit of a tagged line. */
   async function bothAt(tag: string, hits: number): Promise<number> {
-    await runTo(dc, dc.customRequest('seek', { icount: 0 }));
+    await dc.seek({ icount: 0 });
     await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine(tag) }] });
-    for (let i = 0; i < hits; i++) await runTo(dc, dc.continueRequest({ threadId: 1 }));
+    for (let i = 0; i < hits; i++) await dc.continueToStop();
     await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
     const at = await icount(dc);
     await plain.seek(0); // returns once QEMU stands at icount 0, gdb's caches dropped
@@ -47,7 +40,7 @@ describe('source-level reverse steps agree with gdb', () => {
   }
 
   async function compare(dapRequest: () => Promise<unknown>, gdbCommand: string): Promise<void> {
-    await runTo(dc, dapRequest());
+    await dc.stopAfter(() => dapRequest());
     const ours = { icount: await icount(dc), line: (await topFrame(dc)).line, func: (await topFrame(dc)).name };
     await plain.exec(gdbCommand);
     const theirs = await plain.where();
@@ -65,7 +58,7 @@ describe('source-level reverse steps agree with gdb', () => {
     // steps: from mid-line positions (right after a seek) and from line starts (after a step), the same place.
     // Both sides then move to the start of the line when gdb stopped inside one (gdb does that with several
     // line-table rows for a line; see ReplayEngine.toLineStart).
-    const end = ((await dc.customRequest('replayInfo')).body as { endIcount: number }).endIcount;
+    const { end } = session;
     const plainToLineStart = async (): Promise<void> => {
       for (let i = 0; i < 32; i++) {
         const w = await plain.where();
@@ -79,11 +72,11 @@ describe('source-level reverse steps agree with gdb', () => {
     for (let k = 1; k <= 12; k++) {
       const at = Math.floor((end * k) / 13);
       for (const afterStep of [false, true]) {
-        await runTo(dc, dc.customRequest('seek', { icount: at }));
-        if (afterStep) await runTo(dc, dc.nextRequest({ threadId: 1 }));
+        await dc.seek({ icount: at });
+        if (afterStep) await dc.stopAfter(() => dc.nextRequest({ threadId: 1 }));
         const from = await icount(dc);
         if ((await topFrame(dc)).line === 0) continue; // no line information here (startup code)
-        await runTo(dc, dc.stepBackRequest({ threadId: 1 }));
+        await dc.stopAfter(() => dc.stepBackRequest({ threadId: 1 }));
         const ours = { icount: await icount(dc), line: (await topFrame(dc)).line, func: (await topFrame(dc)).name };
         await plain.seek(from);
         await plain.exec('-exec-next --reverse');
@@ -98,31 +91,31 @@ describe('source-level reverse steps agree with gdb', () => {
 
   test('reverse step into = reverse-step (enters the call on the previous line)', async () => {
     await bothAt('checksum-write', 5);
-    await compare(() => dc.customRequest('reverseStepIn', { threadId: 1 }), '-exec-step --reverse');
+    await compare(() => dc.custom('reverseStepIn', { threadId: 1 }), '-exec-step --reverse');
     assert.equal((await topFrame(dc)).name, 'fib', 'back inside the function called on the previous line');
   });
 
   test('reverse step out = reverse-finish (back to the call site)', async () => {
     await bothAt('mix-return', 4);
-    await compare(() => dc.customRequest('reverseStepOut', { threadId: 1 }), '-exec-finish --reverse');
+    await compare(() => dc.custom('reverseStepOut', { threadId: 1 }), '-exec-finish --reverse');
     assert.equal((await topFrame(dc)).name, 'work');
   });
 
   test('reverse continue to a data breakpoint finds the last write of the variable', async () => {
     // Oracle: forward, the icount of every write to checksum (the watchpoint fires after the writing instruction).
-    await runTo(dc, dc.customRequest('seek', { icount: 0 }));
+    await dc.seek({ icount: 0 });
     const info = await dc.dataBreakpointInfoRequest({ name: 'checksum' });
     await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
     const writes: Array<{ icount: number; value: string }> = [];
     for (let i = 0; i < 6; i++) {
-      const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
-      assert.equal(stop.body.reason, 'data breakpoint');
+      const stop = await dc.continueToStop();
+      assert.equal(stop.reason, 'data breakpoint');
       writes.push({ icount: await icount(dc), value: (await dc.evaluateRequest({ expression: 'checksum', context: 'watch' })).body.result });
     }
     // Go further on, then back: reverse continue stops at the last write, with the value it wrote.
-    await runTo(dc, dc.customRequest('seek', { icount: writes[5].icount + 50 }));
-    const back = await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
-    assert.equal(back.body.reason, 'data breakpoint');
+    await dc.seek({ icount: writes[5].icount + 50 });
+    const back = await dc.reverseContinueToStop();
+    assert.equal(back.reason, 'data breakpoint');
     const at = await icount(dc);
     assert.ok(at <= writes[5].icount && at > writes[4].icount, `stopped at the last write (${at}, writes at ${writes.map((w) => w.icount).join(', ')})`);
     await dc.setDataBreakpointsRequest({ breakpoints: [] });

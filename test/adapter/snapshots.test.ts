@@ -2,73 +2,66 @@
  * Snapshots and time-travel bad input on real QEMU: save/list/delete/seek, the automatic policy and its budget,
  * persistence across sessions; refused seeks, icount breakpoints and snapshot names — QEMU never crashes or exits.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { SnapshotInfo } from '../../common/protocol';
 import { SnapshotPolicy } from '../../adapter/engine/snapshots';
-import { cleanup, guestElf, icount, launchSession, record, replay, runTo, startClient, tempDir } from './support';
+import { cleanup, guestElf, icount, launchSession, ReplayDebugClient, replayFixture, startClient, tempDir } from './support';
 
 const arch = 'aarch64';
 
-async function snapshots(dc: DebugClient): Promise<SnapshotInfo[]> {
-  return ((await dc.customRequest('listSnapshots')).body as { snapshots: SnapshotInfo[] }).snapshots;
+async function snapshots(dc: ReplayDebugClient): Promise<SnapshotInfo[]> {
+  return (await dc.custom('listSnapshots')).snapshots;
 }
-async function rejects(p: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(p, (err: Error) => { assert.match(err.message, message); assert.doesNotMatch(err.message, /Internal error|\n\s+at /); return true; });
+async function rejects(refusal: Promise<DebugProtocol.Response>, message: RegExp): Promise<void> {
+  const text = (await refusal).message ?? '';
+  assert.match(text, message);
+  assert.doesNotMatch(text, /Internal error|\n\s+at /);
 }
 
 describe('snapshots', () => {
-  let recording: string;
-  let dc: DebugClient;
-  let end: number;
-
-  before(async () => {
-    recording = await record(arch);
-    ({ dc } = await replay(recording, { program: guestElf(arch), snapshotInterval: 4000, snapshotBudgetMB: 2 }));
-    end = ((await dc.customRequest('replayInfo')).body as { endIcount: number }).endIcount;
-  });
-  after(async () => {
-    await dc.terminateRequest().catch(() => undefined);
-    await dc.stop();
-    cleanup(recording);
-  });
+  const session = replayFixture(arch, { launch: { snapshotInterval: 4000, snapshotBudgetMB: 2 } });
 
   test('the initial snapshot is listed at icount 0', async () => {
+    const { dc } = session;
     const list = await snapshots(dc);
     assert.deepEqual(list.map((s) => [s.name, s.icount, s.kind]), [['init', 0, 'initial']]);
     assert.ok(list[0].vmStateSize > 100_000);
   });
 
   test('save, list with the exact icount, seek to it, delete', async () => {
-    await runTo(dc, dc.customRequest('seek', { icount: 2500 }));
-    const changed = dc.waitForEvent('snapshotsChanged');
-    const saved = (await dc.customRequest('saveSnapshot', { name: 'before-loop' })).body as { snapshot: SnapshotInfo };
+    const { dc } = session;
+    await dc.seek({ icount: 2500 });
+    const changed = dc.expectEvent('snapshotsChanged');
+    const saved = await dc.custom('saveSnapshot', { name: 'before-loop' });
     assert.equal(saved.snapshot.icount, 2500);
     assert.equal(saved.snapshot.kind, 'user');
-    assert.ok((await changed).body.snapshots.some((s: SnapshotInfo) => s.name === 'before-loop'));
-    const unnamed = (await dc.customRequest('saveSnapshot', {})).body as { snapshot: SnapshotInfo };
+    assert.ok((await changed).snapshots.some((s) => s.name === 'before-loop'));
+    const unnamed = await dc.custom('saveSnapshot', {});
     assert.equal(unnamed.snapshot.icount, 2500);
-    await runTo(dc, dc.customRequest('seek', { icount: 9000 }));
-    await runTo(dc, dc.customRequest('seek', { snapshot: 'before-loop' }));
+    await dc.seek({ icount: 9000 });
+    await dc.seek({ snapshot: 'before-loop' });
     assert.equal(await icount(dc), 2500);
-    await dc.customRequest('deleteSnapshot', { name: unnamed.snapshot.name });
+    await dc.custom('deleteSnapshot', { name: unnamed.snapshot.name });
     assert.ok(!(await snapshots(dc)).some((s) => s.name === unnamed.snapshot.name));
   });
 
   test('bad snapshot requests are refused with a reason', async () => {
-    await rejects(dc.customRequest('saveSnapshot', { name: 'before-loop' }), /already exists/);
-    await rejects(dc.customRequest('saveSnapshot', { name: '   ' }), /non-empty/);
-    await rejects(dc.customRequest('saveSnapshot', { name: 'a b;quit' }), /not a valid snapshot name/);
-    await rejects(dc.customRequest('saveSnapshot', { name: '12' }), /not a valid snapshot name/);
-    await rejects(dc.customRequest('deleteSnapshot', { name: 'init' }), /initial snapshot .* cannot be deleted/);
-    await rejects(dc.customRequest('deleteSnapshot', { name: 'nope' }), /No snapshot named "nope"/);
-    await rejects(dc.customRequest('seek', { snapshot: 'nope' }), /No snapshot named "nope"/);
+    const { dc } = session;
+    await rejects(dc.refusal('saveSnapshot', { name: 'before-loop' }), /already exists/);
+    await rejects(dc.refusal('saveSnapshot', { name: '   ' }), /non-empty/);
+    await rejects(dc.refusal('saveSnapshot', { name: 'a b;quit' }), /not a valid snapshot name/);
+    await rejects(dc.refusal('saveSnapshot', { name: '12' }), /not a valid snapshot name/);
+    await rejects(dc.refusal('deleteSnapshot', { name: 'init' }), /initial snapshot .* cannot be deleted/);
+    await rejects(dc.refusal('deleteSnapshot', { name: 'nope' }), /No snapshot named "nope"/);
+    await rejects(dc.refusal('seek', { snapshot: 'nope' }), /No snapshot named "nope"/);
   });
 
   test('automatic snapshots appear as replay advances, within the budget', async () => {
-    await runTo(dc, dc.customRequest('seek', { icount: 0 }));
-    await runTo(dc, dc.continueRequest({ threadId: 1 }));
+    const { dc } = session;
+    await dc.seek({ icount: 0 });
+    await dc.continueToStop();
     const list = await snapshots(dc);
     const auto = list.filter((s) => s.kind === 'automatic');
     assert.ok(auto.length >= 1, `automatic snapshots: ${list.map((s) => `${s.name}@${s.icount}`).join(' ')}`);
@@ -80,12 +73,13 @@ describe('snapshots', () => {
   });
 
   test('snapshots placed near the position while the user is idle do not show as moves', async (t) => {
-    await runTo(dc, dc.customRequest('seek', { icount: 0 }));
+    const { dc } = session;
+    await dc.seek({ icount: 0 });
     // Where the engine will place them: 400 and 40 before the position (fewer if a snapshot is that close already).
     const points = new SnapshotPolicy({ interval: 4000, budgetBytes: 2 * 1024 * 1024 }).nearPoints(9000, await snapshots(dc));
     assert.ok(points.length > 0, 'there is something to place near 9000');
-    const placing = dc.waitForEvent('snapshotsChanged', 10_000);
-    await runTo(dc, dc.customRequest('seek', { icount: 9000 }));
+    const placing = dc.expectEvent('snapshotsChanged', { timeout: 10_000 });
+    await dc.seek({ icount: 9000 });
     // From here on, what the user sees: stop events, replayState events and replayInfo answers.
     const seen = new Set<number>();
     let stops = 0;
@@ -123,45 +117,46 @@ describe('snapshots', () => {
   });
 
   test('seek refuses negative, fractional and beyond-end icounts, and QEMU stays alive', async () => {
-    await rejects(dc.customRequest('seek', { icount: -1 }), /negative/);
-    await rejects(dc.customRequest('seek', { icount: 12.5 }), /whole number/);
-    await rejects(dc.customRequest('seek', { icount: end + 1 }), /beyond the end of the recording/);
-    await rejects(dc.customRequest('seek', { icount: 2 ** 64 }), /beyond the end/);
-    await rejects(dc.customRequest('seek', { icount: '100' }), /must be a number/);
-    await rejects(dc.customRequest('seek', {}), /exactly one of/);
-    await rejects(dc.customRequest('seek', { to: 'middle' }), /"start" or "end"/);
-    await runTo(dc, dc.customRequest('seek', { to: 'end' }));
+    const { dc, end } = session;
+    await rejects(dc.refusal('seek', { icount: -1 }), /negative/);
+    await rejects(dc.refusal('seek', { icount: 12.5 }), /whole number/);
+    await rejects(dc.refusal('seek', { icount: end + 1 }), /beyond the end of the recording/);
+    await rejects(dc.refusal('seek', { icount: 2 ** 64 }), /beyond the end/);
+    await rejects(dc.refusal('seek', { icount: '100' }), /must be a number/);
+    await rejects(dc.refusal('seek', {}), /exactly one of/);
+    await rejects(dc.refusal('seek', { to: 'middle' }), /"start" or "end"/);
+    await dc.seek({ to: 'end' });
     assert.equal(await icount(dc), end);
-    await runTo(dc, dc.customRequest('seek', { to: 'start' }));
+    await dc.seek({ to: 'start' });
     assert.equal(await icount(dc), 0);
   });
 
   test('icount breakpoints beyond the end or malformed are unverified with a reason', async () => {
-    const r = (await dc.customRequest('setIcountBreakpoints', { icounts: [100, end + 5, -3, 1.5] })).body as { breakpoints: Array<{ verified: boolean; message?: string }> };
+    const { dc, end } = session;
+    const r = await dc.custom('setIcountBreakpoints', { icounts: [100, end + 5, -3, 1.5] });
     assert.deepEqual(r.breakpoints.map((b) => b.verified), [true, false, false, false]);
     assert.match(r.breakpoints[1].message ?? '', /beyond the end/);
     assert.match(r.breakpoints[2].message ?? '', /negative/);
     // One behind the position serves reverse continue; forward runs never hand it to QEMU (it would refuse it).
-    await runTo(dc, dc.customRequest('seek', { icount: 5000 }));
-    await dc.customRequest('setIcountBreakpoints', { icounts: [100, 6000] });
-    await runTo(dc, dc.continueRequest({ threadId: 1 }));
+    await dc.seek({ icount: 5000 });
+    await dc.custom('setIcountBreakpoints', { icounts: [100, 6000] });
+    await dc.continueToStop();
     assert.equal(await icount(dc), 6000);
-    await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
+    await dc.reverseContinueToStop();
     assert.equal(await icount(dc), 100);
-    await dc.customRequest('setIcountBreakpoints', { icounts: [] });
+    await dc.custom('setIcountBreakpoints', { icounts: [] });
   });
 
   test('replay is read-only: writes are refused with the reason', async () => {
-    await rejects(dc.setVariableRequest({ variablesReference: 1, name: 'x', value: '1' }), /read-only.*desynchronise/);
-    await rejects(dc.send('writeMemory', { memoryReference: '0x40000000', data: 'AAAA' }), /read-only/);
-    await rejects(dc.send('setExpression', { expression: 'counter', value: '3' }), /read-only/);
+    const { dc } = session;
+    await rejects(dc.refusal('setVariable', { variablesReference: 1, name: 'x', value: '1' }), /read-only.*desynchronise/);
+    await rejects(dc.refusal('writeMemory', { memoryReference: '0x40000000', data: 'AAAA' }), /read-only/);
+    await rejects(dc.refusal('setExpression', { expression: 'counter', value: '3' }), /read-only/);
   });
 
   test('snapshots persist in the recording for the next session', async () => {
-    await dc.terminateRequest();
-    await dc.stop();
-    ({ dc } = await replay(recording, { program: guestElf(arch) }));
-    const names = (await snapshots(dc)).map((s) => s.name);
+    await session.restart({});
+    const names = (await snapshots(session.dc)).map((s) => s.name);
     assert.ok(names.includes('before-loop'), names.join(' '));
   });
 });
@@ -171,14 +166,12 @@ describe('time travel in a record session', () => {
     const dir = `${tempDir()}/rec`;
     const dc = await startClient();
     try {
-      const stopped = dc.waitForEvent('stopped');
-      await launchSession(dc, { mode: 'record', program: guestElf(arch), recording: dir });
-      await stopped;
-      await rejects(dc.customRequest('seek', { icount: 10 }), /needs a replay session.*being recorded/);
-      const r = (await dc.customRequest('setIcountBreakpoints', { icounts: [10] })).body as { breakpoints: Array<{ verified: boolean; message?: string }> };
+      await dc.stopAfter(() => launchSession(dc, { mode: 'record', program: guestElf(arch), recording: dir }));
+      await rejects(dc.refusal('seek', { icount: 10 }), /needs a replay session.*being recorded/);
+      const r = await dc.custom('setIcountBreakpoints', { icounts: [10] });
       assert.equal(r.breakpoints[0].verified, false);
       assert.match(r.breakpoints[0].message ?? '', /only in play mode/);
-      await rejects(dc.stepBackRequest({ threadId: 1 }), /needs a replay session/);
+      await rejects(dc.refusal('stepBack', { threadId: 1 }), /needs a replay session/);
     } finally {
       await dc.terminateRequest().catch(() => undefined);
       await dc.stop();

@@ -5,35 +5,30 @@
 import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { GUEST_SOURCE, cleanup, guestElf, record, replay, runTo, tagLine, tempDir, topFrame } from './support';
+import { before, test } from 'node:test';
+import { GUEST_SOURCE, guestElf, recording as sharedRecording, replay, tagLine, tempDir, topFrame, withReplay } from './support';
 
 let recording: string;
 let local: string;
 
 before(async () => {
-  recording = await record('aarch64');
+  recording = await sharedRecording('aarch64');
   local = path.join(tempDir('qr-src-'), 'my sources');
   cpSync(path.dirname(GUEST_SOURCE), local, { recursive: true });
 });
-after(() => cleanup(recording));
 
 test('frames and breakpoints use the mapped local paths', async () => {
-  const { dc } = await replay(recording, { program: guestElf('aarch64'), sourceMap: { [path.dirname(GUEST_SOURCE)]: local } });
-  try {
+  await withReplay(recording, { program: guestElf('aarch64'), sourceMap: { [path.dirname(GUEST_SOURCE)]: local } }, async (dc) => {
     assert.equal((await topFrame(dc)).source?.path, path.join(local, 'start-aarch64.S'));
     const file = path.join(local, 'prog.c');
     const set = await dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [{ line: tagLine('fib-return', file) }] });
     assert.equal(set.body.breakpoints[0].verified, true);
-    const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
-    assert.equal(stop.body.reason, 'breakpoint');
+    const stop = await dc.continueToStop();
+    assert.equal(stop.reason, 'breakpoint');
     const frame = await topFrame(dc);
     assert.equal(frame.source?.path, file);
     assert.equal(frame.line, tagLine('fib-return', file));
-  } finally {
-    await dc.terminateRequest().catch(() => undefined);
-    await dc.stop();
-  }
+  });
 });
 
 test('a malformed sourceMap is refused with an example', async () => {

@@ -2,12 +2,17 @@
  * Shared support for adapter tests: a DebugClient on the built adapter (its own process, as VS Code runs it),
  * guest programs, recordings made once per test file, tagged source lines, and process-leak checks.
  */
-import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { after, before } from 'node:test';
+import { ReplayDebugClient, StoppedBody } from './client';
+
+export { ReplayDebugClient } from './client';
+export type { StoppedBody } from './client';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const ADAPTER = path.join(ROOT, 'dist', 'adapter.js');
@@ -27,8 +32,9 @@ export function tempDir(prefix = 'qr-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startClient(): Promise<DebugClient> {
-  const dc = new DebugClient(process.execPath, ADAPTER, 'qemu-replay', {}, true);
+/** The adapter in its own process (with this environment instead of the test's, if given), started. */
+export async function startClient(env?: NodeJS.ProcessEnv): Promise<ReplayDebugClient> {
+  const dc = new ReplayDebugClient(process.execPath, ADAPTER, 'qemu-replay', env ? { env } : {}, true);
   dc.defaultTimeout = 20_000;
   await dc.start();
   return dc;
@@ -49,23 +55,19 @@ export async function record(arch: Arch, extra: Record<string, unknown> = {}): P
   const dir = path.join(tempDir(), 'rec');
   const dc = await startClient();
   try {
-    const terminated = dc.waitForEvent('terminated', 60_000);
-    await launchSession(dc, { mode: 'record', program: guestElf(arch), recording: dir, stopOnEntry: false, ...extra });
-    await terminated;
+    await dc.eventAfter('terminated', () => launchSession(dc, { mode: 'record', program: guestElf(arch), recording: dir, stopOnEntry: false, ...extra }), { timeout: 60_000 });
   } finally {
     await dc.stop();
   }
   return dir;
 }
 
-/** Starts a replay session stopped at entry. */
-export async function replay(recording: string, extra: Record<string, unknown> = {}): Promise<{ dc: DebugClient; entry: DebugProtocol.StoppedEvent }> {
+/** Starts a replay session stopped at entry; `entry` is the body of that stop. */
+export async function replay(recording: string, extra: Record<string, unknown> = {}): Promise<{ dc: ReplayDebugClient; entry: StoppedBody }> {
   const dc = await startClient();
   try {
-    const stopped = dc.waitForEvent('stopped');
-    stopped.catch(() => undefined); // awaited below
-    await launchSession(dc, { mode: 'replay', recording, program: extra.program ?? undefined, ...extra });
-    return { dc, entry: (await stopped) as DebugProtocol.StoppedEvent };
+    const entry = await dc.stopAfter(() => launchSession(dc, { mode: 'replay', recording, program: extra.program ?? undefined, ...extra }));
+    return { dc, entry };
   } catch (err) {
     await dc.stop(); // a failed launch must not leave the adapter running (the test process would never exit)
     throw err;
@@ -80,8 +82,7 @@ export async function runTo(dc: DebugClient, request: Promise<unknown>): Promise
 }
 
 export async function icount(dc: DebugClient): Promise<number> {
-  const r = await dc.customRequest('replayInfo');
-  return (r.body as { icount: number }).icount;
+  return (await ReplayDebugClient.of(dc).info()).icount;
 }
 
 export async function topFrame(dc: DebugClient): Promise<DebugProtocol.StackFrame> {
@@ -207,3 +208,86 @@ export async function endSession(dc: DebugClient, dir: string): Promise<void> {
 
 /** The guests to test: both, or those named in QR_ARCH (comma-separated) while working on one. */
 export const ARCHES: Arch[] = process.env.QR_ARCH ? (process.env.QR_ARCH.split(',') as Arch[]) : ['aarch64', 'riscv64'];
+
+// ---- shared fixtures ---------------------------------------------------------------------------------------------
+
+const sharedRecordings = new Map<Arch, Promise<string>>();
+
+/**
+ * The sample guest of `arch` recorded once per test process (each test file runs in its own), with the default
+ * options, in a temporary folder removed when the process exits. Tests that change it (snapshots) must not rely on
+ * another test's changes being absent unless they are the only user in their file.
+ */
+export function recording(arch: Arch): Promise<string> {
+  let r = sharedRecordings.get(arch);
+  if (!r) {
+    r = record(arch);
+    sharedRecordings.set(arch, r);
+    r.then((dir) => process.once('exit', () => cleanup(dir)), () => undefined);
+  }
+  return r;
+}
+
+/** A replay session on a suite's shared recording; `dc` and `entry` are set by the suite's `before`. */
+export interface ReplayFixture {
+  recording: string;
+  dc: ReplayDebugClient;
+  /** The stop at entry. */
+  entry: StoppedBody;
+  /** The recording's last icount (`replayInfo.endIcount`). */
+  end: number;
+  /** Ends the session (terminate, which must succeed) and starts a new one on the recording (same launch arguments, or these). */
+  restart(extra?: Record<string, unknown>): Promise<void>;
+}
+
+export interface FixtureOptions {
+  /** Launch arguments besides the mode, the recording and the program's symbols (`program: undefined` drops them). */
+  launch?: Record<string, unknown>;
+  /** Makes the suite's own recording (a different guest or options) instead of the shared one. */
+  record?: () => Promise<string>;
+  /** Called as soon as the session stopped at entry, before anything else is asked (to listen for its output). */
+  started?: (dc: ReplayDebugClient) => void;
+}
+
+/**
+ * In the current suite: before its tests, the shared recording of `arch` (or the suite's own) replayed with the
+ * program's symbols; after them, the session ended with no QEMU or gdb left.
+ */
+export function replayFixture(arch: Arch, options: FixtureOptions = {}): ReplayFixture {
+  const launch = { program: guestElf(arch), ...options.launch };
+  let launched = false;
+  const start = async (args: Record<string, unknown>) => {
+    ({ dc: f.dc, entry: f.entry } = await replay(f.recording, args));
+    launched = true;
+    options.started?.(f.dc);
+  };
+  const f: ReplayFixture = {
+    recording: '', dc: undefined as unknown as ReplayDebugClient, entry: undefined as unknown as StoppedBody, end: 0,
+    async restart(again = options.launch) {
+      launched = false;
+      await f.dc.terminateRequest(); // must succeed: the session ends as a user's would
+      await f.dc.stop();
+      await start({ program: guestElf(arch), ...again });
+    },
+  };
+  before(async () => {
+    f.recording = await (options.record ?? (() => recording(arch)))();
+    await start(launch);
+    f.end = (await f.dc.info()).endIcount!;
+  });
+  after(async () => {
+    if (launched) await endSession(f.dc, f.recording);
+  });
+  return f;
+}
+
+/** A replay session for the length of `fn`, ended (terminate, then the adapter stopped) however `fn` ends. */
+export async function withReplay<T>(recording: string, extra: Record<string, unknown>, fn: (dc: ReplayDebugClient, entry: StoppedBody) => Promise<T>): Promise<T> {
+  const { dc, entry } = await replay(recording, extra);
+  try {
+    return await fn(dc, entry);
+  } finally {
+    await dc.terminateRequest().catch(() => undefined);
+    await dc.stop();
+  }
+}

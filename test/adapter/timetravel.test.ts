@@ -3,59 +3,44 @@
  * continue against a forward-run oracle, and the determinism oracle (every way of reaching an icount gives the
  * same machine state).
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Arch, cleanup, guestElf, icount, pc, record, replay, runTo } from './support';
+import { describe, test } from 'node:test';
+import { Arch, icount, pc, ReplayDebugClient, replayFixture } from './support';
 
-async function stepi(dc: DebugClient): Promise<void> {
-  await runTo(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+async function stepi(dc: ReplayDebugClient): Promise<void> {
+  await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
 }
-async function stepBackI(dc: DebugClient): Promise<void> {
-  await runTo(dc, dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+async function stepBackI(dc: ReplayDebugClient): Promise<void> {
+  await dc.stopAfter(() => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
 }
-async function seek(dc: DebugClient, args: Record<string, unknown>): Promise<void> {
-  await runTo(dc, dc.customRequest('seek', args));
-}
-async function registers(dc: DebugClient): Promise<string> {
+async function registers(dc: ReplayDebugClient): Promise<string> {
   const frames = await dc.stackTraceRequest({ threadId: 1 });
   const scopes = await dc.scopesRequest({ frameId: frames.body.stackFrames[0].id });
   const regs = scopes.body.scopes.find((s) => s.name === 'Registers')!;
   const vars = await dc.variablesRequest({ variablesReference: regs.variablesReference });
   return vars.body.variables.map((v) => `${v.name}=${v.value}`).join(' ');
 }
-async function memory(dc: DebugClient, address: string, count: number): Promise<string> {
+async function memory(dc: ReplayDebugClient, address: string, count: number): Promise<string> {
   const r = (await dc.send('readMemory', { memoryReference: address, count })) as { body?: { data?: string } };
   return r.body?.data ?? '';
 }
 
 for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
   describe(`time travel on ${arch}`, () => {
-    let recording: string;
-    let dc: DebugClient;
-    let end: number;
-
-    before(async () => {
-      recording = await record(arch);
-      ({ dc } = await replay(recording, { program: guestElf(arch) }));
-      end = ((await dc.customRequest('replayInfo')).body as { endIcount: number }).endIcount;
-    });
-    after(async () => {
-      await dc.terminateRequest().catch(() => undefined);
-      await dc.stop();
-      cleanup(recording);
-    });
+    const session = replayFixture(arch);
 
     test('the replay advertises step back; replayInfo reports mode, position and end', async () => {
-      const info = (await dc.customRequest('replayInfo')).body as { mode: string; icount: number; endIcount: number; recording: string };
+      const { dc, recording } = session;
+      const info = await dc.info();
       assert.equal(info.mode, 'play');
       assert.equal(info.recording, recording);
-      assert.ok(info.endIcount > 10_000);
+      assert.ok(info.endIcount! > 10_000);
     });
 
     test("QEMU's reverse-debugging procedure: 10 steps forward, 10 back, forward again, reverse continue", async () => {
+      const { dc, end } = session;
       // From the start: these instructions run once or a few times, so the forward-run oracle stays short.
-      await seek(dc, { icount: 0 });
+      await dc.seek({ icount: 0 });
       const start = await icount(dc);
       const pcs: string[] = [];
       for (let i = 0; i < 10; i++) {
@@ -76,71 +61,74 @@ for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
       const set = (await dc.send('setInstructionBreakpoints', { breakpoints: [...new Set(pcs)].map((p) => ({ instructionReference: p })) })) as { body: { breakpoints: Array<{ verified: boolean }> } };
       assert.ok(set.body.breakpoints.every((b) => b.verified));
       const target = end - 100;
-      await seek(dc, { icount: 0 });
+      await dc.seek({ icount: 0 });
       let lastHit = -1;
       let lastPc = '';
       for (;;) {
-        await dc.customRequest('setIcountBreakpoints', { icounts: [target] });
-        const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
+        await dc.custom('setIcountBreakpoints', { icounts: [target] });
+        const stop = await dc.continueToStop();
         const now = await icount(dc);
         if (now >= target) break;
-        assert.equal(stop.body.reason, 'instruction breakpoint');
+        assert.equal(stop.reason, 'instruction breakpoint');
         lastHit = now;
         lastPc = await pc(dc);
       }
       assert.equal(await icount(dc), target, 'stopped at the icount breakpoint');
       assert.ok(lastHit >= start + 9, 'the oracle saw the ten');
-      await dc.customRequest('setIcountBreakpoints', { icounts: [] });
-      const back = await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
-      assert.equal(back.body.reason, 'instruction breakpoint');
+      await dc.custom('setIcountBreakpoints', { icounts: [] });
+      const back = await dc.reverseContinueToStop();
+      assert.equal(back.reason, 'instruction breakpoint');
       assert.equal(await icount(dc), lastHit, 'reverse continue stops at the most recent hit');
       assert.equal(await pc(dc), lastPc);
       // And again from a breakpoint stop (QEMU 7.2 would skip a hit at icount-1 here).
       const prevHits: number[] = [];
-      await seek(dc, { icount: 0 });
+      await dc.seek({ icount: 0 });
       for (;;) {
-        await dc.customRequest('setIcountBreakpoints', { icounts: [lastHit] });
-        await runTo(dc, dc.continueRequest({ threadId: 1 }));
+        await dc.custom('setIcountBreakpoints', { icounts: [lastHit] });
+        await dc.continueToStop();
         const now = await icount(dc);
         if (now >= lastHit) break;
         prevHits.push(now);
       }
-      await dc.customRequest('setIcountBreakpoints', { icounts: [] });
-      await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
+      await dc.custom('setIcountBreakpoints', { icounts: [] });
+      await dc.reverseContinueToStop();
       assert.equal(await icount(dc), prevHits.at(-1), 'the hit before the last one');
       await dc.send('setInstructionBreakpoints', { breakpoints: [] });
     });
 
     test('reverse continue with nothing to find goes to the start of the recording, and stops there', async () => {
-      await seek(dc, { icount: 500 });
-      const stop = await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
+      const { dc } = session;
+      await dc.seek({ icount: 500 });
+      const stop = await dc.reverseContinueToStop();
       assert.equal(await icount(dc), 0);
-      assert.match(stop.body.text ?? '', /start of the recording/);
-      const again = await runTo(dc, dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+      assert.match(stop.text ?? '', /start of the recording/);
+      const again = await dc.stopAfter(() => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
       assert.equal(await icount(dc), 0, 'no step back before icount 0');
-      assert.match(again.body.text ?? '', /start of the recording/);
+      assert.match(again.text ?? '', /start of the recording/);
     });
 
     test('icount breakpoints: three hit in order, a seek back before the first, and they hit again', async () => {
+      const { dc } = session;
       const points = [3000, 7000, 12000];
-      const r = await dc.customRequest('setIcountBreakpoints', { icounts: [...points].reverse() });
-      assert.deepEqual((r.body as { breakpoints: Array<{ verified: boolean }> }).breakpoints.map((b) => b.verified), [true, true, true]);
-      await seek(dc, { icount: 100 });
+      const r = await dc.custom('setIcountBreakpoints', { icounts: [...points].reverse() });
+      assert.deepEqual(r.breakpoints.map((b) => b.verified), [true, true, true]);
+      await dc.seek({ icount: 100 });
       for (const p of points) {
-        await runTo(dc, dc.continueRequest({ threadId: 1 }));
+        await dc.continueToStop();
         assert.equal(await icount(dc), p);
       }
-      await seek(dc, { icount: 2000 });
-      await runTo(dc, dc.continueRequest({ threadId: 1 }));
+      await dc.seek({ icount: 2000 });
+      await dc.continueToStop();
       assert.equal(await icount(dc), 3000);
       // Reverse continue honours icount breakpoints behind the position.
-      await seek(dc, { icount: 9000 });
-      await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
+      await dc.seek({ icount: 9000 });
+      await dc.reverseContinueToStop();
       assert.equal(await icount(dc), 7000);
-      await dc.customRequest('setIcountBreakpoints', { icounts: [] });
+      await dc.custom('setIcountBreakpoints', { icounts: [] });
     });
 
     test('determinism: forward run, seek back, seek forward and one step back give identical state', async () => {
+      const { dc, end } = session;
       const rounds = Number(process.env.QEMU_REPLAY_ORACLE_ROUNDS ?? 25);
       let seed = 12345;
       const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -148,23 +136,23 @@ for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
       for (let i = 0; i < rounds; i++) {
         const at = 1 + Math.floor(random() * (end - 2));
         // 1: forward run from the start to an icount breakpoint
-        await seek(dc, { icount: 0 });
-        await dc.customRequest('setIcountBreakpoints', { icounts: [at] });
-        await runTo(dc, dc.continueRequest({ threadId: 1 }));
-        await dc.customRequest('setIcountBreakpoints', { icounts: [] });
+        await dc.seek({ icount: 0 });
+        await dc.custom('setIcountBreakpoints', { icounts: [at] });
+        await dc.continueToStop();
+        await dc.custom('setIcountBreakpoints', { icounts: [] });
         assert.equal(await icount(dc), at);
         const addr = await dataAddr();
         const expected = { regs: await registers(dc), mem: await memory(dc, addr, 64) };
         // 2: seek backwards from the end
-        await seek(dc, { to: 'end' });
-        await seek(dc, { icount: at });
+        await dc.seek({ to: 'end' });
+        await dc.seek({ icount: at });
         assert.deepEqual({ regs: await registers(dc), mem: await memory(dc, addr, 64) }, expected, `seek back to ${at}`);
         // 3: seek forwards from before
-        await seek(dc, { icount: Math.floor(at / 2) });
-        await seek(dc, { icount: at });
+        await dc.seek({ icount: Math.floor(at / 2) });
+        await dc.seek({ icount: at });
         assert.deepEqual({ regs: await registers(dc), mem: await memory(dc, addr, 64) }, expected, `seek forward to ${at}`);
         // 4: one instruction back from at+1
-        await seek(dc, { icount: at + 1 });
+        await dc.seek({ icount: at + 1 });
         await stepBackI(dc);
         assert.equal(await icount(dc), at);
         assert.deepEqual({ regs: await registers(dc), mem: await memory(dc, addr, 64) }, expected, `step back to ${at}`);
