@@ -4,29 +4,24 @@
  * (stack, scopes, variables, registers, evaluate, disassembly, memory), checked against values the guest derives
  * and against objdump/nm of the same ELF.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
-  ARCHES, children, cleanup, collectOutput, elfBytes, endSession, failure, GUEST_SOURCE, guestElf, guestModel, objdump, pc,
-  record, replay, runTo, scopeVariables, symbolAddress, tagLine, topFrame,
+  ARCHES, children, collectOutput, elfBytes, failure, GUEST_SOURCE, guestElf, guestModel, objdump, pc,
+  ReplayDebugClient, replayFixture, scopeVariables, symbolAddress, tagLine, topFrame,
 } from './support';
 
 /** Back to the start with no breakpoints, so each test stands alone. */
-async function reset(dc: DebugClient): Promise<void> {
+async function reset(dc: ReplayDebugClient): Promise<void> {
   await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
   await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
   await dc.send('setInstructionBreakpoints', { breakpoints: [] });
   await dc.send('setDataBreakpoints', { breakpoints: [] });
-  await runTo(dc, dc.customRequest('seek', { to: 'start' }));
+  await dc.seek({ to: 'start' });
 }
 
-async function cont(dc: DebugClient): Promise<DebugProtocol.StoppedEvent> {
-  return await runTo(dc, dc.continueRequest({ threadId: 1 }));
-}
-
-async function evaluate(dc: DebugClient, expression: string, context = 'watch'): Promise<DebugProtocol.EvaluateResponse['body']> {
+async function evaluate(dc: ReplayDebugClient, expression: string, context = 'watch'): Promise<DebugProtocol.EvaluateResponse['body']> {
   const frame = await topFrame(dc);
   return (await dc.evaluateRequest({ expression, context, frameId: frame.id })).body;
 }
@@ -34,27 +29,18 @@ async function evaluate(dc: DebugClient, expression: string, context = 'watch'):
 for (const arch of ARCHES) {
   describe(`forward debugging on ${arch}`, () => {
     const elf = guestElf(arch);
-    let recording: string;
-    let dc: DebugClient;
-
-    before(async () => {
-      recording = await record(arch);
-      ({ dc } = await replay(recording, { program: elf }));
-    });
-    after(async () => {
-      await endSession(dc, recording);
-      cleanup(recording);
-    });
+    const session = replayFixture(arch);
 
     test('a conditional source breakpoint stops in the right round; locals, arguments, globals and a struct hold what the guest computed', async () => {
+      const { dc } = session;
       await reset(dc);
       const line = tagLine('counter-increment');
       const set = await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line, condition: 'round == 9' }] });
       assert.equal(set.body.breakpoints[0].verified, true);
       assert.equal(set.body.breakpoints[0].line, line);
-      const stop = await cont(dc);
-      assert.equal(stop.body.reason, 'breakpoint');
-      assert.deepEqual(stop.body.hitBreakpointIds, [set.body.breakpoints[0].id]);
+      const stop = await dc.continueToStop();
+      assert.equal(stop.reason, 'breakpoint');
+      assert.deepEqual(stop.hitBreakpointIds, [set.body.breakpoints[0].id]);
       const frame = await topFrame(dc);
       assert.equal(frame.name, 'work');
       assert.equal(frame.line, line);
@@ -73,40 +59,43 @@ for (const arch of ARCHES) {
     });
 
     test('a hit count stops at the N-th hit (the 5th pass through the fib loop is fib(3) with i == 1)', async () => {
+      const { dc } = session;
       await reset(dc);
       const set = await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('fib-loop'), hitCondition: '5' }] });
       assert.equal(set.body.breakpoints[0].verified, true);
-      await cont(dc);
+      await dc.continueToStop();
       assert.equal((await scopeVariables(dc, 'Arguments')).get('n')?.value, '3');
       assert.equal((await scopeVariables(dc, 'Locals')).get('i')?.value, '1');
     });
 
     test('a logpoint prints its message with the values of each hit and does not stop', async () => {
+      const { dc } = session;
       await reset(dc);
       const output = collectOutput(dc);
       await dc.setBreakpointsRequest({
         source: { path: GUEST_SOURCE },
         breakpoints: [{ line: tagLine('mix-xor'), logMessage: 'mix acc={acc} value={value}' }, { line: tagLine('counter-increment'), condition: 'round == 2' }],
       });
-      const stop = await cont(dc);
-      assert.equal((await topFrame(dc)).line, tagLine('counter-increment'), `stopped at the breakpoint, not the logpoint (${stop.body.reason})`);
+      const stop = await dc.continueToStop();
+      assert.equal((await topFrame(dc)).line, tagLine('counter-increment'), `stopped at the breakpoint, not the logpoint (${stop.reason})`);
       const logged = output.join('').split('\n').filter((l) => l.startsWith('mix acc='));
       const expected = [0, 1, 2].map((r) => `mix acc=${guestModel(r).checksum} value=${[0, 1, 1][r]}`);
       assert.deepEqual(logged, expected);
     });
 
     test('function breakpoints stop with their reason; step out returns to the caller; squares[] is filled', async () => {
+      const { dc } = session;
       await reset(dc);
       const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'fill_squares' }] });
       assert.equal(set.body.breakpoints[0].verified, true);
-      const stop = await cont(dc);
-      assert.equal(stop.body.reason, 'function breakpoint');
-      assert.deepEqual(stop.body.hitBreakpointIds, [set.body.breakpoints[0].id]);
+      const stop = await dc.continueToStop();
+      assert.equal(stop.reason, 'function breakpoint');
+      assert.deepEqual(stop.hitBreakpointIds, [set.body.breakpoints[0].id]);
       assert.equal((await topFrame(dc)).name, 'fill_squares');
       assert.equal((await scopeVariables(dc, 'Arguments')).get('n')?.value, '64');
 
-      const out = await runTo(dc, dc.stepOutRequest({ threadId: 1 }));
-      assert.equal(out.body.reason, 'step');
+      const out = await dc.stopAfter(() => dc.stepOutRequest({ threadId: 1 }));
+      assert.equal(out.reason, 'step');
       const frame = await topFrame(dc);
       assert.equal(frame.name, 'main');
       // fill_squares(64) is the last instruction of its line: the return address starts the next line (the loop).
@@ -128,9 +117,10 @@ for (const arch of ARCHES) {
     });
 
     test('a pointer argument shows its string, expands to what it points at, and opens memory where it points', async () => {
+      const { dc } = session;
       await reset(dc);
       await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'uart_puts' }] });
-      await cont(dc); // uart_puts(banner)
+      await dc.continueToStop(); // uart_puts(banner)
       const s = (await scopeVariables(dc, 'Arguments')).get('s')!;
       assert.match(s.value, /^0x[0-9a-f]+ <banner> "qemu-replay sample guest"$/);
       assert.equal(BigInt(s.memoryReference!), symbolAddress(arch, elf, 'banner'));
@@ -139,54 +129,57 @@ for (const arch of ARCHES) {
     });
 
     test('next, step in and step out by line land where gdb says; the stack shows the callers', async () => {
+      const { dc } = session;
       await reset(dc);
       await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('work-fib') }] });
-      await cont(dc);
+      await dc.continueToStop();
       await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
-      const next = await runTo(dc, dc.nextRequest({ threadId: 1 }));
-      assert.equal(next.body.reason, 'step');
+      const next = await dc.stopAfter(() => dc.nextRequest({ threadId: 1 }));
+      assert.equal(next.reason, 'step');
       assert.equal((await topFrame(dc)).line, tagLine('checksum-write'));
-      await runTo(dc, dc.stepInRequest({ threadId: 1 }));
+      await dc.stopAfter(() => dc.stepInRequest({ threadId: 1 }));
       const inMix = await dc.stackTraceRequest({ threadId: 1 });
       assert.deepEqual(inMix.body.stackFrames.map((f) => f.name), ['mix', 'work', 'main']); // gdb stops at main
       assert.equal(inMix.body.stackFrames[0].line, tagLine('mix-xor'));
       for (const f of inMix.body.stackFrames) assert.match(f.instructionPointerReference ?? '', /^0x[0-9a-f]+$/);
-      await runTo(dc, dc.stepOutRequest({ threadId: 1 }));
+      await dc.stopAfter(() => dc.stepOutRequest({ threadId: 1 }));
       const back = await topFrame(dc);
       assert.equal(back.name, 'work');
       assert.equal(back.line, tagLine('checksum-write'));
     });
 
     test('instruction stepping: stepi goes to the next instruction, nexti steps over a call', async () => {
+      const { dc } = session;
       await reset(dc);
       await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'work' }] });
-      await cont(dc);
+      await dc.continueToStop();
       await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
       const here = await pc(dc);
       const listing = (await dc.disassembleRequest({ memoryReference: here, instructionCount: 16 })).body!.instructions;
       assert.equal(BigInt(listing[0].address), BigInt(here));
-      const si = await runTo(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
-      assert.equal(si.body.reason, 'step');
+      const si = await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+      assert.equal(si.reason, 'step');
       assert.equal(BigInt(await pc(dc)), BigInt(listing[1].address), 'stepi lands on the next instruction');
       const callIndex = listing.findIndex((i) => /^(bl|jal|call)\b/.test(i.instruction));
       assert.ok(callIndex > 1, listing.map((i) => i.instruction).join('; '));
       for (let i = 0; i < callIndex && BigInt(await pc(dc)) !== BigInt(listing[callIndex].address); i++) {
-        await runTo(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+        await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
       }
       assert.equal(BigInt(await pc(dc)), BigInt(listing[callIndex].address), 'at the call');
-      await runTo(dc, dc.nextRequest({ threadId: 1, granularity: 'instruction' }));
+      await dc.stopAfter(() => dc.nextRequest({ threadId: 1, granularity: 'instruction' }));
       assert.equal(BigInt(await pc(dc)), BigInt(listing[callIndex + 1].address), 'nexti returns after the call');
       assert.equal((await topFrame(dc)).name, 'work');
     });
 
     test('an instruction breakpoint at an address from the symbol table stops there, with registers holding the arguments', async () => {
+      const { dc } = session;
       await reset(dc);
       const mix = symbolAddress(arch, elf, 'mix');
       const set = await dc.send('setInstructionBreakpoints', { breakpoints: [{ instructionReference: `0x${mix.toString(16)}` }] }) as DebugProtocol.SetInstructionBreakpointsResponse;
       assert.equal(set.body.breakpoints[0].verified, true);
-      const stop = await cont(dc);
-      assert.equal(stop.body.reason, 'instruction breakpoint');
-      assert.deepEqual(stop.body.hitBreakpointIds, [set.body.breakpoints[0].id]);
+      const stop = await dc.continueToStop();
+      assert.equal(stop.reason, 'instruction breakpoint');
+      assert.deepEqual(stop.hitBreakpointIds, [set.body.breakpoints[0].id]);
       assert.equal(BigInt(await pc(dc)), mix);
       // First call: mix(0x1234, fib(0)) — the arguments are in the first two argument registers.
       const regs = await scopeVariables(dc, 'Registers');
@@ -198,23 +191,24 @@ for (const arch of ARCHES) {
       if (arch === 'aarch64') assert.match(regs.get('cpsr')!.value, /^0x[0-9a-f]+ \[[NZCV-]+ EL1\]$/);
       else assert.equal(regs.get('priv')?.value, '0x3 [M mode]', 'bare metal with -bios none runs in M mode');
       // The second hit: mix(checksum after round 0, fib(1)).
-      await cont(dc);
+      await dc.continueToStop();
       assert.equal(BigInt((await scopeVariables(dc, 'Registers')).get(a0)!.value) & 0xffffffffn, BigInt(guestModel(1).checksum));
     });
 
     test('data breakpoints: a write watchpoint on a variable and a read watchpoint on a raw address fire at the access', async () => {
+      const { dc } = session;
       await reset(dc);
       await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('counter-increment'), condition: 'round == 3' }] });
-      await cont(dc);
+      await dc.continueToStop();
       await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
       const info = await dc.send('dataBreakpointInfo', { name: 'checksum' });
       assert.equal(info.body.dataId, 'checksum');
       assert.ok(info.body.accessTypes?.includes('write'));
       const set = await dc.send('setDataBreakpoints', { breakpoints: [{ dataId: info.body.dataId, accessType: 'write' }] });
       assert.equal(set.body.breakpoints[0].verified, true);
-      const stop = await cont(dc);
-      assert.equal(stop.body.reason, 'data breakpoint', JSON.stringify(stop.body));
-      assert.deepEqual(stop.body.hitBreakpointIds, [set.body.breakpoints[0].id]);
+      const stop = await dc.continueToStop();
+      assert.equal(stop.reason, 'data breakpoint', JSON.stringify(stop));
+      assert.deepEqual(stop.hitBreakpointIds, [set.body.breakpoints[0].id]);
       assert.equal((await evaluate(dc, 'checksum')).result, String(guestModel(5).checksum), 'stopped right after round 4 wrote it');
       assert.equal((await topFrame(dc)).name, 'work');
 
@@ -223,8 +217,8 @@ for (const arch of ARCHES) {
       const rawInfo = await dc.send('dataBreakpointInfo', { name: raw });
       const setRaw = await dc.send('setDataBreakpoints', { breakpoints: [{ dataId: rawInfo.body.dataId, accessType: 'read' }] }) as DebugProtocol.SetDataBreakpointsResponse;
       assert.equal(setRaw.body.breakpoints[0].verified, true, setRaw.body.breakpoints[0].message);
-      const read = await cont(dc);
-      assert.equal(read.body.reason, 'data breakpoint');
+      const read = await dc.continueToStop();
+      assert.equal(read.reason, 'data breakpoint');
       assert.equal((await topFrame(dc)).line, tagLine('counter-increment'), 'the read of counter++');
       assert.equal((await evaluate(dc, 'counter')).result, '4');
 
@@ -235,14 +229,15 @@ for (const arch of ARCHES) {
       assert.match(childInfo.body.dataId ?? '', /origin\)?\.y$/);
       const setChild = await dc.send('setDataBreakpoints', { breakpoints: [{ dataId: childInfo.body.dataId, accessType: 'readWrite' }] }) as DebugProtocol.SetDataBreakpointsResponse;
       assert.equal(setChild.body.breakpoints[0].verified, true, setChild.body.breakpoints[0].message);
-      const access = await cont(dc);
-      assert.equal(access.body.reason, 'data breakpoint');
-      assert.deepEqual(access.body.hitBreakpointIds, [setChild.body.breakpoints[0].id]);
+      const access = await dc.continueToStop();
+      assert.equal(access.reason, 'data breakpoint');
+      assert.deepEqual(access.hitBreakpointIds, [setChild.body.breakpoints[0].id]);
       assert.equal((await topFrame(dc)).line, tagLine('counter-increment') - 1, 'at origin.y -= 1');
       assert.equal((await evaluate(dc, 'round')).result, '5');
     });
 
     test('disassembly matches objdump of the ELF at the same address, with source locations interleaved', async () => {
+      const { dc } = session;
       const fib = symbolAddress(arch, elf, 'fib');
       const got = (await dc.disassembleRequest({ memoryReference: `0x${fib.toString(16)}`, instructionCount: 12 })).body!.instructions;
       const want = objdump(arch, elf, fib, 64).slice(0, 12);
@@ -271,6 +266,7 @@ for (const arch of ARCHES) {
     });
 
     test('readMemory returns the ELF\'s data (banner); evaluate gives a memoryReference that reads the same bytes', async () => {
+      const { dc } = session;
       const banner = symbolAddress(arch, elf, 'banner');
       const mem = await dc.send('readMemory', { memoryReference: `0x${banner.toString(16)}`, count: 25 });
       assert.equal(mem.body?.unreadableBytes ?? 0, 0);
@@ -284,6 +280,7 @@ for (const arch of ARCHES) {
     });
 
     test('threads, loaded sources and repl expressions', async () => {
+      const { dc } = session;
       const threads = await dc.threadsRequest();
       assert.deepEqual(threads.body.threads.map((t) => t.id), [1]);
       assert.match(threads.body.threads[0].name, /CPU #0/);
@@ -296,6 +293,7 @@ for (const arch of ARCHES) {
     });
 
     test('a replay is read-only: setVariable, setExpression and writeMemory are refused with the reason', async () => {
+      const { dc } = session;
       const before = (await evaluate(dc, 'checksum')).result;
       const globals = await dc.scopesRequest({ frameId: (await topFrame(dc)).id });
       const ref = globals.body.scopes.find((s) => s.name === 'Globals')!.variablesReference;
