@@ -3,14 +3,13 @@
  * breakpoints changed while it runs, and requests that need a stopped guest refused while it runs — after
  * which the session keeps working.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import {
-  ARCHES, cleanup, collectOutput, endlessElf, endSession, failure, GUEST_SOURCE, launchSession, replay, runTo, scopeVariables,
+  ARCHES, cleanup, collectOutput, endlessElf, failure, GUEST_SOURCE, launchSession, ReplayDebugClient, replayFixture, scopeVariables,
   startClient, tagLine, tempDir, topFrame,
 } from './support';
 
@@ -18,71 +17,52 @@ import {
 // got under way on a loaded machine, and must land before the limit ends the recording (60M raced it in CI).
 const LIMIT = 150_000_000;
 
-interface ReplayInfo { icount: number; endIcount: number; running: boolean }
-const info = async (dc: DebugClient) => (await dc.customRequest('replayInfo')).body as ReplayInfo;
-
 /** Starts a continue from the start of the recording and returns once the guest runs. */
-async function runFromStart(dc: DebugClient): Promise<void> {
-  await runTo(dc, dc.customRequest('seek', { to: 'start' }));
+async function runFromStart(dc: ReplayDebugClient): Promise<void> {
+  await dc.seek({ to: 'start' });
   await continueRunning(dc);
 }
 
 /** Continues and returns once the guest runs (the replayState event says so). */
-async function continueRunning(dc: DebugClient): Promise<void> {
-  const runs = new Promise<void>((resolve) => {
-    const listener = (e: DebugProtocol.Event) => {
-      if ((e.body as { running?: boolean }).running) {
-        dc.removeListener('replayState', listener);
-        resolve();
-      }
-    };
-    dc.on('replayState', listener);
-  });
-  await dc.continueRequest({ threadId: 1 });
-  await runs; // the replayState event says when the guest runs
-  assert.equal((await info(dc)).running, true, 'the guest runs');
+async function continueRunning(dc: ReplayDebugClient): Promise<void> {
+  // The replayState event says when the guest runs.
+  await dc.eventAfter('replayState', () => dc.continueRequest({ threadId: 1 }), { filter: (state) => state.running });
+  assert.equal((await dc.info()).running, true, 'the guest runs');
 }
 
 for (const arch of ARCHES) {
   describe(`a running guest on ${arch}`, () => {
     const elf = endlessElf(arch);
-    let recording: string;
     let recordOutput: string[];
     let recordPause: { reason: string; counter: string } | undefined;
-    let dc: DebugClient;
-
-    before(async () => {
+    const session = replayFixture(arch, { launch: { program: elf }, record: async () => {
       // Record the endless guest through the adapter with an instruction limit.
-      recording = path.join(tempDir(), 'rec');
+      const recording = path.join(tempDir(), 'rec');
       const rec = await startClient();
       recordOutput = collectOutput(rec);
       try {
-        const terminated = rec.waitForEvent('terminated', 60_000);
-        const entry = rec.waitForEvent('stopped');
-        await launchSession(rec, { mode: 'record', program: elf, recording, stopOnEntry: true, recordLimit: { instructions: LIMIT } });
-        await entry;
+        const terminated = rec.expectEvent('terminated', { timeout: 60_000 });
+        await rec.stopAfter(() => launchSession(rec, { mode: 'record', program: elf, recording, stopOnEntry: true, recordLimit: { instructions: LIMIT } }));
         // Pause while recording, once it is under way (record mode's icount moves in steps of 2^24), then go on.
         await continueRunning(rec);
         let seen = 0;
         for (let i = 0; i < 4000 && seen === 0; i++) {
           seen = (JSON.parse((await rec.evaluateRequest({ expression: 'qmp query-replay', context: 'repl' })).body.result) as { icount: number }).icount;
         }
-        const paused = await runTo(rec, rec.pauseRequest({ threadId: 1 }));
+        const paused = await rec.stopAfter(() => rec.pauseRequest({ threadId: 1 }));
         const counter = (await rec.evaluateRequest({ expression: 'counter', context: 'watch', frameId: (await topFrame(rec)).id })).body.result;
-        recordPause = { reason: paused.body.reason, counter };
+        recordPause = { reason: paused.reason, counter };
         await rec.continueRequest({ threadId: 1 });
         await terminated;
       } finally {
         await rec.stop();
       }
-      ({ dc } = await replay(recording, { program: elf }));
-    });
-    after(async () => {
-      await endSession(dc, recording);
-      cleanup(recording);
-    });
+      return recording;
+    } });
+    after(() => cleanup(session.recording));
 
     test('pause works while recording; the record limit ended the endless recording once it was reached, and said so once', () => {
+      const { recording } = session;
       assert.equal(recordPause?.reason, 'pause');
       assert.ok(Number(recordPause.counter) > 1000, `counter ${recordPause.counter} after 2^24 instructions`);
       const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8')) as { endIcount: number; shutdownCause?: string };
@@ -94,6 +74,7 @@ for (const arch of ARCHES) {
     });
 
     test('pause stops the running guest with reason pause; the stack and registers are readable there', async () => {
+      const { dc } = session;
       await runFromStart(dc);
       // QMP answers while the guest runs: wait until it is well under way (the console's qmp shows the live icount).
       let seen = 0;
@@ -101,11 +82,11 @@ for (const arch of ARCHES) {
         seen = (JSON.parse((await dc.evaluateRequest({ expression: 'qmp query-replay', context: 'repl' })).body.result) as { icount: number }).icount;
       }
       assert.ok(seen >= 100_000, `running: icount ${seen}`);
-      const stop = await runTo(dc, dc.pauseRequest({ threadId: 1 }));
-      assert.equal(stop.body.reason, 'pause');
-      const now = await info(dc);
+      const stop = await dc.stopAfter(() => dc.pauseRequest({ threadId: 1 }));
+      assert.equal(stop.reason, 'pause');
+      const now = await dc.info();
       assert.equal(now.running, false);
-      assert.ok(now.icount >= seen && now.icount < now.endIcount, `icount ${now.icount}`);
+      assert.ok(now.icount >= seen && now.icount < now.endIcount!, `icount ${now.icount}`);
       const frame = await topFrame(dc);
       assert.ok(['main', 'work', 'fib', 'mix', 'uart_putc', 'uart_puts', 'uart_puthex'].includes(frame.name), frame.name);
       const regs = await scopeVariables(dc, 'Registers');
@@ -113,6 +94,7 @@ for (const arch of ARCHES) {
     });
 
     test('requests that need a stopped guest are refused while it runs, with a clear message; then the session works on', async () => {
+      const { dc } = session;
       await runFromStart(dc);
       const running = /while the guest is running\. Pause it first|need a stopped guest/;
       assert.match(await failure(dc.stackTraceRequest({ threadId: 1 })), running);
@@ -122,21 +104,22 @@ for (const arch of ARCHES) {
       assert.match(await failure(dc.send('readMemory', { memoryReference: '0x0', count: 4 })), running);
       assert.match(await failure(dc.evaluateRequest({ expression: '-exec info registers', context: 'repl' })), running);
       assert.equal((await dc.threadsRequest()).body.threads.length, 1, 'threads answers while running');
-      const stop = await runTo(dc, dc.pauseRequest({ threadId: 1 }));
-      assert.equal(stop.body.reason, 'pause');
+      const stop = await dc.stopAfter(() => dc.pauseRequest({ threadId: 1 }));
+      assert.equal(stop.reason, 'pause');
       assert.match((await dc.evaluateRequest({ expression: 'counter', context: 'watch', frameId: (await topFrame(dc)).id })).body.result, /^\d+$/);
     });
 
     test('a breakpoint set while the guest runs is hit (no stop for the change itself); the values there agree', async () => {
+      const { dc } = session;
       await runFromStart(dc);
       const stops: DebugProtocol.StoppedEvent[] = [];
       dc.on('stopped', (e: DebugProtocol.StoppedEvent) => stops.push(e));
-      const hit = dc.waitForEvent('stopped');
+      const hit = dc.expectEvent('stopped');
       const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mix' }] });
       assert.equal(set.body.breakpoints[0].verified, true);
-      const stop = (await hit) as DebugProtocol.StoppedEvent;
-      assert.equal(stop.body.reason, 'function breakpoint');
-      assert.deepEqual(stop.body.hitBreakpointIds, [set.body.breakpoints[0].id]);
+      const stop = await hit;
+      assert.equal(stop.reason, 'function breakpoint');
+      assert.deepEqual(stop.hitBreakpointIds, [set.body.breakpoints[0].id]);
       assert.equal((await topFrame(dc)).name, 'mix');
       assert.equal(stops.length, 1, 'one stop only');
       // mix(checksum, f) is called from work(round): acc is the global checksum, and counter == round.
@@ -151,8 +134,8 @@ for (const arch of ARCHES) {
       const never = await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('main-print'), condition: 'round == 4000000000' }] });
       assert.equal(never.body.breakpoints[0].verified, true);
       await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
-      const paused = await runTo(dc, dc.pauseRequest({ threadId: 1 }));
-      assert.equal(paused.body.reason, 'pause');
+      const paused = await dc.stopAfter(() => dc.pauseRequest({ threadId: 1 }));
+      assert.equal(paused.reason, 'pause');
       assert.equal(stops.length, 2, stops.map((s) => s.body.reason).join(', '));
     });
   });
