@@ -4,7 +4,8 @@
 import { Thread } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Gdb } from '../gdb/gdb';
-import { miList, miString, miTuple } from '../gdb/miParser';
+import { stackInfoDepth } from '../gdb/mi';
+import { fileListExecSourceFiles, stackListFrames, threadInfo } from '../gdb/mi-frames';
 
 /** A DAP frame id holds gdb's thread and frame level. */
 const FRAMES_PER_THREAD = 10_000;
@@ -19,10 +20,9 @@ export function firstCpu(): Thread[] {
 }
 
 export async function cpuThreads(gdb: Gdb): Promise<Thread[]> {
-  const r = await gdb.command('-thread-info');
-  const threads = miList(r.threads).map(miTuple).map((t) => {
-    const id = Number(miString(t?.id) ?? '1');
-    return new Thread(id, `CPU #${id - 1}${miString(t?.['target-id']) ? ` (${miString(t?.['target-id'])})` : ''}`);
+  const threads = (await threadInfo(gdb)).map((t) => {
+    const id = Number(t.id ?? '1');
+    return new Thread(id, `CPU #${id - 1}${t.targetId ? ` (${t.targetId})` : ''}`);
   });
   return threads.length ? threads : firstCpu();
 }
@@ -30,13 +30,12 @@ export async function cpuThreads(gdb: Gdb): Promise<Thread[]> {
 export async function stackTrace(gdb: Gdb, args: DebugProtocol.StackTraceArguments): Promise<DebugProtocol.StackTraceResponse['body']> {
   const start = args.startFrame ?? 0;
   const levels = args.levels && args.levels > 0 ? args.levels : 64;
-  const r = await gdb.command(`-stack-list-frames --thread ${args.threadId} ${start} ${start + levels - 1}`);
-  const frames = miList(r.stack).map(miTuple).map((f): DebugProtocol.StackFrame => {
-    const level = Number(miString(f?.level) ?? '0');
-    const addr = miString(f?.addr) ?? '0x0';
-    const file = miString(f?.fullname);
-    const line = Number(miString(f?.line) ?? '0');
-    const func = miString(f?.func) ?? '??';
+  const frames = (await stackListFrames(gdb, args.threadId, start, start + levels - 1)).map((f): DebugProtocol.StackFrame => {
+    const level = Number(f.level ?? '0');
+    const addr = f.addr ?? '0x0';
+    const file = f.fullname;
+    const line = Number(f.line ?? '0');
+    const func = f.func ?? '??';
     return {
       id: args.threadId * FRAMES_PER_THREAD + level,
       name: file ? func : `${func} <no source>`,
@@ -47,16 +46,15 @@ export async function stackTrace(gdb: Gdb, args: DebugProtocol.StackTraceArgumen
       presentationHint: file ? 'normal' : 'subtle',
     };
   });
-  const depth = await gdb.command(`-stack-info-depth --thread ${args.threadId}`).then((d) => Number(miString(d.depth))).catch(() => frames.length);
+  const depth = await stackInfoDepth(gdb, args.threadId).catch(() => frames.length);
   return { stackFrames: frames, totalFrames: depth };
 }
 
 export async function loadedSources(gdb: Gdb): Promise<DebugProtocol.Source[]> {
-  const r = await gdb.command('-file-list-exec-source-files');
   const seen = new Set<string>();
   const sources: DebugProtocol.Source[] = [];
-  for (const f of miList(r.files).map(miTuple)) {
-    const p = miString(f?.fullname);
+  for (const f of await fileListExecSourceFiles(gdb)) {
+    const p = f.fullname;
     if (p && !seen.has(p)) { seen.add(p); sources.push({ name: p.split('/').pop(), path: p }); }
   }
   return sources;

@@ -1,7 +1,8 @@
 /**
  * The gdb/MI commands the replay engine sends, one function each, and the records they answer with as typed values:
- * nothing in `adapter/engine/` writes an MI command line or picks an MI tuple apart. (The DAP views in `adapter/dap/`
- * still use `miParser` directly: they move here next, see issue #17.)
+ * nothing outside `adapter/gdb/` writes an MI command line or picks an MI tuple apart. The DAP views' commands are in
+ * the sibling files: mi-frames.ts (threads, stack, sources), mi-breakpoints.ts, mi-variables.ts (variable objects,
+ * registers) and mi-data.ts (memory, disassembly, symbols, completion).
  */
 import { miQuote, type Gdb } from './gdb';
 import { miList, miString, miTuple, type MiTuple } from './miParser';
@@ -92,14 +93,25 @@ export async function breakDeleteAll(gdb: Gdb, timeoutMs?: number): Promise<void
   await gdb.command('-break-delete', timeoutMs);
 }
 
-/** The innermost frame of the current thread (`-stack-info-frame`). */
-export async function stackInfoFrame(gdb: Gdb): Promise<MiFrame | undefined> {
-  return toFrame(miTuple((await gdb.command('-stack-info-frame')).frame));
+/** A thread (gdb's number: CPU #n is thread n+1) and one of its frames (0: the innermost). */
+export interface MiFrameSelector {
+  thread: number;
+  frame: number;
 }
 
-/** How many frames the current thread's stack has (`-stack-info-depth`). */
-export async function stackInfoDepth(gdb: Gdb): Promise<number> {
-  return Number(miString((await gdb.command('-stack-info-depth')).depth) ?? 0);
+/** The `--thread N --frame M ` options that select a frame for one command (with the trailing space), or nothing. */
+export function selectorOptions(at: MiFrameSelector | undefined): string {
+  return at ? `--thread ${at.thread} --frame ${at.frame} ` : '';
+}
+
+/** A frame (`-stack-info-frame`): the selected thread's innermost one, or the one `at` names. */
+export async function stackInfoFrame(gdb: Gdb, at?: MiFrameSelector): Promise<MiFrame | undefined> {
+  return toFrame(miTuple((await gdb.command(`-stack-info-frame${at ? ` ${selectorOptions(at).trimEnd()}` : ''}`)).frame));
+}
+
+/** How many frames a thread's stack has (`-stack-info-depth`): the selected thread's, or `thread`'s. */
+export async function stackInfoDepth(gdb: Gdb, thread?: number): Promise<number> {
+  return Number(miString((await gdb.command(`-stack-info-depth${thread !== undefined ? ` --thread ${thread}` : ''}`)).depth) ?? 0);
 }
 
 /** Inserts a breakpoint at a location (`*0x…` for an address, a function name quoted for MI); returns its number. */
@@ -132,9 +144,12 @@ export async function enabledBreakpointLocations(gdb: Gdb): Promise<MiBreakpoint
   return out;
 }
 
-/** The value of an expression in the current frame, as gdb prints it (`-data-evaluate-expression`). */
-export async function evaluateExpression(gdb: Gdb, expression: string): Promise<string | undefined> {
-  return miString((await gdb.command(`-data-evaluate-expression ${miQuote(expression)}`)).value);
+/**
+ * The value of an expression as gdb prints it (`-data-evaluate-expression`), in the current frame or the one `at`
+ * names. gdb's evaluator says what is wrong with an expression: its `^error` rejects with a GdbError.
+ */
+export async function evaluateExpression(gdb: Gdb, expression: string, at?: MiFrameSelector): Promise<string | undefined> {
+  return miString((await gdb.command(`-data-evaluate-expression ${selectorOptions(at)}${miQuote(expression)}`)).value);
 }
 
 /** Whether `bytes` bytes at an address can be read (`-data-read-memory-bytes`): mapped in the guest now. */
