@@ -5,8 +5,12 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ICOUNT_FUNCTION_BREAKPOINT } from '../../common/protocol';
-import { Gdb, miQuote } from '../gdb/gdb';
-import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
+import type { Gdb } from '../gdb/gdb';
+import { breakDelete } from '../gdb/mi';
+import {
+  breakAfter, breakCondition, breakDisable, breakInsertAt, breakList, breakWatch, type MiBreakpoint,
+} from '../gdb/mi-breakpoints';
+import { dataReadMemoryBytes, symbolInfoFunctions } from '../gdb/mi-data';
 import type { ReplayEngine } from '../engine/replayEngine';
 
 export type BreakpointKind = 'source' | 'function' | 'instruction' | 'data';
@@ -37,27 +41,25 @@ export class Breakpoints {
   private async remove(entries: Entry[]): Promise<void> {
     for (const e of entries) {
       this.byGdb.delete(e.gdbNumber);
-      await this.gdb.command(`-break-delete ${e.gdbNumber}`).catch(() => undefined);
+      await breakDelete(this.gdb, e.gdbNumber).catch(() => undefined);
     }
   }
 
   /** Inserts one gdb breakpoint; a failure becomes an unverified DAP breakpoint with gdb's message. */
   private async insert(location: string, kind: BreakpointKind, opts: { condition?: string; hitCondition?: string; logMessage?: string }): Promise<{ bp: DebugProtocol.Breakpoint; entry?: Entry }> {
     const dapId = nextId++;
-    const parts = ['-break-insert'];
-    if (opts.condition) parts.push('-c', miQuote(opts.condition));
+    let ignoreCount: number | undefined;
     if (opts.hitCondition) {
       const n = parseHitCondition(opts.hitCondition);
       if (n === undefined) {
         return { bp: { id: dapId, verified: false, message: `Hit count "${opts.hitCondition}" is not understood: use a number N (stop at the N-th hit) or ">= N".` } };
       }
-      if (n > 1) parts.push('-i', String(n - 1));
+      if (n > 1) ignoreCount = n - 1;
     }
-    parts.push(miQuote(location));
     try {
-      const r = await this.gdb.command(parts.join(' '));
-      const bkpt = kind === 'function' ? await this.withoutPatchableEntries(miTuple(r.bkpt)) : miTuple(r.bkpt);
-      const entry: Entry = { gdbNumber: miString(bkpt?.number) ?? '', dapId, kind, logMessage: opts.logMessage };
+      const inserted = await breakInsertAt(this.gdb, location, { condition: opts.condition, ignoreCount });
+      const bkpt = kind === 'function' ? await this.withoutPatchableEntries(inserted) : inserted;
+      const entry: Entry = { gdbNumber: bkpt?.number ?? '', dapId, kind, logMessage: opts.logMessage };
       this.byGdb.set(entry.gdbNumber, entry);
       const bp = toDap(dapId, bkpt);
       // gdb accepts any address and fails only when it inserts the breakpoint at the next resume, and then every
@@ -80,30 +82,30 @@ export class Breakpoints {
    * (two instructions apart). The location with no function of its own, just before one that has it, is disabled;
    * the breakpoint is reported at the remaining one.
    */
-  private async withoutPatchableEntries(bkpt: MiTuple | undefined): Promise<MiTuple | undefined> {
-    const locations = miList(bkpt?.locations).map(miTuple).filter((l): l is MiTuple => l !== undefined);
-    const named = locations.filter((l) => miString(l.func) !== undefined).map((l) => BigInt(miString(l.addr) ?? '0'));
+  private async withoutPatchableEntries(bkpt: MiBreakpoint | undefined): Promise<MiBreakpoint | undefined> {
+    const locations = bkpt?.locations ?? [];
+    const named = locations.filter((l) => l.func !== undefined).map((l) => BigInt(l.addr ?? '0'));
     const duplicates = locations.filter((l) => {
-      const addr = miString(l.addr);
-      if (miString(l.func) !== undefined || !addr?.startsWith('0x')) return false;
+      const addr = l.addr;
+      if (l.func !== undefined || !addr?.startsWith('0x')) return false;
       return named.some((n) => n > BigInt(addr) && n - BigInt(addr) <= 16n);
     });
-    if (!duplicates.length || duplicates.length === locations.length) return bkpt;
-    for (const l of duplicates) await this.gdb.command(`-break-disable ${miString(l.number) ?? ''}`);
+    if (!bkpt || !duplicates.length || duplicates.length === locations.length) return bkpt;
+    for (const l of duplicates) await breakDisable(this.gdb, l.number ?? '');
     return { ...bkpt, locations: locations.filter((l) => !duplicates.includes(l)) };
   }
 
   /** Whether the program's symbols place code at the breakpoint (a source line, or a symbol in one of its sections). */
-  private async inProgram(bkpt: MiTuple | undefined, address: string): Promise<boolean> {
-    const loc = miTuple(miList(bkpt?.locations)[0]) ?? bkpt;
-    if ((miString(loc?.func) ?? miString(loc?.file)) !== undefined) return true;
+  private async inProgram(bkpt: MiBreakpoint | undefined, address: string): Promise<boolean> {
+    const loc = bkpt?.locations[0] ?? bkpt;
+    if ((loc?.func ?? loc?.file) !== undefined) return true;
     const out = await this.gdb.console(`info symbol ${address}`).catch(() => '');
     return / in section /.test(out);
   }
 
   private async readable(address: string): Promise<boolean> {
-    const r = await this.gdb.command(`-data-read-memory-bytes ${address} 2`).catch(() => undefined);
-    return miList(r?.memory).map(miTuple).some((m) => (miString(m?.contents) ?? '').length > 0);
+    const chunks = await dataReadMemoryBytes(this.gdb, address, 2).catch(() => []);
+    return chunks.some((m) => m.contents.length > 0);
   }
 
   async setSource(path: string, bps: DebugProtocol.SourceBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
@@ -131,13 +133,11 @@ export class Breakpoints {
    * into a function that starts after the requested line it is not: say so instead.
    */
   private async slidOutOfFunction(entry: Entry, requested: number, actual: number): Promise<string | undefined> {
-    const table = miTuple((await this.gdb.command('-break-list').catch((): MiTuple => ({}))).BreakpointTable);
-    const row = miList(table?.body).map(miTuple).find((b) => miString(b?.number) === entry.gdbNumber);
-    const func = miString(row?.func) ?? miString(miTuple(miList(row?.locations)[0])?.func);
+    const row = (await breakList(this.gdb).catch(() => [])).find((b) => b.number === entry.gdbNumber);
+    const func = row?.func ?? row?.locations[0]?.func;
     if (!func) return undefined;
-    const r = await this.gdb.command(`-symbol-info-functions --name ${miQuote(`^${func}$`)}`).catch(() => undefined);
-    const decl = miList(miTuple(r?.symbols)?.debug).map(miTuple).flatMap((g) => miList(g?.symbols).map(miTuple))
-      .map((sym) => Number(miString(sym?.line))).find((n) => Number.isFinite(n));
+    const files = await symbolInfoFunctions(this.gdb, `^${func}$`).catch(() => []);
+    const decl = files.flatMap((f) => f.symbols).map((sym) => Number(sym.line)).find((n) => Number.isFinite(n));
     if (decl === undefined || decl <= requested) return undefined;
     return `No code at line ${requested}: the next line with code is ${actual}, in ${func}(), which starts after it. Put the breakpoint on a line inside a function.`;
   }
@@ -203,7 +203,6 @@ export class Breakpoints {
     const out: DebugProtocol.Breakpoint[] = [];
     for (const b of bps) {
       const dapId = nextId++;
-      const flag = b.accessType === 'read' ? '-r ' : b.accessType === 'readWrite' ? '-a ' : '';
       const hits = b.hitCondition ? parseHitCondition(b.hitCondition) : 1;
       if (hits === undefined) {
         out.push({ id: dapId, verified: false, message: `Hit count "${b.hitCondition}" is not understood: use a number N (stop at the N-th hit) or ">= N".` });
@@ -211,12 +210,11 @@ export class Breakpoints {
       }
       let entry: Entry | undefined;
       try {
-        const r = await this.gdb.command(`-break-watch ${flag}${miQuote(b.dataId)}`);
-        const wpt = miTuple(r.wpt) ?? miTuple(r['hw-rwpt']) ?? miTuple(r['hw-awpt']); // MI's names for read and access watchpoints
-        entry = { gdbNumber: miString(wpt?.number) ?? '', dapId, kind: 'data' };
+        const number = await breakWatch(this.gdb, b.dataId, b.accessType === 'read' || b.accessType === 'readWrite' ? b.accessType : 'write');
+        entry = { gdbNumber: number ?? '', dapId, kind: 'data' };
         this.byGdb.set(entry.gdbNumber, entry);
-        if (b.condition) await this.gdb.command(`-break-condition ${entry.gdbNumber} ${miQuote(b.condition)}`);
-        if (hits > 1) await this.gdb.command(`-break-after ${entry.gdbNumber} ${hits - 1}`);
+        if (b.condition) await breakCondition(this.gdb, entry.gdbNumber, b.condition);
+        if (hits > 1) await breakAfter(this.gdb, entry.gdbNumber, hits - 1);
         this.data.push(entry);
         out.push({ id: dapId, verified: true, message: `watching ${b.dataId}` });
       } catch (err) {
@@ -236,13 +234,13 @@ export function parseHitCondition(text: string): number | undefined {
   return n >= 1 ? n : undefined;
 }
 
-function toDap(id: number, bkpt: MiTuple | undefined): DebugProtocol.Breakpoint {
+function toDap(id: number, bkpt: MiBreakpoint | undefined): DebugProtocol.Breakpoint {
   // gdb reports pending/multiple locations; use the first real one for line and address.
-  const loc = miTuple(miList(bkpt?.locations)[0]) ?? bkpt;
-  const line = Number(miString(loc?.line) ?? miString(bkpt?.line));
-  const file = miString(loc?.fullname) ?? miString(bkpt?.fullname);
-  const addr = miString(loc?.addr) ?? miString(bkpt?.addr);
-  const pending = miString(bkpt?.pending);
+  const loc = bkpt?.locations[0] ?? bkpt;
+  const line = Number(loc?.line ?? bkpt?.line);
+  const file = loc?.fullname ?? bkpt?.fullname;
+  const addr = loc?.addr ?? bkpt?.addr;
+  const pending = bkpt?.pending;
   if (pending || !addr || addr === '<PENDING>') return { id, verified: false, message: `no code at ${pending ?? 'this location'} in the program` };
   return {
     id,

@@ -5,7 +5,8 @@
  * registers) and mi-data.ts (memory, disassembly, symbols, completion).
  */
 import { miQuote, type Gdb } from './gdb';
-import { miList, miString, miTuple, type MiTuple } from './miParser';
+import { breakList } from './mi-breakpoints';
+import { miString, miTuple, type MiTuple } from './miParser';
 
 /** A frame as gdb/MI reports it (`frame={level,addr,func,file,fullname,line,arch}`). */
 export interface MiFrame {
@@ -130,15 +131,13 @@ export async function breakDelete(gdb: Gdb, number: string): Promise<void> {
  * Breakpoints.withoutPatchableEntries) and is left out.
  */
 export async function enabledBreakpointLocations(gdb: Gdb): Promise<MiBreakpointLocation[]> {
-  const table = miTuple((await gdb.command('-break-list')).BreakpointTable);
   const out: MiBreakpointLocation[] = [];
-  for (const row of miList(table?.body)) {
-    const bkpt = miTuple(row);
-    if (!bkpt || miString(bkpt.enabled) !== 'y') continue;
-    const enabled = miList(bkpt.locations).map(miTuple).filter((l) => miString(l?.enabled) !== 'n');
-    const addrs = [miString(bkpt.addr), ...enabled.map((l) => miString(l?.addr))].filter((a): a is string => !!a && a.startsWith('0x'));
+  for (const bkpt of await breakList(gdb)) {
+    if (bkpt.enabled !== 'y') continue;
+    const enabled = bkpt.locations.filter((l) => l.enabled !== 'n');
+    const addrs = [bkpt.addr, ...enabled.map((l) => l.addr)].filter((a): a is string => !!a && a.startsWith('0x'));
     for (const addr of addrs.length ? addrs : [undefined]) {
-      out.push({ number: miString(bkpt.number) ?? '', type: miString(bkpt.type) ?? '', addr, cond: miString(bkpt.cond) });
+      out.push({ number: bkpt.number ?? '', type: bkpt.type ?? '', addr, cond: bkpt.cond });
     }
   }
   return out;
