@@ -4,9 +4,9 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { errorMessage, UserError } from '../errors';
-import { Gdb, miQuote } from '../gdb/gdb';
+import type { Gdb } from '../gdb/gdb';
+import { complete } from '../gdb/mi-data';
 import { writesToGuest } from './inspect';
-import { miList, miString } from '../gdb/miParser';
 import { QmpClient, QmpCommandError } from '../qemu/qmp';
 
 /** QMP commands that move the replay or change the machine: they go through the engine, not the console. */
@@ -107,9 +107,9 @@ export class ConsoleCommands {
       return cmds.map((c) => c.name).filter((n) => n.startsWith(word)).sort().map((n) => ({ label: n, start: prefix.length - word.length, length: word.length }));
     }
     const gdbText = prefix.startsWith('-exec ') ? prefix.slice(6) : `print ${prefix}`;
-    const r = await this.gdb.command(`-complete ${miQuote(gdbText)}`).catch(() => undefined);
+    const matches = await complete(this.gdb, gdbText).catch(() => []);
     const word = /[\w$.]*$/.exec(prefix)?.[0] ?? '';
-    return miList(r?.matches).map((x) => miString(x) ?? '').filter(Boolean).map((full) => {
+    return matches.filter(Boolean).map((full) => {
       const label = /[\w$.]*$/.exec(full)?.[0] ?? full;
       return { label, start: prefix.length - word.length, length: word.length };
     });

@@ -5,8 +5,13 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { UserError } from '../errors';
-import { Gdb, GdbError, miQuote } from '../gdb/gdb';
-import { MiTuple, miList, miString, miTuple } from '../gdb/miParser';
+import { Gdb, GdbError } from '../gdb/gdb';
+import { evaluateExpression, stackInfoFrame, type MiFrameSelector } from '../gdb/mi';
+import { dataDisassembleWithSource, dataReadMemoryBytes, symbolInfoVariables, type MiSourceInstructions } from '../gdb/mi-data';
+import { stackListVariables } from '../gdb/mi-frames';
+import {
+  dataListRegisterNames, dataListRegisterValues, varCreate, varDelete, varInfoPathExpression, varListChildren, type MiVarObject,
+} from '../gdb/mi-variables';
 
 type Ref =
   | { kind: 'locals' | 'arguments' | 'globals'; frame: number; thread: number }
@@ -35,7 +40,7 @@ export class Inspector {
     const old = this.varobjs;
     this.varobjs = [];
     // Not awaited: the stop is reported without waiting for them; gdb's queue runs them before the views' requests.
-    for (const v of old) void this.gdb.command(`-var-delete ${v}`).catch(() => undefined);
+    for (const v of old) void varDelete(this.gdb, v).catch(() => undefined);
   }
 
   private ref(r: Ref): number {
@@ -71,35 +76,27 @@ export class Inspector {
 
   private async frameVariables(kind: 'locals' | 'arguments', thread: number, frame: number): Promise<DebugProtocol.Variable[]> {
     // Without debug information for the frame there are no variables to list (gdb: "No symbol table info").
-    const r = await this.gdb.command(`-stack-list-variables --thread ${thread} --frame ${frame} --simple-values`).catch((err: unknown): MiTuple => {
-      if (err instanceof GdbError && /No symbol table/i.test(err.message)) return {};
-      throw err;
-    });
     const out: DebugProtocol.Variable[] = [];
-    for (const v of miList(r.variables).map(miTuple)) {
-      if (!v) continue;
-      const isArg = miString(v.arg) === '1';
-      if ((kind === 'arguments') !== isArg) continue;
-      out.push(await this.varobjVariable(miString(v.name) ?? '?', miString(v.name) ?? '?', thread, frame));
+    for (const v of await stackListVariables(this.gdb, { thread, frame })) {
+      if ((kind === 'arguments') !== v.arg) continue;
+      out.push(await this.varobjVariable(v.name ?? '?', v.name ?? '?', thread, frame));
     }
     return out;
   }
 
   /** Globals and statics of the current file (gdb's `info variables` for that file's symtab). */
   private async globals(thread: number, frame: number): Promise<DebugProtocol.Variable[]> {
-    const f = miTuple((await this.gdb.command(`-stack-info-frame --thread ${thread} --frame ${frame}`)).frame);
-    const file = miString(f?.fullname) ?? miString(f?.file);
+    const f = await stackInfoFrame(this.gdb, { thread, frame });
+    const file = f?.fullname ?? f?.file;
     if (!file) return [];
     let names = this.globalNames.get(file);
     if (!names) {
       // The symbol table does not change during a session: list it once per file (a kernel has many thousands).
-      const r = await this.gdb.command('-symbol-info-variables');
       const found: string[] = [];
-      for (const group of miList(miTuple(r.symbols)?.debug).map(miTuple)) {
-        if (miString(group?.fullname) !== file && miString(group?.filename) !== file) continue;
-        for (const sym of miList(group?.symbols).map(miTuple)) {
-          const name = miString(sym?.name);
-          if (name) found.push(name);
+      for (const group of await symbolInfoVariables(this.gdb)) {
+        if (group.fullname !== file && group.filename !== file) continue;
+        for (const sym of group.symbols) {
+          if (sym.name) found.push(sym.name);
         }
       }
       names = [...new Set(found)].sort();
@@ -112,19 +109,19 @@ export class Inspector {
 
   private async varobjVariable(display: string, expression: string, thread: number, frame: number): Promise<DebugProtocol.Variable> {
     try {
-      const v = await this.gdb.command(`-var-create --thread ${thread} --frame ${frame} - * ${miQuote(expression)}`);
-      return await this.withAddress(this.fromVarobj(display, v, expression), expression, `--thread ${thread} --frame ${frame} `);
+      const v = await varCreate(this.gdb, expression, { thread, frame });
+      return await this.withAddress(this.fromVarobj(display, v, expression), expression, { thread, frame });
     } catch (err) {
       return { name: display, value: `<${(err as Error).message}>`, variablesReference: 0 };
     }
   }
 
-  private fromVarobj(display: string, v: MiTuple, evaluateName?: string): DebugProtocol.Variable {
-    const name = miString(v.name)!;
+  private fromVarobj(display: string, v: MiVarObject, evaluateName?: string): DebugProtocol.Variable {
+    const name = v.name;
     this.varobjs.push(name);
-    const numchild = Number(miString(v.numchild) ?? '0');
-    const type = miString(v.type);
-    const value = miString(v.value) ?? '';
+    const numchild = v.numchild ?? 0;
+    const type = v.type;
+    const value = v.value ?? '';
     const isArray = /\[\d+\]$/.test(type ?? '');
     return {
       name: display,
@@ -141,32 +138,30 @@ export class Inspector {
    * VS Code opens its memory view on a variable's memoryReference: a pointer refers to what it points at, any
    * other variable that lives in memory to its own address (registers have none).
    */
-  private async withAddress(variable: DebugProtocol.Variable, expression: string, scope: string): Promise<DebugProtocol.Variable> {
+  private async withAddress(variable: DebugProtocol.Variable, expression: string, at: MiFrameSelector | undefined): Promise<DebugProtocol.Variable> {
     if (variable.memoryReference || expression.startsWith('$')) return variable;
-    const r = await this.gdb.command(`-data-evaluate-expression ${scope}${miQuote(`&(${expression})`)}`).catch(() => undefined);
-    const address = /0x[0-9a-f]+/.exec(miString(r?.value) ?? '')?.[0]; // after the type: (const char (*)[25]) 0x40080398 <banner>
+    const value = await evaluateExpression(this.gdb, `&(${expression})`, at).catch(() => undefined);
+    const address = /0x[0-9a-f]+/.exec(value ?? '')?.[0]; // after the type: (const char (*)[25]) 0x40080398 <banner>
     return address ? { ...variable, memoryReference: address } : variable;
   }
 
   private async children(varobj: string, start?: number, count?: number): Promise<DebugProtocol.Variable[]> {
     const from = start ?? 0;
     const to = count !== undefined ? from + count : undefined;
-    const r = await this.gdb.command(`-var-list-children --all-values ${varobj}${to !== undefined ? ` ${from} ${to}` : ''}`);
     const out: DebugProtocol.Variable[] = [];
-    for (const c of miList(r.children).map(miTuple)) {
-      if (!c) continue;
-      const exp = miString(c.exp) ?? '?';
+    for (const c of await varListChildren(this.gdb, varobj, to !== undefined ? { from, to } : undefined)) {
+      const exp = c.exp ?? '?';
       // Access specifiers (public/private) are pseudo-children in C++: flatten them.
-      if (['public', 'private', 'protected'].includes(exp) && !miString(c.type)) {
-        out.push(...(await this.children(miString(c.name)!)));
+      if (['public', 'private', 'protected'].includes(exp) && !c.type) {
+        out.push(...(await this.children(c.name)));
         continue;
       }
       const isIndex = /^\d+$/.test(exp);
       const shown = isIndex ? `[${exp}]` : exp;
-      const childName = miString(c.name) ?? '';
+      const childName = c.name;
       this.childVarobjs.set(`${varobj}\0${shown}`, childName);
       // The expression for Add to Watch / Copy as Expression: gdb's own path to the child (origin.y, squares[3]).
-      const path = miString((await this.gdb.command(`-var-info-path-expression ${childName}`).catch((): MiTuple => ({})))['path_expr']);
+      const path = await varInfoPathExpression(this.gdb, childName).catch(() => undefined);
       out.push(this.fromVarobj(shown, c, path));
     }
     return out;
@@ -174,23 +169,23 @@ export class Inspector {
 
   private async registers(thread: number, frame: number): Promise<DebugProtocol.Variable[]> {
     if (!this.registerNames) {
-      this.registerNames = miList((await this.gdb.command('-data-list-register-names'))['register-names']).map((n) => miString(n) ?? '');
+      this.registerNames = await dataListRegisterNames(this.gdb);
     }
     // The general registers only: gdb numbers them first, up to pc (and the flags after it on aarch64). Reading
     // all of them fails on riscv64, whose CSRs QEMU does not all serve (E14).
     const names = this.registerNames;
     const pcIndex = names.indexOf('pc');
     const general = names.map((n, i) => ({ n, i })).filter(({ n, i }) => n && (pcIndex < 0 || i <= pcIndex || n === 'cpsr' || n === 'pstate' || n === 'priv')).map(({ i }) => i);
-    const select = `--thread ${thread} --frame ${frame}`;
-    const r = await this.gdb.command(`-data-list-register-values ${select} x ${general.join(' ')}`);
+    const at = { thread, frame };
+    const values = await dataListRegisterValues(this.gdb, 'x', general, at);
     // pc in gdb's natural format carries the symbol: 0x40080038 <uart_putc+8>
     const pcNatural = pcIndex < 0 ? undefined
-      : miString(miTuple(miList((await this.gdb.command(`-data-list-register-values ${select} N ${pcIndex}`).catch((): MiTuple => ({})))['register-values'])[0])?.value);
+      : (await dataListRegisterValues(this.gdb, 'N', [pcIndex], at).catch(() => []))[0]?.value;
     const out: DebugProtocol.Variable[] = [];
-    for (const v of miList(r['register-values']).map(miTuple)) {
-      const name = names[Number(miString(v?.number))];
+    for (const v of values) {
+      const name = names[v.number];
       if (!name) continue;
-      const value = miString(v?.value) ?? '';
+      const value = v.value ?? '';
       const shown = name === 'pc' && pcNatural?.includes('<') ? pcNatural : decorateRegister(name, value);
       out.push({ name, value: shown, evaluateName: `$${name}`, variablesReference: 0, memoryReference: /^0x[0-9a-f]+$/.test(value) ? value : undefined });
     }
@@ -213,12 +208,12 @@ export class Inspector {
     if (this.readOnly && writesToGuest(name)) return { dataId: null, description: `${name} cannot be watched: it ${writesToGuest(name)}.` };
     if (container?.kind === 'varobj') {
       const child = this.childVarobjs.get(`${container.name}\0${name}`);
-      const path = child ? miString((await this.gdb.command(`-var-info-path-expression ${child}`).catch((): MiTuple => ({})))['path_expr']) : undefined;
+      const path = child ? await varInfoPathExpression(this.gdb, child).catch(() => undefined) : undefined;
       if (!path) return { dataId: null, description: `${name} cannot be watched: gdb has no expression for it.` };
       expression = path;
     }
     try {
-      await this.gdb.command(`-data-evaluate-expression ${miQuote(`&(${expression})`)}`);
+      await evaluateExpression(this.gdb, `&(${expression})`);
     } catch (err) {
       if (!(err instanceof GdbError)) throw err;
       return { dataId: null, description: `${expression} cannot be watched: ${err.message}` };
@@ -228,24 +223,23 @@ export class Inspector {
 
   async evaluate(expression: string, thread?: number, frame?: number): Promise<DebugProtocol.EvaluateResponse['body']> {
     this.refuseWrites(expression);
-    const scope = thread !== undefined ? `--thread ${thread} --frame ${frame ?? 0} ` : '';
-    let v: MiTuple;
+    const at = thread !== undefined ? { thread, frame: frame ?? 0 } : undefined;
+    let v: MiVarObject;
     try {
-      v = await this.gdb.command(`-var-create ${scope}- * ${miQuote(expression)}`);
+      v = await varCreate(this.gdb, expression, at);
     } catch (err) {
       // A variable object says only "unable to create variable object": gdb's evaluator says what is wrong
       // (and can still evaluate some expressions varobjs refuse, such as registers in another frame).
       if (!(err instanceof GdbError)) throw err;
-      const r = await this.gdb.command(`-data-evaluate-expression ${scope}${miQuote(expression)}`);
-      return { result: miString(r.value) ?? '', variablesReference: 0 };
+      return { result: (await evaluateExpression(this.gdb, expression, at)) ?? '', variablesReference: 0 };
     }
-    if ((miString(v.value) ?? '') === '' && miString(v.numchild) === '0') {
+    if ((v.value ?? '') === '' && v.numchild === 0) {
       // gdb creates a variable object even when its value cannot be read (memory that is not there) and leaves
       // the value empty: the evaluator says why.
-      this.varobjs.push(miString(v.name) ?? '');
-      await this.gdb.command(`-data-evaluate-expression ${scope}${miQuote(expression)}`);
+      this.varobjs.push(v.name);
+      await evaluateExpression(this.gdb, expression, at);
     }
-    const variable = await this.withAddress(this.fromVarobj(expression, v, expression), expression, scope);
+    const variable = await this.withAddress(this.fromVarobj(expression, v, expression), expression, at);
     return { result: variable.value, type: variable.type, variablesReference: variable.variablesReference, indexedVariables: variable.indexedVariables, memoryReference: variable.memoryReference };
   }
 
@@ -289,7 +283,7 @@ export class Inspector {
   private async disassembleRange(start: bigint, end: bigint): Promise<DebugProtocol.DisassembledInstruction[]> {
     if (end <= start) return [];
     try {
-      return flattenDisassembly(await this.gdb.command(`-data-disassemble -s 0x${start.toString(16)} -e 0x${end.toString(16)} -- 5`));
+      return flattenDisassembly(await dataDisassembleWithSource(this.gdb, start, end));
     } catch (err) {
       if (!(err instanceof GdbError)) throw err;
       return [];
@@ -300,9 +294,8 @@ export class Inspector {
     const address = parseAddress(memoryReference) + BigInt(offset);
     const addr = `0x${address.toString(16)}`;
     try {
-      const r = await this.gdb.command(`-data-read-memory-bytes ${addr} ${count}`);
-      const chunks = miList(r.memory).map(miTuple);
-      const bytes = Buffer.concat(chunks.filter((c) => BigInt(miString(c?.begin) ?? '0') >= address).map((c) => Buffer.from(miString(c?.contents) ?? '', 'hex')));
+      const chunks = await dataReadMemoryBytes(this.gdb, addr, count);
+      const bytes = Buffer.concat(chunks.filter((c) => BigInt(c.begin ?? '0') >= address).map((c) => Buffer.from(c.contents, 'hex')));
       return { address: addr, data: bytes.toString('base64'), unreadableBytes: count - bytes.length };
     } catch (err) {
       if (err instanceof GdbError) return { address: addr, unreadableBytes: count };
@@ -335,21 +328,18 @@ export function parseAddress(reference: string): bigint {
   throw new UserError('evaluate', `"${reference}" is not a memory address: use a number such as 0x40080000, or open memory from a variable.`);
 }
 
-function flattenDisassembly(r: MiTuple): DebugProtocol.DisassembledInstruction[] {
+function flattenDisassembly(groups: MiSourceInstructions[]): DebugProtocol.DisassembledInstruction[] {
   const out: DebugProtocol.DisassembledInstruction[] = [];
-  for (const item of miList(r.asm_insns).map(miTuple)) {
-    if (!item) continue;
-    const insns = item.line_asm_insn !== undefined ? miList(item.line_asm_insn).map(miTuple) : [item];
-    const file = miString(item.fullname) ?? miString(item.file);
-    const line = Number(miString(item.line));
-    insns.forEach((insn, k) => {
-      if (!insn) return;
-      const fn = miString(insn['func-name']);
-      const off = miString(insn.offset);
+  for (const item of groups) {
+    const file = item.fullname ?? item.file;
+    const line = Number(item.line);
+    item.instructions.forEach((insn, k) => {
+      const fn = insn.funcName;
+      const off = insn.offset;
       out.push({
-        address: miString(insn.address) ?? '0x0',
-        instructionBytes: miString(insn.opcodes),
-        instruction: miString(insn.inst) ?? '',
+        address: insn.address ?? '0x0',
+        instructionBytes: insn.opcodes,
+        instruction: insn.inst ?? '',
         symbol: fn ? `${fn}+${off ?? 0}` : undefined,
         location: file && k === 0 ? { path: file, name: file.split('/').pop() } : undefined,
         line: file && Number.isFinite(line) ? line : undefined,
