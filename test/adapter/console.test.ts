@@ -3,18 +3,17 @@
  * monitor commands (answers, and QEMU's or the adapter's refusals), completions; serial output in record and
  * replay, each line once, marked with the icount at which the guest printed it.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { writesToGuest } from '../../adapter/dap/inspect';
 import {
-  ARCHES, cleanup, collectOutput, endSession, failure, GUEST_SOURCE, guestElf, guestModel, icount, launchSession, replay, runTo,
+  ARCHES, cleanup, collectOutput, failure, GUEST_SOURCE, guestElf, guestModel, icount, launchSession, ReplayDebugClient, replayFixture,
   startClient, tagLine, tempDir, topFrame,
 } from './support';
 
-async function repl(dc: DebugClient, expression: string): Promise<string> {
+async function repl(dc: ReplayDebugClient, expression: string): Promise<string> {
   const frame = await topFrame(dc);
   return (await dc.evaluateRequest({ expression, context: 'repl', frameId: frame.id })).body.result;
 }
@@ -24,28 +23,24 @@ const serialLines = (output: string[]) => output.join('').split('\n').filter((l)
 for (const arch of ARCHES) {
   describe(`Debug Console and serial output on ${arch}`, () => {
     const elf = guestElf(arch);
-    let recording: string;
     let recordOutput: string[];
     let recordConsole: Record<string, string>;
-    let dc: DebugClient;
     let output: string[];
     let atRound11: { icount: number; lines: string[] } | undefined;
 
-    before(async () => {
+    const session = replayFixture(arch, { launch: { program: elf }, started: (dc) => { output = collectOutput(dc); }, record: async () => {
       // Record with a stop at entry, to use the console while recording, then let it run to the end.
-      recording = path.join(tempDir(), 'rec');
+      const recording = path.join(tempDir(), 'rec');
       const rec = await startClient();
       recordOutput = collectOutput(rec);
       try {
-        const entry = rec.waitForEvent('stopped');
-        const terminated = rec.waitForEvent('terminated', 60_000);
-        await launchSession(rec, { mode: 'record', program: elf, recording, stopOnEntry: true });
-        await entry;
+        const terminated = rec.expectEvent('terminated', { timeout: 60_000 });
+        await rec.stopAfter(() => launchSession(rec, { mode: 'record', program: elf, recording, stopOnEntry: true }));
         recordConsole = { replay: await repl(rec, 'qmp query-replay') };
         recordConsole.stepBack = await failure(rec.stepBackRequest({ threadId: 1 }));
         // Forward debugging while recording: a conditional breakpoint and a value there.
         await rec.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('counter-increment'), condition: 'round == 3' }] });
-        recordConsole.hit = (await runTo(rec, rec.continueRequest({ threadId: 1 }))).body.reason;
+        recordConsole.hit = (await rec.continueToStop()).reason;
         recordConsole.checksum = await repl(rec, 'checksum');
         await rec.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
         await rec.continueRequest({ threadId: 1 });
@@ -53,14 +48,9 @@ for (const arch of ARCHES) {
       } finally {
         await rec.stop();
       }
-      const r = await replay(recording, { program: elf });
-      dc = r.dc;
-      output = collectOutput(dc);
-    });
-    after(async () => {
-      await endSession(dc, recording);
-      cleanup(recording);
-    });
+      return recording;
+    } });
+    after(() => cleanup(session.recording));
 
     test('while recording: qmp query-replay says record, step back is refused, breakpoints work, the serial output appears once', () => {
       assert.match(recordConsole.replay, /"mode": "record"/);
@@ -73,6 +63,7 @@ for (const arch of ARCHES) {
     });
 
     test('qmp answers readably: query-replay (mode, icount where the replay is), JSON form, arguments', async () => {
+      const { dc, recording } = session;
       const answer = await repl(dc, 'qmp query-replay');
       const parsed = JSON.parse(answer) as { mode: string; icount: number; filename: string };
       assert.equal(parsed.mode, 'play');
@@ -84,8 +75,9 @@ for (const arch of ARCHES) {
     });
 
     test('hmp and -exec: monitor text and gdb output, with values the guest computed', async () => {
+      const { dc } = session;
       await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('counter-increment'), condition: 'round == 11' }] });
-      await runTo(dc, dc.continueRequest({ threadId: 1 }));
+      await dc.continueToStop();
       atRound11 = { icount: await icount(dc), lines: serialLines(output) }; // for the serial output test
       await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
       assert.match(await repl(dc, 'hmp info snapshots'), /\binit\b/);
@@ -97,6 +89,7 @@ for (const arch of ARCHES) {
     });
 
     test('what QEMU or gdb rejects, and what would move the guest behind the debugger, is answered with a clear message; the console goes on', async () => {
+      const { dc } = session;
       assert.match(await failure(repl(dc, 'qmp no-such-command')), /QEMU rejected no-such-command: The command no-such-command has not been found \(CommandNotFound\)/);
       assert.match(await failure(repl(dc, 'qmp replay-break {"icount": "soon"}')), /moves or stops the guest/);
       assert.match(await failure(repl(dc, 'qmp query-replay {broken')), /Usage: qmp <command> \[JSON arguments\]/);
@@ -120,16 +113,18 @@ for (const arch of ARCHES) {
     });
 
     test('completions: QMP command names after qmp, symbols for expressions, gdb commands after -exec', async () => {
-      const qmp = await dc.send('completions', { text: 'qmp query-rep', column: 14 }) as { body: { targets: Array<{ label: string; start: number; length: number }> } };
+      const { dc } = session;
+      const qmp = await dc.completionsRequest({ text: 'qmp query-rep', column: 14 });
       assert.deepEqual(qmp.body.targets.map((t) => t.label), ['query-replay']);
       assert.equal(qmp.body.targets[0].start, 4);
-      const sym = await dc.send('completions', { text: 'squa', column: 5 }) as { body: { targets: Array<{ label: string }> } };
+      const sym = await dc.completionsRequest({ text: 'squa', column: 5 });
       assert.deepEqual(sym.body.targets.map((t) => t.label), ['squares']);
-      const cmd = await dc.send('completions', { text: '-exec info regi', column: 16 }) as { body: { targets: Array<{ label: string }> } };
+      const cmd = await dc.completionsRequest({ text: '-exec info regi', column: 16 });
       assert.ok(cmd.body.targets.some((t) => t.label === 'registers'), JSON.stringify(cmd.body.targets));
     });
 
     test('replayed serial output: each line once, as the replay reaches it, marked with its icount; none again after going back', async () => {
+      const { dc, recording } = session;
       const serial = readFileSync(path.join(recording, 'serial.txt'), 'utf8').split('\n').filter(Boolean);
       // The first stop of this session was in round 11: what the guest had printed by then, and nothing later.
       assert.ok(atRound11, 'the hmp/-exec test stopped in round 11 first');
@@ -138,15 +133,15 @@ for (const arch of ARCHES) {
       for (const l of early) assert.ok(Number(/^\[icount (\d+)\]/.exec(l)![1]) < atRound11.icount, `${l} printed before icount ${atRound11.icount}`);
       assert.ok(early[2].endsWith(` round 00000008 checksum ${guestModel(9).checksum.toString(16).padStart(8, '0')}`), early[2]);
 
-      await runTo(dc, dc.continueRequest({ threadId: 1 })); // to the end of the recording
+      await dc.continueToStop(); // to the end of the recording
       const all = serialLines(output);
       assert.deepEqual(all.map((l) => l.replace(/^\[icount \d+\] /, '')), serial, 'the record-time output, each line once');
       const icounts = all.map((l) => Number(/^\[icount (\d+)\]/.exec(l)![1]));
       assert.deepEqual([...icounts].sort((a, b) => a - b), icounts, 'in icount order');
 
       // Back to the start and through again: QEMU re-executes the writes, the console shows nothing twice.
-      await runTo(dc, dc.customRequest('seek', { icount: 0 }));
-      await runTo(dc, dc.continueRequest({ threadId: 1 }));
+      await dc.seek({ icount: 0 });
+      await dc.continueToStop();
       assert.equal(serialLines(output).length, serial.length, 'no duplicates');
     });
   });

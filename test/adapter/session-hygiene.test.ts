@@ -5,39 +5,27 @@
  * gdb hold no listening TCP socket (VS Code's remote port forwarding would pick it up); custom requests that move
  * the position say the thread runs (`continued`) before their stop, as VS Code's own run requests do.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
-  childProcessesOf, cleanup, endSession, guestElf, icount, launchSession, record, replay, runTo, startClient, topFrame,
+  childProcessesOf, endSession, guestElf, icount, launchSession, recording as sharedRecording, replay, ReplayDebugClient, startClient, topFrame,
 } from './support';
 
 const arch = 'aarch64';
 
-/** Sends a request and resolves with its response, failed or not (the client's own helpers throw away the body). */
-function rawRequest(dc: DebugClient, command: string, args?: unknown): Promise<DebugProtocol.Response> {
-  return new Promise((resolve) => (dc as unknown as {
-    doSend(c: string, a: unknown, clb: (r: DebugProtocol.Response) => void): void;
-  }).doSend(command, args, resolve));
-}
-
 interface Output { category: string; text: string }
-function outputEvents(dc: DebugClient): Output[] {
+function outputEvents(dc: ReplayDebugClient): Output[] {
   const out: Output[] = [];
   dc.on('output', (e: DebugProtocol.OutputEvent) => out.push({ category: e.body.category ?? 'console', text: e.body.output }));
   return out;
 }
 
-function adapterPid(dc: DebugClient): number {
-  return (dc as unknown as { _adapterProcess: { pid: number } })._adapterProcess.pid;
-}
-
 /** The adapter's QEMU and gdb (setpriv execs QEMU: it is a direct child). */
-function emulatorPids(dc: DebugClient): { qemu: number; gdb: number } {
-  const kids = childProcessesOf(adapterPid(dc));
+function emulatorPids(dc: ReplayDebugClient): { qemu: number; gdb: number } {
+  const kids = childProcessesOf(dc.adapterPid);
   const cmd = (p: number) => readFileSync(`/proc/${p}/cmdline`, 'utf8');
   const qemu = kids.find((p) => /qemu-system/.test(cmd(p)));
   const gdb = kids.find((p) => /gdb/.test(cmd(p).split('\0')[0]));
@@ -70,9 +58,8 @@ describe(`session hygiene on ${arch}`, () => {
   let recording: string;
 
   before(async () => {
-    recording = await record(arch);
+    recording = await sharedRecording(arch);
   });
-  after(() => cleanup(recording));
 
   for (const stopOnEntry of [true, false]) {
     test(`a recording that ends normally (stopOnEntry ${stopOnEntry}) prints one line saying where it was saved, nothing red`, async () => {
@@ -80,9 +67,8 @@ describe(`session hygiene on ${arch}`, () => {
       const dc = await startClient();
       const out = outputEvents(dc);
       try {
-        const stopped = stopOnEntry ? dc.waitForEvent('stopped', 30_000) : undefined;
-        stopped?.catch(() => undefined);
-        const terminated = dc.waitForEvent('terminated', 60_000);
+        const stopped = stopOnEntry ? dc.expectEvent('stopped', { timeout: 30_000 }) : undefined;
+        const terminated = dc.expectEvent('terminated', { timeout: 60_000 });
         await launchSession(dc, { mode: 'record', program: guestElf(arch), recording: dir, stopOnEntry });
         if (stopOnEntry) {
           await stopped;
@@ -91,10 +77,10 @@ describe(`session hygiene on ${arch}`, () => {
         }
         // What VS Code and the extension ask while the guest runs to its end, and once more as it ends.
         const polls: Promise<DebugProtocol.Response>[] = [];
-        const poll = setInterval(() => { polls.push(rawRequest(dc, 'replayInfo'), rawRequest(dc, 'threads')); }, 25);
+        const poll = setInterval(() => { polls.push(dc.response('replayInfo'), dc.response('threads')); }, 25);
         await terminated;
         clearInterval(poll);
-        const late = await rawRequest(dc, 'stackTrace', { threadId: 1 });
+        const late = await dc.response('stackTrace', { threadId: 1 });
         const all = [...await Promise.all(polls), late].filter((r) => !r.success);
         const text = out.map((o) => o.text).join('');
         assert.doesNotMatch(text, /ECONNRESET|GdbExitedError|QmpConnectionError|Internal error|\n\s+at /, text);
@@ -128,7 +114,7 @@ describe(`session hygiene on ${arch}`, () => {
       // QEMU and gdb: gdb's working folder is the session's own, QEMU's gdb server a unix socket there.
       const { qemu, gdb } = emulatorPids(dc);
       const gdbCwd = readlinkSync(`/proc/${gdb}/cwd`);
-      assert.notEqual(gdbCwd, readlinkSync(`/proc/${adapterPid(dc)}/cwd`), "gdb works in the adapter's folder");
+      assert.notEqual(gdbCwd, readlinkSync(`/proc/${dc.adapterPid}/cwd`), "gdb works in the adapter's folder");
       assert.notEqual(gdbCwd, cwd, "gdb works in the user's folder");
       assert.match(path.basename(gdbCwd), /^qemu-replay-\d+-\w{6}$/);
       assert.equal(statSync(gdbCwd).mode & 0o777, 0o700);
@@ -139,10 +125,10 @@ describe(`session hygiene on ${arch}`, () => {
 
       // The session works over it: a step forward, a step back.
       const start = await icount(dc);
-      await runTo(dc, dc.nextRequest({ threadId: 1 }));
+      await dc.stopAfter(() => dc.nextRequest({ threadId: 1 }));
       const ahead = await icount(dc);
       assert.ok(ahead > start);
-      await runTo(dc, dc.stepBackRequest({ threadId: 1 }));
+      await dc.stopAfter(() => dc.stepBackRequest({ threadId: 1 }));
       assert.ok((await icount(dc)) < ahead);
 
       // Refusals: no toast; edits outside the Debug Console's own input also get a console line.
@@ -154,7 +140,7 @@ describe(`session hygiene on ${arch}`, () => {
         ['evaluate', { expression: 'counter = 1', context: 'repl', frameId }],
       ] as const) {
         const before = out.length;
-        const r = await rawRequest(dc, command, args);
+        const r = await dc.response(command, args);
         assert.equal(r.success, false, `${command} ${JSON.stringify(args)} was refused`);
         assert.equal((r.body as { error?: DebugProtocol.Message }).error?.showUser, false, `${command}: no toast (${r.message})`);
         if (command !== 'evaluate') {
@@ -170,13 +156,13 @@ describe(`session hygiene on ${arch}`, () => {
       dc.on('stopped', note('stopped'));
       for (const [command, args] of [['seek', { icount: 200 }], ['reverseStepIn', { threadId: 1 }], ['reverseStepOut', { threadId: 1 }]] as const) {
         order.length = 0;
-        const stopped = await runTo(dc, dc.customRequest(command, args));
+        const stopped = await dc.stopAfter(() => dc.custom(command, args));
         assert.deepEqual(order, ['continued', 'stopped'], command);
-        if (command === 'seek') assert.equal(stopped.body.description, 'Moved in time at icount 200');
+        if (command === 'seek') assert.equal(stopped.description, 'Moved in time at icount 200');
       }
       // A seek it cannot take moves nothing: no `continued`, no stop.
       order.length = 0;
-      const bad = await rawRequest(dc, 'seek', { icount: -1 });
+      const bad = await dc.response('seek', { icount: -1 });
       assert.equal(bad.success, false);
       await topFrame(dc);
       assert.deepEqual(order, []);
@@ -198,10 +184,10 @@ describe(`session hygiene on ${arch}`, () => {
     try {
       const { gdb } = emulatorPids(dc);
       const gdbCwd = readlinkSync(`/proc/${gdb}/cwd`);
-      const terminated = dc.waitForEvent('terminated', 30_000);
+      const terminated = dc.expectEvent('terminated', { timeout: 30_000 });
       const frameId = (await topFrame(dc)).id;
       // gdb's own command to test its internal-error handling.
-      const r = await rawRequest(dc, 'evaluate', { expression: '-exec maint internal-error qr-test-bug', context: 'repl', frameId });
+      const r = await dc.response('evaluate', { expression: '-exec maint internal-error qr-test-bug', context: 'repl', frameId });
       assert.equal(r.success, false);
       await terminated;
       const text = out.map((o) => o.text).join('');
