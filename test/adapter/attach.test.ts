@@ -3,18 +3,17 @@
  * query-replay whether it replays, records or neither, offers what that mode allows, and on disconnect leaves
  * QEMU alive — resumed, or paused with suspendDebuggee.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { freeLocalPort } from '../../adapter/qemu/process';
 import { QmpClient } from '../../adapter/qemu/qmp';
 import {
-  ARCHES, Arch, cleanup, failure, GUEST_SOURCE, guestElf, guestModel, icount, record, runTo, scopeVariables, startClient, tagLine,
-  tempDir, topFrame,
+  ARCHES, Arch, cleanup, failure, GUEST_SOURCE, guestElf, guestModel, icount, recording as sharedRecording, ReplayDebugClient,
+  scopeVariables, startClient, StoppedBody, tagLine, tempDir, topFrame,
 } from './support';
 
 const QEMU: Record<Arch, string[]> = {
@@ -70,18 +69,19 @@ async function stopUserQemu(q: UserQemu): Promise<void> {
   cleanup(path.join(q.dir, 'x'));
 }
 
-async function attach(q: UserQemu, extra: Record<string, unknown> = {}): Promise<{ dc: DebugClient; entry: DebugProtocol.StoppedEvent; capabilities: DebugProtocol.Capabilities[] }> {
+async function attach(q: UserQemu, extra: Record<string, unknown> = {}): Promise<{ dc: ReplayDebugClient; entry: StoppedBody; capabilities: DebugProtocol.Capabilities[] }> {
   const dc = await startClient();
   const capabilities: DebugProtocol.Capabilities[] = [];
   dc.on('capabilities', (e: DebugProtocol.CapabilitiesEvent) => capabilities.push(e.body.capabilities));
   try {
-    const initialized = dc.waitForEvent('initialized');
-    const stopped = dc.waitForEvent('stopped');
-    await dc.initializeRequest();
-    await dc.attachRequest({ qmp: q.qmp, gdbServer: q.gdbServer, ...extra } as DebugProtocol.AttachRequestArguments);
-    await initialized;
-    await dc.configurationDoneRequest();
-    return { dc, entry: (await stopped) as DebugProtocol.StoppedEvent, capabilities };
+    const initialized = dc.expectEvent('initialized');
+    const entry = await dc.stopAfter(async () => {
+      await dc.initializeRequest();
+      await dc.attachRequest({ qmp: q.qmp, gdbServer: q.gdbServer, ...extra } as DebugProtocol.AttachRequestArguments);
+      await initialized;
+      await dc.configurationDoneRequest();
+    });
+    return { dc, entry, capabilities };
   } catch (err) {
     await dc.stop();
     throw err;
@@ -91,8 +91,7 @@ async function attach(q: UserQemu, extra: Record<string, unknown> = {}): Promise
 for (const arch of ARCHES) {
   describe(`attach on ${arch}`, () => {
     let recording: string;
-    before(async () => { recording = await record(arch); });
-    after(() => cleanup(recording));
+    before(async () => { recording = await sharedRecording(arch); });
 
     test('to a replaying QEMU: time travel is offered, breakpoints and variables work, disconnect leaves QEMU running to the end of the log', async () => {
       const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8')) as { endIcount: number; icountShift: number | 'auto' };
@@ -103,17 +102,17 @@ for (const arch of ARCHES) {
       try {
         const { dc, entry, capabilities } = await attach(q, { program: guestElf(arch) });
         try {
-          assert.equal(entry.body.reason, 'entry');
+          assert.equal(entry.reason, 'entry');
           assert.ok(capabilities.some((c) => c.supportsStepBack === true), 'step back offered');
-          const info = (await dc.customRequest('replayInfo')).body as { mode: string; endIcount: number };
+          const info = await dc.info();
           assert.equal(info.mode, 'play');
           assert.equal(info.endIcount, m.endIcount, 'the end read from the log QEMU replays');
           await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line: tagLine('counter-increment'), condition: 'round == 6' }] });
-          const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
-          assert.equal(stop.body.reason, 'breakpoint');
+          const stop = await dc.continueToStop();
+          assert.equal(stop.reason, 'breakpoint');
           assert.equal((await scopeVariables(dc, 'Globals')).get('checksum')?.value, String(guestModel(7).checksum));
           const at = await icount(dc);
-          await runTo(dc, dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+          await dc.stopAfter(() => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
           assert.equal(await icount(dc), at - 1, 'one instruction back');
           await dc.disconnectRequest({});
         } finally {
@@ -148,13 +147,13 @@ for (const arch of ARCHES) {
         let pcAtDisconnect: string;
         try {
           assert.ok(!capabilities.some((c) => c.supportsStepBack === true));
-          assert.equal(((await dc.customRequest('replayInfo')).body as { mode: string }).mode, 'none');
+          assert.equal((await dc.info()).mode, 'none');
           assert.match(await failure(dc.stepBackRequest({ threadId: 1 })), /needs a replay session/);
           const console = await dc.evaluateRequest({ expression: 'qmp query-replay', context: 'repl' });
           assert.match(console.body.result, /"mode": "none"/);
           const set = await dc.setBreakpointsRequest({ source: { path: path.join(moved, 'prog.c') }, breakpoints: [{ line: tagLine('mix-xor') }] });
           assert.equal(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
-          await runTo(dc, dc.continueRequest({ threadId: 1 }));
+          await dc.continueToStop();
           assert.equal((await topFrame(dc)).name, 'mix');
           assert.equal((await topFrame(dc)).source?.path, path.join(moved, 'prog.c'));
           assert.equal((await scopeVariables(dc, 'Arguments')).get('acc')?.value, String(0x1234));
@@ -194,9 +193,9 @@ for (const arch of ARCHES) {
         const { dc, capabilities } = await attach(q, { program: guestElf(arch) });
         try {
           assert.ok(!capabilities.some((c) => c.supportsStepBack === true));
-          assert.equal(((await dc.customRequest('replayInfo')).body as { mode: string }).mode, 'record');
+          assert.equal((await dc.info()).mode, 'record');
           await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'fill_squares' }] });
-          assert.equal((await runTo(dc, dc.continueRequest({ threadId: 1 }))).body.reason, 'function breakpoint');
+          assert.equal((await dc.continueToStop()).reason, 'function breakpoint');
           assert.match(await failure(dc.stepBackRequest({ threadId: 1 })), /needs a replay session: the guest is being recorded/);
           await dc.disconnectRequest({});
         } finally {

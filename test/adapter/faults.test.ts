@@ -16,15 +16,14 @@
  * adapter killed with SIGKILL leaves no QEMU or gdb running and no finished-looking recording; a snapshot image
  * swapped in from another recording is refused.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import {
-  childProcessesOf, cleanup, collectOutput, endlessElf, guestElf, icount, launchSession, pc, record, replay, runTo, startClient, tempDir,
+  childProcessesOf, cleanup, collectOutput, endlessElf, guestElf, icount, launchSession, pc, record, recording as sharedRecording, replay,
+  ReplayDebugClient, startClient, tempDir,
 } from './support';
 import { QmpProxy } from './qmpProxy';
 
@@ -37,10 +36,6 @@ const ENDED_WITHIN_MS = 15_000;
  */
 const LONG_LIMIT = 60_000_000;
 
-function adapterPid(dc: DebugClient): number {
-  return (dc as unknown as { _adapterProcess: ChildProcess })._adapterProcess.pid!;
-}
-
 function comm(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -50,8 +45,8 @@ function comm(pid: number): string {
 }
 
 /** The adapter's QEMU and gdb (its children). */
-function emulatorOf(dc: DebugClient): { qemu: number; gdb: number; socketDir: string } {
-  const kids = childProcessesOf(adapterPid(dc));
+function emulatorOf(dc: ReplayDebugClient): { qemu: number; gdb: number; socketDir: string } {
+  const kids = childProcessesOf(dc.adapterPid);
   const qemu = kids.find((p) => comm(p).startsWith('qemu-system'));
   const gdb = kids.find((p) => comm(p).startsWith('gdb'));
   assert.ok(qemu && gdb, `QEMU and gdb among the adapter's children: ${kids.map((p) => `${p}:${comm(p)}`).join(' ')}`);
@@ -116,24 +111,10 @@ async function qemuAtWork(pid: number, what: string, inFlight: () => boolean, wo
 }
 
 /** How many `stopped` events `dc` has sent since this was called. */
-function stopCounter(dc: DebugClient): () => number {
+function stopCounter(dc: ReplayDebugClient): () => number {
   let n = 0;
   dc.on('stopped', () => n++);
   return () => n;
-}
-
-/** The next `event` whose body satisfies `accept` (armed now, before what causes it). */
-function nextEvent<T>(dc: DebugClient, event: string, accept: (body: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => { dc.off(event, on); reject(new Error(`no ${event} event within ${timeoutMs} ms`)); }, timeoutMs);
-    const on = (e: { body: T }) => {
-      if (!accept(e.body)) return;
-      clearTimeout(timer);
-      dc.off(event, on);
-      resolve(e.body);
-    };
-    dc.on(event, on);
-  });
 }
 
 /** Settles with the request's outcome, so a request in flight during a fault can be checked afterwards. */
@@ -150,10 +131,10 @@ interface FaultRun {
  * Runs `fault` against a live session and waits for the session to end: returns how long that took after the
  * fault, and the output. Checks that QEMU, gdb and QEMU's private socket directory are gone.
  */
-async function endsAfter(t: TestContext, dc: DebugClient, output: string[], fault: (e: ReturnType<typeof emulatorOf>) => void | Promise<void>): Promise<FaultRun> {
+async function endsAfter(t: TestContext, dc: ReplayDebugClient, output: string[], fault: (e: ReturnType<typeof emulatorOf>) => void | Promise<void>): Promise<FaultRun> {
   const e = emulatorOf(dc);
   assert.ok(existsSync(e.socketDir));
-  const terminated = dc.waitForEvent('terminated', ENDED_WITHIN_MS + 5_000);
+  const terminated = dc.expectEvent('terminated', { timeout: ENDED_WITHIN_MS + 5_000 });
   const started = Date.now();
   await fault(e);
   const faulted = Date.now();
@@ -167,18 +148,16 @@ async function endsAfter(t: TestContext, dc: DebugClient, output: string[], faul
 }
 
 /** Ends a session and waits until its QEMU and gdb are gone (the next test may open the same recording). */
-async function close(dc: DebugClient): Promise<void> {
-  const kids = childProcessesOf(adapterPid(dc));
+async function close(dc: ReplayDebugClient): Promise<void> {
+  const kids = childProcessesOf(dc.adapterPid);
   await dc.terminateRequest().catch(() => undefined);
   await dc.stop();
   assert.ok(await waitUntil(() => !kids.some(alive), 10_000), 'the session\'s QEMU and gdb ended');
 }
 
-/** Like runTo, for runs and seeks over the long recording: seconds each, more on a loaded machine. */
-async function longRun(dc: DebugClient, request: Promise<unknown>): Promise<void> {
-  const stopped = dc.waitForEvent('stopped', 120_000);
-  await request;
-  await stopped;
+/** Like stopAfter, for runs and seeks over the long recording: seconds each, more on a loaded machine. */
+async function longRun(dc: ReplayDebugClient, action: () => Promise<unknown>): Promise<void> {
+  await dc.stopAfter(action, 120_000);
 }
 
 describe('faults during a replay', () => {
@@ -196,10 +175,10 @@ describe('faults during a replay', () => {
     long = await record('aarch64', { program: endlessElf('aarch64'), recordLimit: { instructions: LONG_LIMIT }, snapshotInterval: 0 });
     longEnd = (JSON.parse(readFileSync(path.join(long, 'recording.json'), 'utf8')) as { endIcount: number }).endIcount;
     assert.ok(longEnd > LONG_LIMIT);
-    short = await record('aarch64');
+    short = await sharedRecording('aarch64');
     const { dc } = await replay(long, { program: endlessElf('aarch64'), snapshotInterval: 0 });
     try {
-      await longRun(dc, dc.customRequest('seek', { icount: MID }));
+      await longRun(dc, () => dc.seek({ icount: MID }));
       midPc = await pc(dc);
     } finally {
       await close(dc);
@@ -207,14 +186,13 @@ describe('faults during a replay', () => {
   });
   after(() => {
     cleanup(long);
-    cleanup(short);
   });
 
   /** The recording still replays to the same state as before the fault. */
   async function stillReplays(): Promise<void> {
     const { dc } = await replay(long, { program: endlessElf('aarch64'), snapshotInterval: 0 });
     try {
-      await longRun(dc, dc.customRequest('seek', { icount: MID }));
+      await longRun(dc, () => dc.seek({ icount: MID }));
       assert.equal(await icount(dc), MID);
       assert.equal(await pc(dc), midPc, 'same state at the same icount');
     } finally {
@@ -222,13 +200,13 @@ describe('faults during a replay', () => {
     }
   }
 
-  async function longSession(extra: Record<string, unknown> = {}): Promise<{ dc: DebugClient; output: string[] }> {
+  async function longSession(extra: Record<string, unknown> = {}): Promise<{ dc: ReplayDebugClient; output: string[] }> {
     const { dc } = await replay(long, { program: endlessElf('aarch64'), snapshotInterval: 0, ...extra });
     return { dc, output: collectOutput(dc) };
   }
 
   /** A session on the long recording for `fault`; then its QEMU and gdb must be gone and the recording replay. */
-  async function faultThenReplay(fault: (s: { dc: DebugClient; output: string[] }) => Promise<void>, extra: Record<string, unknown> = {}): Promise<void> {
+  async function faultThenReplay(fault: (s: { dc: ReplayDebugClient; output: string[] }) => Promise<void>, extra: Record<string, unknown> = {}): Promise<void> {
     const s = await longSession(extra);
     try {
       await fault(s);
@@ -241,9 +219,7 @@ describe('faults during a replay', () => {
   test('QEMU killed (SIGKILL) while the replay runs forward: ended, with what happened and how to continue', async (t) => {
     await faultThenReplay(async ({ dc, output }) => {
       const stops = stopCounter(dc);
-      const running = nextEvent<{ running: boolean }>(dc, 'replayState', (s) => s.running);
-      await dc.continueRequest({ threadId: 1 });
-      await running;
+      await dc.eventAfter('replayState', () => dc.continueRequest({ threadId: 1 }), { filter: (s) => s.running });
       const r = await endsAfter(t, dc, output, async (e) => {
         await qemuAtWork(e.qemu, 'the forward run', () => stops() === 0);
         process.kill(e.qemu, 'SIGKILL');
@@ -257,7 +233,7 @@ describe('faults during a replay', () => {
       let seek!: Promise<{ ok: boolean; message: string }>;
       const r = await endsAfter(t, dc, output, async (e) => {
         let answered = false;
-        seek = outcome(dc.customRequest('seek', { icount: FAR })).finally(() => { answered = true; });
+        seek = outcome(dc.custom('seek', { icount: FAR })).finally(() => { answered = true; });
         await qemuAtWork(e.qemu, 'the seek', () => !answered);
         process.kill(e.qemu, 'SIGKILL');
       });
@@ -270,7 +246,7 @@ describe('faults during a replay', () => {
 
   test('QEMU killed (SIGKILL) during a reverse continue', async (t) => {
     await faultThenReplay(async ({ dc, output }) => {
-      await longRun(dc, dc.customRequest('seek', { icount: FAR }));
+      await longRun(dc, () => dc.seek({ icount: FAR }));
       const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'main' }] });
       assert.ok(set.body.breakpoints[0].verified);
       const stops = stopCounter(dc);
@@ -285,7 +261,7 @@ describe('faults during a replay', () => {
 
   test('gdb killed (SIGKILL): QEMU is ended cleanly, the message says gdb', async (t) => {
     await faultThenReplay(async ({ dc, output }) => {
-      await runTo(dc, dc.customRequest('seek', { icount: 1_000_000 }));
+      await dc.seek({ icount: 1_000_000 });
       const r = await endsAfter(t, dc, output, (e) => { process.kill(e.gdb, 'SIGKILL'); });
       assert.match(r.output, /gdb exited unexpectedly \(killed by SIGKILL\) at icount 1000000\. The session was ended\. The recording is unchanged: start the replay again to continue \(seek to icount 1000000 to return here\)/);
     });
@@ -296,7 +272,7 @@ describe('faults during a replay', () => {
       let seek!: Promise<{ ok: boolean; message: string }>;
       const r = await endsAfter(t, dc, output, async (e) => {
         let answered = false;
-        seek = outcome(dc.customRequest('seek', { icount: FAR })).finally(() => { answered = true; });
+        seek = outcome(dc.custom('seek', { icount: FAR })).finally(() => { answered = true; });
         await qemuAtWork(e.qemu, 'the seek', () => !answered);
         process.kill(e.qemu, 'SIGSTOP');
       });
@@ -309,7 +285,7 @@ describe('faults during a replay', () => {
 
   test('gdb hung (SIGSTOP): the watchdog ends the session, QEMU is ended cleanly', async (t) => {
     await faultThenReplay(async ({ dc, output }) => {
-      await runTo(dc, dc.customRequest('seek', { icount: 1_500_000 }));
+      await dc.seek({ icount: 1_500_000 });
       const r = await endsAfter(t, dc, output, (e) => { process.kill(e.gdb, 'SIGSTOP'); });
       assert.match(r.output, /gdb \(pid \d+\) has been stopped by a signal .* at icount 1500000\. The session was ended\. The recording is unchanged/);
       assert.doesNotMatch(r.output, /terminating on signal/, 'QEMU was asked to quit, not signalled');
@@ -318,7 +294,7 @@ describe('faults during a replay', () => {
 
   test('QEMU hung (SIGSTOP) while stopped at a breakpoint: the next request fails and the session ends', async (t) => {
     await faultThenReplay(async ({ dc, output }) => {
-      await runTo(dc, dc.customRequest('seek', { icount: 2_000_000 }));
+      await dc.seek({ icount: 2_000_000 });
       let stack!: Promise<{ ok: boolean; message: string }>;
       const r = await endsAfter(t, dc, output, async (e) => {
         process.kill(e.qemu, 'SIGSTOP');
@@ -338,7 +314,7 @@ describe('faults during a replay', () => {
     const proxy = await QmpProxy.start(qemuPath);
     try {
       await faultThenReplay(async ({ dc, output }) => {
-        await runTo(dc, dc.customRequest('seek', { icount: 3_000_000 }));
+        await dc.seek({ icount: 3_000_000 });
         let qemuRan = false;
         const r = await endsAfter(t, dc, output, (e) => {
           assert.equal(proxy.open, 1, 'one QMP connection, through the proxy');
@@ -359,12 +335,12 @@ describe('faults during a replay', () => {
       // To the end of the long recording: its longest seek, longer than the watchdog's silence bound (2.5 s) even
       // where replay is fast (see LONG_LIMIT).
       const started = Date.now();
-      await longRun(dc, dc.customRequest('seek', { icount: longEnd }));
+      await longRun(dc, () => dc.seek({ icount: longEnd }));
       const took = Date.now() - started;
       t.diagnostic(`the seek over ${longEnd} instructions took ${took} ms`);
       assert.equal(await icount(dc), longEnd);
       assert.ok(took > 2_500, `the seek took longer than the watchdog's silence bound (${took} ms)`);
-      await longRun(dc, dc.customRequest('seek', { icount: MID }));
+      await longRun(dc, () => dc.seek({ icount: MID }));
       assert.equal(await pc(dc), midPc);
       assert.doesNotMatch(output.join(''), /stopped responding|session was ended/);
     } finally {
@@ -375,19 +351,19 @@ describe('faults during a replay', () => {
   test('a snapshot budget too small for one snapshot: automatic snapshots are evicted, time travel still works', async () => {
     const { dc } = await replay(short, { program: guestElf('aarch64'), snapshotInterval: 2000, snapshotBudgetMB: 0 });
     try {
-      const end = await runTo(dc, dc.continueRequest({ threadId: 1 }));
-      assert.match(end.body.text ?? '', /End of the recording/);
-      const list = ((await dc.customRequest('listSnapshots')).body as { snapshots: Array<{ kind: string }> }).snapshots;
+      const end = await dc.continueToStop();
+      assert.match(end.text ?? '', /End of the recording/);
+      const list = (await dc.custom('listSnapshots')).snapshots;
       assert.deepEqual(list.filter((s) => s.kind === 'automatic'), [], 'nothing automatic kept over budget');
       const last = await icount(dc);
-      await runTo(dc, dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+      await dc.stopAfter(() => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
       assert.equal(await icount(dc), last - 1);
-      await runTo(dc, dc.customRequest('seek', { icount: 5000 }));
+      await dc.seek({ icount: 5000 });
       assert.equal(await icount(dc), 5000);
       // A user snapshot is not the automatic budget's business: it is kept.
-      const saved = (await dc.customRequest('saveSnapshot', { name: 'mine' })).body as { snapshot: { icount: number } };
+      const saved = await dc.custom('saveSnapshot', { name: 'mine' });
       assert.equal(saved.snapshot.icount, 5000);
-      await dc.customRequest('deleteSnapshot', { name: 'mine' });
+      await dc.custom('deleteSnapshot', { name: 'mine' });
     } finally {
       await close(dc);
     }
@@ -405,7 +381,7 @@ function partials(recordingDir: string): string[] {
 const RECORDED_ROUNDS = 0x2000;
 
 /** Starts recording the endless guest and waits until the guest has printed round RECORDED_ROUNDS (recorded). */
-async function recordEndless(extra: Record<string, unknown> = {}): Promise<{ dc: DebugClient; dir: string; output: string[] }> {
+async function recordEndless(extra: Record<string, unknown> = {}): Promise<{ dc: ReplayDebugClient; dir: string; output: string[] }> {
   const dir = path.join(tempDir(), 'rec');
   const dc = await startClient();
   const output = collectOutput(dc);
@@ -421,8 +397,8 @@ async function recordEndless(extra: Record<string, unknown> = {}): Promise<{ dc:
 async function replaysToTheEnd(dir: string): Promise<number> {
   const { dc } = await replay(dir, { program: endlessElf('aarch64') });
   try {
-    const stop = await runTo(dc, dc.continueRequest({ threadId: 1 }));
-    assert.match(stop.body.text ?? '', /End of the recording/);
+    const stop = await dc.continueToStop();
+    assert.match(stop.text ?? '', /End of the recording/);
     const m = JSON.parse(readFileSync(path.join(dir, 'recording.json'), 'utf8')) as { endIcount: number };
     assert.equal(await icount(dc), m.endIcount);
     return m.endIcount;
@@ -436,7 +412,7 @@ describe('faults and interruptions while recording', () => {
     const { dc, dir, output } = await recordEndless();
     let ended = 0;
     try {
-      const terminated = dc.waitForEvent('terminated', ENDED_WITHIN_MS);
+      const terminated = dc.expectEvent('terminated', { timeout: ENDED_WITHIN_MS });
       const started = Date.now();
       await dc.disconnectRequest({});
       await terminated;
@@ -457,7 +433,7 @@ describe('faults and interruptions while recording', () => {
     try {
       const e = emulatorOf(dc);
       const started = Date.now();
-      process.kill(adapterPid(dc), 'SIGKILL');
+      process.kill(dc.adapterPid, 'SIGKILL');
       const gone = await waitUntil(() => !alive(e.qemu) && !alive(e.gdb), ENDED_WITHIN_MS);
       assert.ok(existsSync(e.socketDir), 'a killed adapter cannot remove its socket directory');
       t.diagnostic(`QEMU and gdb gone ${Date.now() - started} ms after the adapter was killed`);
@@ -469,9 +445,7 @@ describe('faults and interruptions while recording', () => {
       // The next recording of the same path cleans the abandoned partial up.
       const next = await startClient();
       try {
-        const terminated = next.waitForEvent('terminated', 60_000);
-        await launchSession(next, { mode: 'record', program: guestElf('aarch64'), recording: dir, stopOnEntry: false });
-        await terminated;
+        await next.eventAfter('terminated', () => launchSession(next, { mode: 'record', program: guestElf('aarch64'), recording: dir, stopOnEntry: false }), { timeout: 60_000 });
       } finally {
         await next.stop();
       }
@@ -479,7 +453,7 @@ describe('faults and interruptions while recording', () => {
       assert.deepEqual(partials(dir), [], 'the abandoned partial is gone');
       assert.ok(!existsSync(e.socketDir), "and so is the dead adapter's private socket directory");
     } finally {
-      // The DebugClient waits forever for an adapter that is already gone: do not wait for it (a bound on the
+      // The ReplayDebugClient waits forever for an adapter that is already gone: do not wait for it (a bound on the
       // clean-up, not a synchronisation: nothing is checked after it).
       await Promise.race([dc.stop().catch(() => undefined), sleep(1_000)]);
       cleanup(dir);
@@ -531,8 +505,8 @@ describe('faults and interruptions while recording', () => {
       assert.ok(await waitUntil(() => !execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).includes(swapped), 5_000), 'no QEMU left');
       // The untouched recordings still replay.
       const { dc: ok } = await replay(a, { program: guestElf('aarch64') });
-      const stop = await runTo(ok, ok.continueRequest({ threadId: 1 }));
-      assert.match(stop.body.text ?? '', /End of the recording/);
+      const stop = await ok.continueToStop();
+      assert.match(stop.text ?? '', /End of the recording/);
       await close(ok);
     } finally {
       cleanup(a);

@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, 
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { QmpClient } from '../../adapter/qemu/qmp';
-import { cleanup, guestElf, processesMentioning, record, startClient, tempDir } from './support';
+import { guestElf, processesMentioning, recording, startClient, tempDir } from './support';
 
 interface Row {
   name: string;
@@ -33,7 +33,7 @@ describe('bad launch configurations', () => {
   const elf = guestElf('aarch64');
 
   before(async () => {
-    good = await record('aarch64');
+    good = await recording('aarch64');
     fx = tempDir('qr-bad-');
     writeFileSync(path.join(fx, 'notes.txt'), 'not an ELF\n');
     writeFileSync(path.join(fx, 'not-executable'), '#!/bin/sh\n');
@@ -64,7 +64,7 @@ describe('bad launch configurations', () => {
     copyFileSync(elf, path.join(fx, 'copy.elf'));
     chmodSync(path.join(fx, 'not-executable'), 0o644);
   });
-  after(() => { cleanup(good); rmSync(fx, { recursive: true, force: true }); });
+  after(() => { rmSync(fx, { recursive: true, force: true }); });
 
   const rec = (name: string) => path.join(fx, name);
   const rows: Row[] = [

@@ -4,15 +4,13 @@
  * names) never becoming a gdb command or a shell command: QEMU and gdb are started without a shell, and every
  * value is quoted as one MI argument.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  childProcessesOf, GUEST_SOURCE, guestElf, icount, launchSession, processesMentioning, runTo, startClient, tagLine, tempDir,
+  childProcessesOf, GUEST_SOURCE, guestElf, icount, launchSession, processesMentioning, ReplayDebugClient, startClient, tagLine, tempDir,
 } from './support';
 
 function comm(pid: number): string {
@@ -23,9 +21,8 @@ function comm(pid: number): string {
   }
 }
 
-function emulatorOf(dc: DebugClient): { qemu: number; gdb: number; argv: string[] } {
-  const adapter = (dc as unknown as { _adapterProcess: ChildProcess })._adapterProcess.pid!;
-  const kids = childProcessesOf(adapter);
+function emulatorOf(dc: ReplayDebugClient): { qemu: number; gdb: number; argv: string[] } {
+  const kids = childProcessesOf(dc.adapterPid);
   const qemu = kids.find((p) => comm(p).startsWith('qemu-system'));
   const gdb = kids.find((p) => comm(p).startsWith('gdb'));
   assert.ok(qemu && gdb, 'QEMU and gdb are children of the adapter');
@@ -76,7 +73,7 @@ describe('security', () => {
   let program: string;
   let recording: string;
   const shellCanary = canary();
-  let dc: DebugClient;
+  let dc: ReplayDebugClient;
   let ended = false;
 
   before(async () => {
@@ -88,16 +85,12 @@ describe('security', () => {
     recording = path.join(weird, 'rec, "1" $(x)');
     const rec = await startClient();
     try {
-      const terminated = rec.waitForEvent('terminated', 60_000);
-      await launchSession(rec, { mode: 'record', program, recording, stopOnEntry: false });
-      await terminated;
+      await rec.eventAfter('terminated', () => launchSession(rec, { mode: 'record', program, recording, stopOnEntry: false }), { timeout: 60_000 });
     } finally {
       await rec.stop();
     }
     dc = await startClient();
-    const stopped = dc.waitForEvent('stopped');
-    await launchSession(dc, { mode: 'replay', program, recording, cwd: weird });
-    await stopped;
+    await dc.stopAfter(() => launchSession(dc, { mode: 'replay', program, recording, cwd: weird }));
   });
   after(async () => {
     if (!ended) {
@@ -112,7 +105,7 @@ describe('security', () => {
     assert.ok(existsSync(path.join(recording, 'recording.json')), 'the recording is where it was asked to be');
     const m = JSON.parse(readFileSync(path.join(recording, 'recording.json'), 'utf8')) as { program: { path: string }; endIcount: number };
     assert.equal(m.program.path, program);
-    await runTo(dc, dc.customRequest('seek', { icount: 3000 }));
+    await dc.seek({ icount: 3000 });
     assert.equal(await icount(dc), 3000);
     const frames = await dc.stackTraceRequest({ threadId: 1 });
     assert.equal(frames.body.stackFrames[0].source?.path, GUEST_SOURCE, 'symbols came from the quoted program path');
@@ -169,7 +162,7 @@ describe('security', () => {
     await dc.send('setInstructionBreakpoints', { breakpoints: [] });
     // The session still works: gdb answers and the replay moves.
     const before = await icount(dc);
-    await runTo(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+    await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
     assert.equal(await icount(dc), before + 1);
     assert.ok(alive(gdb));
     assert.ok(!existsSync(shellCanary), 'no shell command ran');

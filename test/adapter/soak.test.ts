@@ -10,18 +10,18 @@
  * CI-sized by default (150 operations, 10 sessions). QEMU_REPLAY_SOAK=1 runs the full soak (1000 operations,
  * 50 sessions); QEMU_REPLAY_SOAK_SEED=N replays one random sequence (the seed is printed as a diagnostic).
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { freeLocalPort, QemuProcess } from '../../adapter/qemu/process';
 import type { RecordingManifest } from '../../adapter/qemu/recording';
-import type { SnapshotInfo } from '../../common/protocol';
-import { childProcessesOf, cleanup, collectOutput, guestElf, icount, launchSession, pc, record, replay, runTo, startClient, tempDir } from './support';
+import {
+  childProcessesOf, cleanup, collectOutput, guestElf, icount, launchSession, pc, recording as sharedRecording, replay, ReplayDebugClient,
+  startClient, tempDir,
+} from './support';
 
 const FULL = process.env.QEMU_REPLAY_SOAK === '1';
 const OPERATIONS = FULL ? 1000 : 150;
@@ -94,17 +94,13 @@ async function stepAndReadPc(port: number, steps: number): Promise<bigint[]> {
   }
 }
 
-function adapterPid(dc: DebugClient): number {
-  return (dc as unknown as { _adapterProcess: ChildProcess })._adapterProcess.pid!;
-}
-
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
 }
 
-function socketDirOf(dc: DebugClient): string {
-  for (const p of childProcessesOf(adapterPid(dc))) {
+function socketDirOf(dc: ReplayDebugClient): string {
+  for (const p of childProcessesOf(dc.adapterPid)) {
     const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
     const i = argv.indexOf('-qmp');
     if (i >= 0) return path.dirname(argv[i + 1].replace(/^unix:/, '').split(',')[0]);
@@ -139,18 +135,17 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
   let end: number;
 
   before(async () => {
-    recording = await record(arch);
+    recording = await sharedRecording(arch);
     oracle = await forwardOracle(recording);
     end = oracle.length - 1;
   });
-  after(() => cleanup(recording));
 
   test('every operation lands where the forward-replay oracle says; requests answered; memory and processes bounded', async (t) => {
     t.diagnostic(`seed ${SEED} (QEMU_REPLAY_SOAK_SEED=${SEED} replays this sequence)`);
     const rnd = generator(SEED);
     const { dc } = await replay(recording, { program: guestElf(arch), snapshotInterval: 3000, snapshotBudgetMB: 2 });
     const output = collectOutput(dc);
-    const adapter = adapterPid(dc);
+    const adapter = dc.adapterPid;
     const emulator = childProcessesOf(adapter).sort();
     assert.equal(emulator.length, 2, 'QEMU and gdb');
     let icountBps: number[] = [];
@@ -161,7 +156,7 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
     const history: string[] = [];
     let current = '';
     try {
-      const snapshots = async () => ((await dc.customRequest('listSnapshots')).body as { snapshots: SnapshotInfo[] }).snapshots;
+      const snapshots = async () => (await dc.custom('listSnapshots')).snapshots;
       const hitsAfter = (from: number) => {
         const candidates = icountBps.filter((b) => b > from);
         for (let i = from + 1; i <= end; i++) if (addressBps.includes(oracle[i])) { candidates.push(i); break; }
@@ -172,7 +167,7 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
         for (let i = from - 1; i >= 0; i--) if (addressBps.includes(oracle[i])) { candidates.push(i); break; }
         return Math.max(0, ...candidates);
       };
-      const run = (request: Promise<unknown>) => runTo(dc, request);
+      const run = (action: () => Promise<unknown>) => dc.stopAfter(action);
 
       for (let op = 0; op < OPERATIONS; op++) {
         const here = await icount(dc);
@@ -187,49 +182,49 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
         let check: ((now: number) => void) | undefined;
         switch (kind) {
           case 'stepi':
-            await run(dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+            await run(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
             expected = Math.min(here + 1, end);
             break;
           case 'stepBackI':
-            await run(dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+            await run(() => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
             expected = Math.max(here - 1, 0);
             break;
           case 'next':
-            await run(dc.nextRequest({ threadId: 1 }));
+            await run(() => dc.nextRequest({ threadId: 1 }));
             check = (now) => assert.ok(now > here || here === end, `next moved forward from ${here} to ${now}`);
             break;
           case 'stepIn':
-            await run(dc.stepInRequest({ threadId: 1 }));
+            await run(() => dc.stepInRequest({ threadId: 1 }));
             check = (now) => assert.ok(now > here || here === end, `step in moved forward from ${here} to ${now}`);
             break;
           case 'stepOut':
-            await run(dc.stepOutRequest({ threadId: 1 }));
+            await run(() => dc.stepOutRequest({ threadId: 1 }));
             check = (now) => assert.ok(now >= here, `step out went forward from ${here} to ${now}`);
             break;
           case 'stepBackLine':
-            await run(dc.stepBackRequest({ threadId: 1 }));
+            await run(() => dc.stepBackRequest({ threadId: 1 }));
             check = (now) => assert.ok(now < here || here === 0, `step back moved back from ${here} to ${now}`);
             break;
           case 'reverseStepOut':
-            await run(dc.customRequest('reverseStepOut', { threadId: 1 }));
+            await run(() => dc.custom('reverseStepOut', { threadId: 1 }));
             check = (now) => assert.ok(now <= here, `reverse step out went back from ${here} to ${now}`);
             break;
           case 'continue':
             expected = here >= end ? end : hitsAfter(here);
-            await run(dc.continueRequest({ threadId: 1 }));
+            await run(() => dc.continueRequest({ threadId: 1 }));
             break;
           case 'reverseContinue':
             expected = here === 0 ? 0 : hitsBefore(here);
-            await run(dc.reverseContinueRequest({ threadId: 1 }));
+            await run(() => dc.reverseContinueRequest({ threadId: 1 }));
             break;
           case 'seek': {
             expected = rnd.chance(0.1) ? rnd.pick([0, end]) : rnd.int(end + 1);
-            await run(dc.customRequest('seek', { icount: expected }));
+            await run(() => dc.custom('seek', { icount: expected }));
             break;
           }
           case 'icountBreakpoints': {
             icountBps = [...new Set(Array.from({ length: rnd.int(4) }, () => 1 + rnd.int(end - 1)))].sort((a, b) => a - b);
-            const r = (await dc.customRequest('setIcountBreakpoints', { icounts: icountBps })).body as { breakpoints: Array<{ verified: boolean }> };
+            const r = await dc.custom('setIcountBreakpoints', { icounts: icountBps });
             assert.ok(r.breakpoints.every((b) => b.verified));
             expected = here;
             break;
@@ -244,7 +239,7 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
           }
           case 'saveSnapshot': {
             const name = `soak_${op}`;
-            const saved = (await dc.customRequest('saveSnapshot', { name })).body as { snapshot: SnapshotInfo };
+            const saved = await dc.custom('saveSnapshot', { name });
             assert.equal(saved.snapshot.icount, here, 'a snapshot is taken where the replay is');
             userSnapshots.push(name);
             expected = here;
@@ -253,7 +248,7 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
           case 'deleteSnapshot': {
             if (!userSnapshots.length) { expected = here; break; }
             const name = rnd.pick(userSnapshots);
-            await dc.customRequest('deleteSnapshot', { name });
+            await dc.custom('deleteSnapshot', { name });
             userSnapshots = userSnapshots.filter((n) => n !== name);
             assert.ok(!(await snapshots()).some((s) => s.name === name));
             expected = here;
@@ -279,7 +274,7 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
     } catch (err) {
       t.diagnostic(`last operations: ${history.slice(-12).join(', ')}; failed: ${current}`);
       t.diagnostic(`last output: ${output.join('').split('\n').slice(-20).join('\n')}`);
-      const list = await dc.customRequest('listSnapshots').then((r) => (r.body as { snapshots: SnapshotInfo[] }).snapshots, () => []);
+      const list = await dc.custom('listSnapshots').then((r) => r.snapshots, () => []);
       t.diagnostic(`snapshots: ${list.map((x) => `${x.name}@${x.icount}`).join(' ')}`);
       throw err;
     } finally {
@@ -301,39 +296,39 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
       // A function called many times; its hits as the oracle sees them; snapshots at one hit and just after it.
       // QEMU searches [target+1, from), then seeks to target, which loads the snapshot there and runs nothing.
       await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mix' }] });
-      await runTo(dc, dc.continueRequest({ threadId: 1 }));
+      await dc.continueToStop();
       const address = BigInt(await pc(dc));
       const hits = oracle.map((p, i) => (p === address ? i : -1)).filter((i) => i >= 0);
       assert.equal(hits[0], await icount(dc));
       const [, , target, next] = hits;
       // Two after a hit: the adapter steps back one and checks it; QEMU's own search then starts one after the hit.
       for (const from of [target + 2, target + 3]) {
-        await runTo(dc, dc.customRequest('seek', { icount: from }));
-        await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
+        await dc.seek({ icount: from });
+        await dc.reverseContinueToStop();
         assert.equal(await icount(dc), target, `reverse continue from ${from}, no snapshot near`);
       }
-      await runTo(dc, dc.customRequest('seek', { icount: target - 29 }));
-      await dc.customRequest('saveSnapshot', { name: 'before_hit' });
+      await dc.seek({ icount: target - 29 });
+      await dc.custom('saveSnapshot', { name: 'before_hit' });
       for (const from of [target + 2, target + 3]) {
-        await runTo(dc, dc.customRequest('seek', { icount: from }));
-        await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
+        await dc.seek({ icount: from });
+        await dc.reverseContinueToStop();
         assert.equal(await icount(dc), target, `reverse continue from ${from}, a snapshot just before the hit`);
       }
-      await runTo(dc, dc.customRequest('seek', { icount: target }));
-      await dc.customRequest('saveSnapshot', { name: 'at_hit' });
-      await runTo(dc, dc.customRequest('seek', { icount: target + 1 }));
-      await dc.customRequest('saveSnapshot', { name: 'edge' });
+      await dc.seek({ icount: target });
+      await dc.custom('saveSnapshot', { name: 'at_hit' });
+      await dc.seek({ icount: target + 1 });
+      await dc.custom('saveSnapshot', { name: 'edge' });
       for (const from of [next, next - 5]) {
-        await runTo(dc, dc.customRequest('seek', { icount: from }));
-        const stop = await runTo(dc, dc.reverseContinueRequest({ threadId: 1 }));
+        await dc.seek({ icount: from });
+        const stop = await dc.reverseContinueToStop();
         assert.equal(await icount(dc), target, `reverse continue from ${from}`);
-        assert.equal(stop.body.reason, 'function breakpoint');
+        assert.equal(stop.reason, 'function breakpoint');
         assert.equal(BigInt(await pc(dc)), address);
       }
       await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
-      await dc.customRequest('deleteSnapshot', { name: 'edge' });
-      await dc.customRequest('deleteSnapshot', { name: 'at_hit' });
-      await dc.customRequest('deleteSnapshot', { name: 'before_hit' });
+      await dc.custom('deleteSnapshot', { name: 'edge' });
+      await dc.custom('deleteSnapshot', { name: 'at_hit' });
+      await dc.custom('deleteSnapshot', { name: 'before_hit' });
     } finally {
       await dc.terminateRequest().catch(() => undefined);
       await dc.stop();
@@ -353,15 +348,13 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
       let kids: number[];
       const dir = path.join(records, `r${i}`);
       try {
-        const stopped = dc.waitForEvent('stopped');
-        await launchSession(dc, recordThis
+        await dc.stopAfter(() => launchSession(dc, recordThis
           ? { mode: 'record', program: guestElf(arch), recording: dir }
-          : { mode: 'replay', program: guestElf(arch), recording, snapshotInterval: 0 });
-        await stopped;
+          : { mode: 'replay', program: guestElf(arch), recording, snapshotInterval: 0 }));
         socketDir = socketDirOf(dc);
-        kids = childProcessesOf(adapterPid(dc));
+        kids = childProcessesOf(dc.adapterPid);
         assert.equal(kids.length, 2);
-        if (!recordThis && i % 2 === 0) await runTo(dc, dc.customRequest('seek', { icount: 1000 + i }));
+        if (!recordThis && i % 2 === 0) await dc.seek({ icount: 1000 + i });
         if (i % 3 === 0) await dc.disconnectRequest({});
         else await dc.terminateRequest();
       } finally {

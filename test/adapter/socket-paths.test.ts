@@ -4,33 +4,20 @@
  * it too, record and replay work: QEMU's QMP socket is in a short private folder (mode 0700, within the kernel's
  * 107-byte limit), which is gone after the session. The error when no folder fits is in test/unit/socketdir.test.ts.
  */
-import { DebugClient } from '@vscode/debugadapter-testsupport';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { longFolder } from '../support/longPath';
 import {
-  ADAPTER, childProcessesOf, guestElf, icount, launchSession, runTo, tempDir, topFrame,
+  childProcessesOf, guestElf, icount, launchSession, ReplayDebugClient, startClient, tempDir, topFrame,
 } from './support';
 
 const SOCKET_PATH_MAX = 107;
 
-async function client(env: NodeJS.ProcessEnv): Promise<DebugClient> {
-  const dc = new DebugClient(process.execPath, ADAPTER, 'qemu-replay', { env }, true);
-  dc.defaultTimeout = 20_000;
-  await dc.start();
-  return dc;
-}
-
-function adapterPid(dc: DebugClient): number {
-  return (dc as unknown as { _adapterProcess: ChildProcess })._adapterProcess.pid!;
-}
-
 /** The QMP socket QEMU was given, and the TMPDIR the adapter really runs with. */
-function sessionOf(dc: DebugClient): { socket: string; adapterTmpdir: string | undefined } {
-  const pid = adapterPid(dc);
+function sessionOf(dc: ReplayDebugClient): { socket: string; adapterTmpdir: string | undefined } {
+  const pid = dc.adapterPid;
   const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
   const adapterTmpdir = environ.find((v) => v.startsWith('TMPDIR='))?.slice('TMPDIR='.length);
   for (const p of childProcessesOf(pid)) {
@@ -45,13 +32,13 @@ function sessionOf(dc: DebugClient): { socket: string; adapterTmpdir: string | u
 }
 
 /** Checks the socket's folder while the session runs; returns it (to check that it is gone afterwards). */
-function checkSocket(dc: DebugClient, longTmp: string, parent: string): string {
+function checkSocket(dc: ReplayDebugClient, longTmp: string, parent: string): string {
   const { socket, adapterTmpdir } = sessionOf(dc);
   assert.equal(adapterTmpdir, longTmp, 'the adapter runs with the long TMPDIR');
   assert.ok(Buffer.byteLength(socket) <= SOCKET_PATH_MAX, `${socket}: ${Buffer.byteLength(socket)} bytes`);
   const dir = path.dirname(socket);
   assert.equal(path.dirname(dir), parent);
-  assert.match(path.basename(dir), new RegExp(`^qemu-replay-${adapterPid(dc)}-[A-Za-z0-9]{6}$`));
+  assert.match(path.basename(dir), new RegExp(`^qemu-replay-${dc.adapterPid}-[A-Za-z0-9]{6}$`));
   const st = statSync(dir);
   assert.equal(st.mode & 0o777, 0o700, 'only the user can reach the socket');
   assert.equal(st.uid, process.getuid!());
@@ -71,8 +58,8 @@ function alive(pid: number): boolean {
 }
 
 /** Ends the session and waits until the adapter's QEMU and gdb are gone (ps may not show non-ASCII paths as such). */
-async function end(dc: DebugClient): Promise<void> {
-  const kids = childProcessesOf(adapterPid(dc));
+async function end(dc: ReplayDebugClient): Promise<void> {
+  const kids = childProcessesOf(dc.adapterPid);
   await dc.terminateRequest().catch(() => undefined);
   await dc.stop();
   const deadline = Date.now() + 5_000;
@@ -101,22 +88,16 @@ describe('socket paths with a 200-character TMPDIR (spaces, non-ASCII)', () => {
   after(() => rmSync(base, { recursive: true, force: true }));
 
   /** A replay of the recording with its cwd in the long folder, stopped at entry. */
-  async function launchReplay(dc: DebugClient): Promise<void> {
-    const stopped = dc.waitForEvent('stopped');
-    stopped.catch(() => undefined); // awaited below
-    await launchSession(dc, { mode: 'replay', program, recording, cwd: longTmp });
-    await stopped;
+  async function launchReplay(dc: ReplayDebugClient): Promise<void> {
+    await dc.stopAfter(() => launchSession(dc, { mode: 'replay', program, recording, cwd: longTmp }));
   }
 
   test('record: QEMU\'s socket is in a short private folder (0700) under /tmp, removed after the session', async () => {
-    const dc = await client(env);
+    const dc = await startClient(env);
     let dir: string;
     try {
-      const entry = dc.waitForEvent('stopped');
-      const terminated = dc.waitForEvent('terminated', 60_000);
-      for (const p of [entry, terminated]) p.catch(() => undefined); // awaited below; a failed launch must not leave a rejection
-      await launchSession(dc, { mode: 'record', program, recording, cwd: longTmp, stopOnEntry: true });
-      await entry;
+      const terminated = dc.expectEvent('terminated', { timeout: 60_000 });
+      await dc.stopAfter(() => launchSession(dc, { mode: 'record', program, recording, cwd: longTmp, stopOnEntry: true }));
       dir = checkSocket(dc, longTmp, '/tmp');
       await dc.continueRequest({ threadId: 1 });
       await terminated;
@@ -128,12 +109,12 @@ describe('socket paths with a 200-character TMPDIR (spaces, non-ASCII)', () => {
   });
 
   test('replay: the same, and QMP works (a seek)', async () => {
-    const dc = await client(env);
+    const dc = await startClient(env);
     let dir: string;
     try {
       await launchReplay(dc);
       dir = checkSocket(dc, longTmp, '/tmp');
-      await runTo(dc, dc.customRequest('seek', { icount: 3000 }));
+      await dc.seek({ icount: 3000 });
       assert.equal(await icount(dc), 3000);
       assert.ok((await topFrame(dc)).name, 'gdb answers');
     } finally {
@@ -144,7 +125,7 @@ describe('socket paths with a 200-character TMPDIR (spaces, non-ASCII)', () => {
 
   test('replay with XDG_RUNTIME_DIR set (the user\'s own 0700 folder): the socket goes there', async () => {
     const runtime = mkdtempSync(path.join(base, 'run-')); // mode 0700, short
-    const dc = await client({ ...env, XDG_RUNTIME_DIR: runtime });
+    const dc = await startClient({ ...env, XDG_RUNTIME_DIR: runtime });
     let dir: string;
     try {
       await launchReplay(dc);
