@@ -36,12 +36,6 @@ type CustomArgs<K extends CustomRequestName> =
   string extends keyof CustomRequestArgs<K> ? [args?: CustomRequestArgs<K>] : [args: CustomRequestArgs<K>];
 
 export class ReplayDebugClient extends DebugClient {
-  /** The typed view of a client that startClient made (every one is a ReplayDebugClient). */
-  static of(dc: DebugClient): ReplayDebugClient {
-    if (!(dc instanceof ReplayDebugClient)) throw new Error('not a ReplayDebugClient: start clients with startClient()');
-    return dc;
-  }
-
   /** A custom request; resolves with its typed body, rejects with the adapter's message when it fails. */
   async custom<K extends CustomRequestName>(name: K, ...args: CustomArgs<K>): Promise<CustomResponseBody<K>> {
     const r = await this.customRequest(name, args[0]);

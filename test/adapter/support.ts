@@ -1,8 +1,8 @@
 /**
- * Shared support for adapter tests: a DebugClient on the built adapter (its own process, as VS Code runs it),
- * guest programs, recordings made once per test file, tagged source lines, and process-leak checks.
+ * Shared support for adapter tests: a ReplayDebugClient (client.ts) on the built adapter (its own process, as VS
+ * Code runs it), guest programs, the sample guest recorded once per test file, a replay session per suite, tagged
+ * source lines, and process-leak checks.
  */
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -40,10 +40,9 @@ export async function startClient(env?: NodeJS.ProcessEnv): Promise<ReplayDebugC
   return dc;
 }
 
-/** Launches and waits for `initialized`, then sends configurationDone. Resolves with the launch response. */
-export async function launchSession(dc: DebugClient, args: Record<string, unknown>): Promise<void> {
-  const initialized = dc.waitForEvent('initialized');
-  initialized.catch(() => undefined); // awaited below; a failed launch must not leave a rejection behind
+/** Launches and waits for `initialized`, then sends configurationDone. */
+export async function launchSession(dc: ReplayDebugClient, args: Record<string, unknown>): Promise<void> {
+  const initialized = dc.expectEvent('initialized'); // awaited below; a failed launch leaves no rejection behind
   await dc.initializeRequest();
   await dc.launch(args);
   await initialized;
@@ -74,23 +73,16 @@ export async function replay(recording: string, extra: Record<string, unknown> =
   }
 }
 
-/** Sends a request that makes the guest run and waits for the next stop (armed before the request). */
-export async function runTo(dc: DebugClient, request: Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  const stopped = dc.waitForEvent('stopped');
-  await request;
-  return (await stopped) as DebugProtocol.StoppedEvent;
+export async function icount(dc: ReplayDebugClient): Promise<number> {
+  return (await dc.info()).icount;
 }
 
-export async function icount(dc: DebugClient): Promise<number> {
-  return (await ReplayDebugClient.of(dc).info()).icount;
-}
-
-export async function topFrame(dc: DebugClient): Promise<DebugProtocol.StackFrame> {
+export async function topFrame(dc: ReplayDebugClient): Promise<DebugProtocol.StackFrame> {
   const r = await dc.stackTraceRequest({ threadId: 1 });
   return r.body.stackFrames[0];
 }
 
-export async function pc(dc: DebugClient): Promise<string> {
+export async function pc(dc: ReplayDebugClient): Promise<string> {
   return (await topFrame(dc)).instructionPointerReference!;
 }
 
@@ -165,7 +157,7 @@ export function elfBytes(arch: Arch, elf: string, address: bigint, count: number
 }
 
 /** Variables of one scope of the top frame (or frame `level`), by name. */
-export async function scopeVariables(dc: DebugClient, scope: string, level = 0): Promise<Map<string, DebugProtocol.Variable>> {
+export async function scopeVariables(dc: ReplayDebugClient, scope: string, level = 0): Promise<Map<string, DebugProtocol.Variable>> {
   const frames = await dc.stackTraceRequest({ threadId: 1 });
   const scopes = await dc.scopesRequest({ frameId: frames.body.stackFrames[level].id });
   const s = scopes.body.scopes.find((x) => x.name === scope);
@@ -175,7 +167,7 @@ export async function scopeVariables(dc: DebugClient, scope: string, level = 0):
 }
 
 /** Children of a structured variable, by name. */
-export async function children(dc: DebugClient, v: DebugProtocol.Variable, start?: number, count?: number): Promise<Map<string, DebugProtocol.Variable>> {
+export async function children(dc: ReplayDebugClient, v: DebugProtocol.Variable, start?: number, count?: number): Promise<Map<string, DebugProtocol.Variable>> {
   const r = await dc.variablesRequest({ variablesReference: v.variablesReference, start, count, filter: start !== undefined ? 'indexed' : undefined });
   return new Map(r.body.variables.map((x) => [x.name, x]));
 }
@@ -191,14 +183,14 @@ export async function failure(request: Promise<unknown>): Promise<string> {
 }
 
 /** Output events' text from now on. */
-export function collectOutput(dc: DebugClient): string[] {
+export function collectOutput(dc: ReplayDebugClient): string[] {
   const out: string[] = [];
   dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(String(e.body.output)));
   return out;
 }
 
 /** Ends a session and checks that no QEMU or gdb mentioning `dir` is left. */
-export async function endSession(dc: DebugClient, dir: string): Promise<void> {
+export async function endSession(dc: ReplayDebugClient, dir: string): Promise<void> {
   await dc.terminateRequest().catch(() => undefined);
   await dc.stop();
   const end = Date.now() + 5_000;
