@@ -161,7 +161,7 @@ export class Breakpoints {
     }
     // icount breakpoints from the Breakpoints view replace the engine's set (the view is the source of truth).
     if (icounts.length || this.icountFunctionIds.size) {
-      const results = this.engine.setIcountBreakpoints(icounts.map((i) => i.value));
+      const results = this.engine.setIcountBreakpoints(icounts.map((i) => i.value), 'view');
       const ids = new Map<number, number>();
       icounts.forEach(({ index }, k) => {
         const r = results[k];

@@ -43,7 +43,7 @@ export function handleCustomRequest(
     case 'setIcountBreakpoints':
       host.handle(response, () => {
         const { engine } = host.need();
-        const breakpoints = engine.setIcountBreakpoints(a.icounts);
+        const breakpoints = engine.setIcountBreakpoints(a.icounts, 'request');
         host.sendState();
         return { breakpoints };
       });

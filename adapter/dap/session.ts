@@ -52,6 +52,8 @@ export class QemuReplaySession extends LoggingDebugSession {
   /** Set while a run is interrupted to change breakpoints (see withTargetStopped). */
   private changeInterrupt = false;
   private resumeAfterChange = false;
+  /** Called by reportStop when the stop of a run interrupted for a breakpoint change arrives (withTargetStopped). */
+  private changeStopReported: (() => void) | undefined;
   /** A QEMU the user started (attach): never stopped by the session, only let go. */
   private attached: AttachedQemu | undefined;
   private suspendOnDetach = false;
@@ -191,7 +193,7 @@ export class QemuReplaySession extends LoggingDebugSession {
     if (exec?.running) {
       this.changeInterrupt = true;
       await exec.pause().catch(() => undefined);
-      for (let i = 0; i < 400 && exec.isBusy; i++) await new Promise((r) => setTimeout(r, 5));
+      await exec.idle(2_000);
     }
     await detachFromQemu(attached, this.suspendOnDetach);
   }
@@ -254,6 +256,7 @@ export class QemuReplaySession extends LoggingDebugSession {
       // The run was interrupted only to change breakpoints: no stop for the user, and it resumes (withTargetStopped).
       this.changeInterrupt = false;
       this.resumeAfterChange = stop.reason === 'pause';
+      this.changeStopReported?.();
       if (this.resumeAfterChange) return;
     }
     void (async () => {
@@ -414,7 +417,7 @@ export class QemuReplaySession extends LoggingDebugSession {
     this.handle(response, async () => {
       const { exec } = this.need();
       // A run accepted but not yet started in gdb (its QMP set-up) would miss the interrupt: wait for it to start.
-      for (let i = 0; i < 400 && exec.isBusy && !exec.running; i++) await new Promise((r) => setTimeout(r, 5));
+      await exec.runStarted(2_000);
       await exec.pause();
     });
   }
@@ -536,8 +539,12 @@ export class QemuReplaySession extends LoggingDebugSession {
     if (!exec.running) return await change();
     this.changeInterrupt = true;
     this.resumeAfterChange = false;
+    // reportStop consumes changeInterrupt (and says whether to resume) when the interrupted run's stop arrives.
+    const reported = new Promise<void>((resolve) => { this.changeStopReported = resolve; });
     await exec.pause();
-    for (let i = 0; i < 2000 && (exec.isBusy || this.changeInterrupt); i++) await new Promise((r) => setTimeout(r, 5));
+    await Promise.race([reported, new Promise((r) => setTimeout(r, 10_000))]);
+    await exec.idle(10_000);
+    this.changeStopReported = undefined;
     this.changeInterrupt = false;
     const result = await change();
     // Resume only a run we interrupted; one that stopped by itself meanwhile (breakpoint, end) was reported.

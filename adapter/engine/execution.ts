@@ -85,6 +85,30 @@ export class Execution extends EventEmitter<ExecutionEvents> {
     return run;
   }
 
+  /**
+   * Resolves true once no operation holds the target — the ones queued now have finished — or false after
+   * `timeoutMs` if one still does.
+   */
+  async idle(timeoutMs: number): Promise<boolean> {
+    if (!this.busy && this.queued === 0) return true;
+    return await within(this.lock.then(() => true), timeoutMs, false);
+  }
+
+  /**
+   * Resolves once the operation holding the target has started its gdb run (so an interrupt reaches it), or has
+   * ended without one; false after `timeoutMs`. An operation may spend a while on QMP set-up before gdb runs.
+   */
+  async runStarted(timeoutMs: number): Promise<boolean> {
+    if (this.runningNow || !this.busy) return true;
+    let listener: (() => void) | undefined;
+    const started = new Promise<boolean>((resolve) => this.once('running', (listener = () => resolve(true))));
+    try {
+      return await within(Promise.race([started, this.lock.then(() => true)]), timeoutMs, false);
+    } finally {
+      if (listener) this.off('running', listener);
+    }
+  }
+
   private qmpRun: Promise<void> | undefined;
 
   /**
@@ -184,5 +208,15 @@ export class Execution extends EventEmitter<ExecutionEvents> {
     if (icount === 0) return { ...base, reason: 'start', text: 'Reached the start of the recording.' };
     if (expected.step) return { ...base, reason: 'step' };
     return { ...base, reason: 'signal', text: `Stopped: ${record.signalName ?? 'signal'}` };
+  }
+}
+
+/** `promise`'s value, or `fallback` once `timeoutMs` passed first. */
+async function within<T>(promise: Promise<T>, timeoutMs: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<T>((resolve) => { timer = setTimeout(() => resolve(fallback), timeoutMs); })]);
+  } finally {
+    clearTimeout(timer);
   }
 }

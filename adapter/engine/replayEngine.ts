@@ -40,6 +40,7 @@ export interface EngineEvents {
 }
 
 export type StepGranularity = 'line' | 'instruction';
+export type IcountBreakpointOwner = 'view' | 'request';
 
 /** Trail snapshots behind forward runs are ~this much replay apart (ms), so a cold reverse step costs about that. */
 const TRAIL_MS = 300;
@@ -63,6 +64,12 @@ export function checkIcount(value: unknown, what: string, end: number | undefine
 export class ReplayEngine extends EventEmitter<EngineEvents> {
   readonly snapshots: SnapshotStore | undefined;
   readonly policy: SnapshotPolicy;
+  /**
+   * icount breakpoints by owner: VS Code's Breakpoints view (function breakpoints `icount:N`) and the
+   * `setIcountBreakpoints` request of other clients. Each sets only its own; the engine stops at all of them.
+   */
+  private readonly icountBreakpointsBy: Record<IcountBreakpointOwner, number[]> = { view: [], request: [] };
+  /** All icount breakpoints, ascending. */
   private icountBreakpoints: number[] = [];
   private lastIcount = 0;
   /** Where the user is while the engine works elsewhere on its own (snapshot placement, a reverse step's window). */
@@ -518,7 +525,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     return { promise, cancel: () => { cancelled = true; } };
   }
 
-  setIcountBreakpoints(icounts: unknown): IcountBreakpointResult[] {
+  /** Replaces `owner`'s icount breakpoints (the other owner's stay); one result per value, in order. */
+  setIcountBreakpoints(icounts: unknown, owner: IcountBreakpointOwner): IcountBreakpointResult[] {
     if (!Array.isArray(icounts)) throw new UserError('icount', '"icounts" must be an array of instruction counts.');
     const results: IcountBreakpointResult[] = [];
     const kept = new Set<number>();
@@ -534,7 +542,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
         results.push({ icount: typeof value === 'number' ? value : NaN, verified: false, message: (err as Error).message });
       }
     }
-    this.icountBreakpoints = [...kept].sort((a, b) => a - b);
+    this.icountBreakpointsBy[owner] = [...kept];
+    this.icountBreakpoints = [...new Set([...this.icountBreakpointsBy.view, ...this.icountBreakpointsBy.request])].sort((a, b) => a - b);
     return results;
   }
 

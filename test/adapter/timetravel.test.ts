@@ -127,6 +127,24 @@ for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
       await dc.custom('setIcountBreakpoints', { icounts: [] });
     });
 
+    test('icount breakpoints from the Breakpoints view and from the custom request both stay: each sets only its own', async () => {
+      const { dc } = session;
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'icount:4000' }] });
+      await dc.custom('setIcountBreakpoints', { icounts: [8000] });
+      assert.deepEqual((await dc.info()).icountBreakpoints, [4000, 8000], 'the request kept the view\'s');
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'icount:5000' }] });
+      assert.deepEqual((await dc.info()).icountBreakpoints, [5000, 8000], 'the view replaced only its own');
+      await dc.seek({ icount: 100 });
+      await dc.continueToStop();
+      assert.equal(await icount(dc), 5000);
+      await dc.continueToStop();
+      assert.equal(await icount(dc), 8000);
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+      assert.deepEqual((await dc.info()).icountBreakpoints, [8000]);
+      await dc.custom('setIcountBreakpoints', { icounts: [] });
+      assert.deepEqual((await dc.info()).icountBreakpoints, []);
+    });
+
     test('determinism: forward run, seek back, seek forward and one step back give identical state', async () => {
       const { dc, end } = session;
       const rounds = Number(process.env.QEMU_REPLAY_ORACLE_ROUNDS ?? 25);
