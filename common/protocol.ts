@@ -48,7 +48,7 @@ export interface IcountBreakpointResult {
 /** Custom requests: name → [arguments, response body]. */
 export interface CustomRequests {
   replayInfo: [Record<string, never>, ReplayState];
-  /** Replaces the whole set of icount breakpoints. */
+  /** Replaces the icount breakpoints set by this request (function breakpoints `icount:N` are kept apart and stay). */
   setIcountBreakpoints: [{ icounts: number[] }, { breakpoints: IcountBreakpointResult[] }];
   /** Seek to an icount, to a snapshot, or to the start or end of the recording. Exactly one field. */
   seek: [{ icount?: number; to?: 'start' | 'end'; snapshot?: string }, ReplayState];
