@@ -1,32 +1,36 @@
-// Writes `contributes.debuggers` of package.json from src/configSchema.ts, the one source of truth of the launch and
-// attach attributes. Run it after changing the schema: `node --import tsx scripts/contributions.ts`
-// (`--check` only reports whether package.json is up to date; test/unit/contributions.test.ts runs that check).
+// Writes `contributes` of package.json from its typed definitions: src/contributions.ts (commands, menus, views,
+// welcome content, walkthrough, settings, languages, grammars, breakpoints) and src/configSchema.ts (the debugger's
+// launch and attach attributes and snippets). Run it after changing either: `npm run contributions`
+// (`--check` only reports whether package.json is up to date; test/unit/contributions.test.ts checks the same).
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { debuggerContribution } from '../src/configSchema';
+import { contributions } from '../src/contributions';
 
 const manifest = path.resolve(__dirname, '..', 'package.json');
 
 interface Manifest { contributes?: { debuggers?: unknown[] } & Record<string, unknown> }
 
-/** The manifest's debuggers with ours replaced (or added), other debuggers kept. */
-export function withDebugger(pkg: Manifest): Manifest {
+/** The manifest with `contributes` generated: other extensions' debuggers and unknown keys are kept (after ours). */
+export function withContributions(pkg: Manifest): Manifest {
   const ours = debuggerContribution();
   const others = (pkg.contributes?.debuggers ?? []).filter((d) => (d as { type?: unknown }).type !== ours.type);
-  return { ...pkg, contributes: { ...pkg.contributes, debuggers: [ours, ...others] } };
+  const generated = contributions([ours, ...others]);
+  const kept = Object.fromEntries(Object.entries(pkg.contributes ?? {}).filter(([key]) => !(key in generated)));
+  return { ...pkg, contributes: { ...generated, ...kept } };
 }
 
 if (require.main === module) {
   // Read, modify and write at once: other engineers change package.json at the same time.
   const text = readFileSync(manifest, 'utf8');
-  const updated = `${JSON.stringify(withDebugger(JSON.parse(text) as Manifest), null, 2)}\n`;
+  const updated = `${JSON.stringify(withContributions(JSON.parse(text) as Manifest), null, 2)}\n`;
   if (process.argv.includes('--check')) {
     if (updated !== text) {
-      console.error('package.json contributes.debuggers is out of date: run node --import tsx scripts/contributions.ts');
+      console.error('package.json contributes is out of date: run npm run contributions');
       process.exit(1);
     }
   } else if (updated !== text) {
     writeFileSync(manifest, updated);
-    console.log('package.json: contributes.debuggers updated');
+    console.log('package.json: contributes updated');
   }
 }

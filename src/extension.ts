@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { AdapterFactory } from './adapterFactory';
 import { ConfigurationProvider } from './configProvider';
 import { DEBUG_TYPE } from './configSchema';
+import { BuiltinCommand } from './contributions';
 import { startQapiClient } from './qapi/client';
 import { DapTrace } from './trace';
 import { activateReplayUi } from './ui/index';
@@ -31,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): QemuReplayApi {
     log.error(message);
     configurationErrors.fire(message);
     void vscode.window.showErrorMessage(message, 'Open launch.json').then((choice) => {
-      if (choice) void vscode.commands.executeCommand('workbench.action.debug.configure');
+      if (choice) void vscode.commands.executeCommand(BuiltinCommand.configureLaunch);
     });
   };
 

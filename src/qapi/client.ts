@@ -5,8 +5,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { Language } from '../contributions';
 
-const LANGUAGE = 'qapi';
+const LANGUAGE = Language.qapi;
 
 let client: LanguageClient | undefined;
 

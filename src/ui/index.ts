@@ -3,6 +3,7 @@
  * qemu-replay sessions. `activateReplayUi` is called once by the extension's `activate`.
  */
 import * as vscode from 'vscode';
+import { BuiltinCommand, Command, ContextKey, type CommandId, type ContextKeyName } from '../contributions';
 import { ReplayCommands, guarded } from './commands';
 import { SlowOperations } from './progress';
 import { recordAndReplay } from './recordAndReplay';
@@ -26,22 +27,26 @@ export function activateReplayUi(context: vscode.ExtensionContext): void {
   context.subscriptions.push(store, slow, view, statusBar, timeline, setup,
     vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, new ReplayTrackerFactory(store, slow)));
 
-  const register = (id: string, what: string, body: (...args: unknown[]) => Promise<unknown>): void => {
-    context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
+  // One handler per contributed command: the mapped type makes a command declared in src/contributions.ts and not
+  // registered here a compile error. `what` names the command in error messages ("QEMU Replay: … failed").
+  const handlers: { [K in CommandId]: [what: string, body: (...args: unknown[]) => Promise<unknown>] } = {
+    [Command.showTimeline]: ['Show Timeline', () => timeline.show()],
+    [Command.goToIcount]: ['Go to Instruction Count', (arg) => commands.goToIcount(arg)],
+    [Command.goToStart]: ['Go to Start of Recording', () => commands.goTo('start')],
+    [Command.goToEnd]: ['Go to End of Recording', () => commands.goTo('end')],
+    [Command.addIcountBreakpoint]: ['Add Breakpoint at Instruction Count', (arg) => commands.addIcountBreakpoint(arg)],
+    [Command.saveSnapshot]: ['Save Snapshot', (arg) => commands.saveSnapshot(arg)],
+    [Command.goToSnapshot]: ['Go to Snapshot', (arg) => commands.goToSnapshot(arg)],
+    [Command.deleteSnapshot]: ['Delete Snapshot', (arg) => commands.deleteSnapshot(arg)],
+    [Command.refreshSnapshots]: ['Refresh', () => commands.refresh()],
+    [Command.reverseStepIn]: ['Reverse Step Into', () => commands.reverseStep('in')],
+    [Command.reverseStepOut]: ['Reverse Step Out', () => commands.reverseStep('out')],
+    [Command.recordAndReplay]: ['Record and Replay', (arg) => recordAndReplay(store, arg)],
+    [Command.checkSetup]: ['Check Setup', (arg) => setup.run(typeof arg === 'object' && arg !== null ? arg : undefined)],
   };
-  register('qemuReplay.showTimeline', 'Show Timeline', () => timeline.show());
-  register('qemuReplay.goToIcount', 'Go to Instruction Count', (arg) => commands.goToIcount(arg));
-  register('qemuReplay.goToStart', 'Go to Start of Recording', () => commands.goTo('start'));
-  register('qemuReplay.goToEnd', 'Go to End of Recording', () => commands.goTo('end'));
-  register('qemuReplay.addIcountBreakpoint', 'Add Breakpoint at Instruction Count', (arg) => commands.addIcountBreakpoint(arg));
-  register('qemuReplay.saveSnapshot', 'Save Snapshot', (arg) => commands.saveSnapshot(arg));
-  register('qemuReplay.goToSnapshot', 'Go to Snapshot', (arg) => commands.goToSnapshot(arg));
-  register('qemuReplay.deleteSnapshot', 'Delete Snapshot', (arg) => commands.deleteSnapshot(arg));
-  register('qemuReplay.refreshSnapshots', 'Refresh', () => commands.refresh());
-  register('qemuReplay.reverseStepIn', 'Reverse Step Into', () => commands.reverseStep('in'));
-  register('qemuReplay.reverseStepOut', 'Reverse Step Out', () => commands.reverseStep('out'));
-  register('qemuReplay.recordAndReplay', 'Record and Replay', (arg) => recordAndReplay(store, arg));
-  register('qemuReplay.checkSetup', 'Check Setup', (arg) => setup.run(typeof arg === 'object' && arg !== null ? arg : undefined));
+  for (const [id, [what, body]] of Object.entries(handlers)) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
+  }
 
   // Context keys for `when` clauses: commands and toolbar buttons show only where they can work.
   const updateContext = (): void => {
@@ -49,10 +54,13 @@ export function activateReplayUi(context: vscode.ExtensionContext): void {
     const configuredMode: unknown = model?.session.configuration.mode;
     // Before the first replayState arrives, trust the launch configuration's mode.
     const mode = model?.state?.mode ?? (configuredMode === 'replay' ? 'play' : configuredMode === 'record' ? 'record' : undefined);
-    void vscode.commands.executeCommand('setContext', 'qemuReplay.active', model !== undefined);
-    void vscode.commands.executeCommand('setContext', 'qemuReplay.replaying', mode === 'play');
-    void vscode.commands.executeCommand('setContext', 'qemuReplay.recording', mode === 'record');
-    void vscode.commands.executeCommand('setContext', 'qemuReplay.hasSnapshots', (model?.snapshots.length ?? 0) > 0);
+    const keys: { [K in ContextKeyName]: boolean } = {
+      [ContextKey.active]: model !== undefined,
+      [ContextKey.replaying]: mode === 'play',
+      [ContextKey.recording]: mode === 'record',
+      [ContextKey.hasSnapshots]: (model?.snapshots.length ?? 0) > 0,
+    };
+    for (const [key, value] of Object.entries(keys)) void vscode.commands.executeCommand(BuiltinCommand.setContext, key, value);
   };
   context.subscriptions.push(store.onDidChange(updateContext));
   updateContext();

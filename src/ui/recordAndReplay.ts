@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { replayConfigFor } from '../../common/ui-launch';
+import { BuiltinCommand } from '../contributions';
 import { DEBUG_TYPE, UserError } from './session';
 import type { ReplayStore } from './sessionStore';
 
@@ -27,7 +28,7 @@ export async function recordAndReplay(store: ReplayStore, arg?: unknown): Promis
         ? `QEMU Replay: no "qemu-replay" record configuration named "${arg}" in launch.json.`
         : 'QEMU Replay: launch.json has no "qemu-replay" configuration with "mode": "record". Add one (Run and Debug → '
           + 'create a launch.json file → QEMU Replay), then run this again.', open);
-      if (choice === open) await vscode.commands.executeCommand('workbench.action.debug.configure');
+      if (choice === open) await vscode.commands.executeCommand(BuiltinCommand.configureLaunch);
       return undefined;
     }
     record = candidates.length === 1 ? candidates[0] : (await vscode.window.showQuickPick(

@@ -6,9 +6,10 @@
 import * as vscode from 'vscode';
 import { formatIcount } from '../../common/ui-icount';
 import { snapshotRows, type SnapshotRow } from '../../common/ui-snapshots';
+import { Command, commands, snapshotItemContext, View } from '../contributions';
 import type { ReplayStore } from './sessionStore';
 
-export const SNAPSHOTS_VIEW = 'qemuReplay.snapshots';
+export const SNAPSHOTS_VIEW = View.snapshots;
 
 const KIND_ICON: Record<SnapshotRow['kind'], string> = { initial: 'debug-start', automatic: 'history', user: 'bookmark' };
 
@@ -77,10 +78,10 @@ export class SnapshotsView implements vscode.TreeDataProvider<SnapshotRow>, vsco
       : new vscode.ThemeIcon(KIND_ICON[row.kind]);
     // A click goes there, as a click on a stack frame does (in a replay; a recording cannot seek).
     if (this.store.active?.state?.mode === 'play') {
-      item.command = { command: 'qemuReplay.goToSnapshot', title: 'Go to Snapshot', arguments: [row.name] };
+      item.command = { command: Command.goToSnapshot, title: commands[Command.goToSnapshot].title, arguments: [row.name] };
     }
     // `snapshot.initial` etc.: menus may treat the recording's first snapshot differently (it cannot be deleted).
-    item.contextValue = `snapshot.${row.kind}`;
+    item.contextValue = snapshotItemContext(row.kind);
     item.accessibilityInformation = {
       label: `Snapshot ${row.name}, ${row.kind}, instruction ${formatIcount(row.icount)}${row.current ? ', current' : ''}`,
     };

@@ -2,12 +2,13 @@
 import * as vscode from 'vscode';
 import { formatIcount } from '../../common/ui-icount';
 import { nearestSnapshot } from '../../common/ui-snapshots';
+import { Command, commands, Setting, settings, STATUS_BAR_ITEM } from '../contributions';
 import type { ReplayStore } from './sessionStore';
 
-export const STATUS_BAR_SETTING = 'qemuReplay.statusBar.enabled';
+export const STATUS_BAR_SETTING = Setting.statusBarEnabled;
 
 export class ReplayStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('qemuReplay.icount', vscode.StatusBarAlignment.Left, 50);
+  private readonly item = vscode.window.createStatusBarItem(STATUS_BAR_ITEM, vscode.StatusBarAlignment.Left, 50);
   private readonly disposables: vscode.Disposable[];
 
   constructor(private readonly store: ReplayStore) {
@@ -31,7 +32,7 @@ export class ReplayStatusBar implements vscode.Disposable {
   private update(): void {
     const model = this.store.active;
     const state = model?.state;
-    const enabled = vscode.workspace.getConfiguration().get<boolean>(STATUS_BAR_SETTING, true);
+    const enabled = vscode.workspace.getConfiguration().get<boolean>(STATUS_BAR_SETTING, settings[STATUS_BAR_SETTING].default);
     if (!model || !state || !enabled) {
       this.item.hide();
       this.visible = false;
@@ -52,7 +53,7 @@ export class ReplayStatusBar implements vscode.Disposable {
       : 'No snapshot at or before this point\n\n');
     tooltip.appendMarkdown(recording ? '' : 'Click to go to an instruction count');
     this.item.tooltip = tooltip;
-    this.item.command = recording ? undefined : { title: 'Go to Instruction Count…', command: 'qemuReplay.goToIcount' };
+    this.item.command = recording ? undefined : { title: commands[Command.goToIcount].title, command: Command.goToIcount };
     this.item.accessibilityInformation = { label: `Instruction count ${formatIcount(state.icount)}${end ? ` of ${formatIcount(state.endIcount ?? 0)}` : ''}` };
     this.item.show();
     this.visible = true;

@@ -4,6 +4,7 @@
  * of trusting the model alone.
  */
 import * as vscode from 'vscode';
+import { TestCommand } from '../contributions';
 import { shownErrors } from './notify';
 import type { SlowOperations } from './progress';
 import type { ReplayStore } from './sessionStore';
@@ -32,12 +33,12 @@ export interface UiState {
 
 export function registerTestHooks(context: vscode.ExtensionContext, parts: Parts): void {
   // What a click, a drag or a key in the timeline posts, without a browser: false when the guard rejects it.
-  context.subscriptions.push(vscode.commands.registerCommand('qemuReplay.test.postFromTimeline',
+  context.subscriptions.push(vscode.commands.registerCommand(TestCommand.postFromTimeline,
     (message: unknown) => parts.timeline.receiveForTest(message)),
-  vscode.commands.registerCommand('qemuReplay.test.setProgressDelay', (ms: unknown) => {
+  vscode.commands.registerCommand(TestCommand.setProgressDelay, (ms: unknown) => {
     if (typeof ms === 'number') parts.slow.showAfterMs = ms;
   }));
-  context.subscriptions.push(vscode.commands.registerCommand('qemuReplay.test.getUiState', (): UiState => {
+  context.subscriptions.push(vscode.commands.registerCommand(TestCommand.getUiState, (): UiState => {
     const model = parts.store.active;
     return JSON.parse(JSON.stringify({
       active: model && {

@@ -9,10 +9,11 @@ import * as vscode from 'vscode';
 import {
   isWebviewToExtension, type ExtensionToWebview, type TimelineRendered, type TimelineState, type WebviewToExtension,
 } from '../../common/ui-messages';
+import { BuiltinCommand, Command, TIMELINE_VIEW_TYPE } from '../contributions';
 import type { ReplayCommands } from './commands';
 import type { ReplayStore, SessionModel } from './sessionStore';
 
-export const TIMELINE_VIEW_TYPE = 'qemuReplay.timeline';
+export { TIMELINE_VIEW_TYPE };
 /** How long after VS Code focused the stop's frame a focus loss still counts as its editor opening. */
 const FOCUS_BACK_MS = 1_000;
 /** The longest wait for VS Code to focus the stop's frame after a seek (it may not: the same frame, no session). */
@@ -122,16 +123,16 @@ export class TimelinePanel implements vscode.Disposable {
         this.lastRendered = m.rendered;
         return;
       case 'seek':
-        await this.keepingFocus(m.keepFocus, () => vscode.commands.executeCommand('qemuReplay.goToIcount', m.icount));
+        await this.keepingFocus(m.keepFocus, () => vscode.commands.executeCommand(Command.goToIcount, m.icount));
         return;
       case 'gotoSnapshot':
-        await this.keepingFocus(m.keepFocus, () => vscode.commands.executeCommand('qemuReplay.goToSnapshot', m.name));
+        await this.keepingFocus(m.keepFocus, () => vscode.commands.executeCommand(Command.goToSnapshot, m.name));
         return;
       case 'toggleBreakpoint':
         this.commands.toggleIcountBreakpoint(m.icount);
         return;
       case 'startDebugging':
-        await vscode.commands.executeCommand('workbench.view.debug');
+        await vscode.commands.executeCommand(BuiltinCommand.showDebugView);
         return;
     }
   }
@@ -235,7 +236,7 @@ async function lockOwnGroup(panel: vscode.WebviewPanel): Promise<void> {
   for (let i = 0; i < 40 && !(panel.active && ownGroup()); i++) await new Promise((r) => setTimeout(r, 50));
   const own = ownGroup();
   if (!panel.active || vscode.window.tabGroups.all.length < 2 || !own?.isActive || own.tabs.length !== 1) return;
-  await vscode.commands.executeCommand('workbench.action.lockEditorGroup');
+  await vscode.commands.executeCommand(BuiltinCommand.lockEditorGroup);
 }
 
 /** The webview's whole input for the active session, or the empty state saying how to get one. */
