@@ -15,7 +15,7 @@ import {
   breakDelete, breakInsert, enabledBreakpointLocations, evaluateExpression, isReadable, stackInfoDepth, stackInfoFrame,
   type MiBreakpointLocation, type MiStopRecord,
 } from '../gdb/mi';
-import type { QmpClient } from '../qemu/qmp';
+import type { QmpClient, QmpEvent } from '../qemu/qmp';
 import { Execution, GdbRunCommand, Stop } from './execution';
 import { FrameAt, ReverseNextHost, frameAt, reverseNextByReplay } from './reverseNext';
 import { AUTO_PREFIX, imageDiskBytes, INITIAL_SNAPSHOT, latestSnapshotIcount, NEAR_PREFIX, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
@@ -505,13 +505,32 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     if (icount > from) this.emit('progress', from, icount);
   }
 
+  /**
+   * Waits until QEMU stands at `icount` after a `replay-seek` (armed before it is sent). QEMU 7.2 sends RESUME and
+   * then STOP for every seek, also to where it already is (measured: the STOP arrives within a millisecond of the
+   * moment a poll would see the target): the STOP is waited for, then the position checked once; should it not be
+   * there yet, it is polled as before.
+   */
   private waitForQmpStop(icount: number): { promise: Promise<void>; cancel(): void } {
     const qmp = this.qmp!;
     let cancelled = false;
+    let wake: (() => void) | undefined;
+    const onEvent = (e: QmpEvent): void => { if (e.event === 'STOP') wake?.(); };
+    const onClose = (): void => wake?.();   // the next query then fails with the connection's error
+    qmp.on('event', onEvent);
+    qmp.on('close', onClose);
+    const unsubscribe = (): void => { qmp.off('event', onEvent); qmp.off('close', onClose); };
+    const deadline = Date.now() + 60_000 + icount / 5_000; // generous: replay runs ~40 M instructions/s here
     const promise = (async () => {
-      const deadline = Date.now() + 60_000 + icount / 5_000; // generous: replay runs ~40 M instructions/s here
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 5));
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, deadline - Date.now());
+      });
+      clearTimeout(timer);
+      unsubscribe();
+      for (let first = true; ; first = false) {
+        if (!first) await new Promise((r) => setTimeout(r, 5));
         if (cancelled) return;
         const status = await qmp.call('query-status', undefined);
         if (!status.running) {
@@ -522,7 +541,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       }
     })();
     promise.catch(() => undefined);
-    return { promise, cancel: () => { cancelled = true; } };
+    return { promise, cancel: () => { cancelled = true; wake?.(); unsubscribe(); } };
   }
 
   /** Replaces `owner`'s icount breakpoints (the other owner's stay); one result per value, in order. */
