@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { ARCHITECTURES, type ArchitectureName } from '../common/protocol';
 import { parseElfHeader, NotElfError } from './elf';
-import { UserError } from './errors';
+import { errors } from './errors';
 import { type Architecture, architectureByName, architectureForElf } from './qemu/architectures';
 
 export type ImageKind =
@@ -75,7 +75,7 @@ export function chooseArchitecture(c: ArchitectureChoice): Architecture {
   const names = ARCHITECTURES.join(', ');
   if (c.program && c.program.image.kind !== 'elf') {
     const why = c.program.image.kind === 'raw' ? c.program.image.notElf : `${c.program.image.format} header`;
-    throw new UserError('program', `${c.program.path} is not an ELF file (${why}). "program" must be the guest's ELF with symbols (built with -g); for a kernel or firmware without symbols, leave "program" out and set "kernel" to the image (and "architecture" when it is a raw binary).`);
+    throw errors.programNotElf(c.program.path, why);
   }
   // Every file that tells an architecture, with what it allows.
   const claims: Array<{ what: string; allows: ArchitectureName[] }> = [];
@@ -84,7 +84,7 @@ export function chooseArchitecture(c: ArchitectureChoice): Architecture {
     const img = f.image;
     if (img.kind === 'elf') {
       if (!img.architecture) {
-        throw new UserError('architecture', `"${attr}" ${f.path} is for ELF machine ${img.machine} (${img.bits}-bit), which qemu-replay has no QEMU for. Known: ${names}.`);
+        throw errors.elfMachineUnsupported(attr, f.path, img.machine, img.bits, names);
       }
       claims.push({ what: `"${attr}" ${f.path} (ELF for ${img.architecture})`, allows: [img.architecture] });
     } else if (img.kind === 'linux') {
@@ -95,17 +95,17 @@ export function chooseArchitecture(c: ArchitectureChoice): Architecture {
   let from = `"architecture" ${JSON.stringify(c.explicit)}`;
   if (name === undefined) {
     if (!claims.length) {
-      throw new UserError('architecture', `"kernel" ${c.kernel.path} has neither an ELF header nor a Linux boot image header, so its architecture is unknown. Set "architecture" to one of: ${names}.`);
+      throw errors.kernelArchitectureUnknown(c.kernel.path, names);
     }
     name = claims[0].allows[0];
     from = claims[0].what;
   }
   const against = claims.find((cl) => !cl.allows.includes(name));
   if (against) {
-    throw new UserError('architecture', `${from} and ${against.what} contradict each other: ${name} is not ${against.allows.join(' or ')}. Fix "architecture", "program" or "kernel" so that they agree.`);
+    throw errors.architecturesContradict(from, against.what, name, against.allows);
   }
   const arch = architectureByName(name);
-  if (!arch) throw new UserError('architecture', `"architecture" must be one of: ${names} (not ${JSON.stringify(name)}).`);
+  if (!arch) throw errors.architectureInvalid(names, name);
   return arch;
 }
 

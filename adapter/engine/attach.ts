@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttachArguments, ReplayMode } from '../../common/protocol';
 import { readElfHeader } from '../elf';
-import { errorMessage, UserError } from '../errors';
+import { errorMessage, errors } from '../errors';
 import { Gdb, GdbError } from '../gdb/gdb';
 import { breakDeleteAll, targetLeave, targetSelectRemote } from '../gdb/mi';
 import { configureGdb } from '../gdb/setup';
@@ -41,24 +41,24 @@ export function parseQmpAddress(text: string, cwd: string): QmpAddress {
 
 export function parseGdbServer(text: string): { host: string; port: number } {
   const m = /^(?:tcp:)?([\w.-]+|\[[0-9a-f:]+\]):(\d{1,5})$/i.exec(text.trim());
-  if (!m) throw new UserError('config', `"gdbServer" must be host:port (for example ${DEFAULT_GDB_SERVER}, what QEMU's -gdb tcp::1234 or -s listens on), not ${JSON.stringify(text)}.`);
+  if (!m) throw errors.gdbServerInvalid(text, DEFAULT_GDB_SERVER);
   return { host: m[1], port: checkPort(Number(m[2]), '"gdbServer"') };
 }
 
 function checkPort(port: number, what: string): number {
-  if (port < 1 || port > 65535) throw new UserError('config', `${what} has port ${port}; a port is 1 to 65535.`);
+  if (port < 1 || port > 65535) throw errors.portOutOfRange(what, port);
   return port;
 }
 
 export function checkAttachArguments(raw: unknown): AttachArguments {
-  if (typeof raw !== 'object' || raw === null) throw new UserError('config', 'The attach configuration must be an object.');
+  if (typeof raw !== 'object' || raw === null) throw errors.attachConfigNotObject();
   const a = raw as Record<string, unknown>;
   for (const key of ['qmp', 'gdbServer', 'program', 'gdbPath', 'cwd'] as const) {
-    if (a[key] !== undefined && (typeof a[key] !== 'string' || a[key] === '')) throw new UserError('config', `"${key}" must be a non-empty string.`);
+    if (a[key] !== undefined && (typeof a[key] !== 'string' || a[key] === '')) throw errors.notNonEmptyString(key);
   }
   const map = a.sourceMap;
   if (map !== undefined && (typeof map !== 'object' || map === null || Array.isArray(map) || Object.entries(map).some(([k, v]) => !k || typeof v !== 'string' || !v))) {
-    throw new UserError('config', '"sourceMap" must map compile-time path prefixes to local ones, e.g. { "/build/src": "${workspaceFolder}/src" }.');
+    throw errors.sourceMapInvalid();
   }
   return a;
 }
@@ -69,7 +69,7 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
   const cwd = args.cwd ? path.resolve(args.cwd) : process.cwd();
   const gdbServer = parseGdbServer(args.gdbServer ?? DEFAULT_GDB_SERVER);
   const program = args.program ? path.resolve(cwd, args.program) : undefined;
-  if (program && !existsSync(program)) throw new UserError('program', `"program" ${program} does not exist. It is the guest's ELF, for symbols; omit it to debug by instruction.`);
+  if (program && !existsSync(program)) throw errors.attachProgramMissing(program);
   const warnings: string[] = [];
 
   let qmp: QmpClient | undefined;
@@ -85,7 +85,7 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
         await qmp.connect(address);
       } catch (err) {
         const where = 'path' in address ? address.path : `${address.host}:${address.port}`;
-        throw new UserError('qemu-start', `Cannot connect to QEMU's QMP at ${where}: ${errorMessage(err).replace(/\.+$/, '')}. Start QEMU with -qmp unix:${'path' in address ? address.path : 'PATH'},server=on,wait=off (or tcp:HOST:PORT,server=on,wait=off) and check "qmp".`);
+        throw errors.qmpConnectFailed(where, err, 'path' in address ? address.path : undefined);
       }
       statusBefore = (await qmp.call('query-status', undefined)).status;
       try {
@@ -105,7 +105,7 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
     try {
       await gdb.start(args.gdbPath ?? 'gdb-multiarch'); // in a working folder of its own, not the user's (see Gdb.start)
     } catch (err) {
-      throw new UserError('gdb-start', `gdb could not be started ("${args.gdbPath ?? 'gdb-multiarch'}"): ${errorMessage(err)}. Install gdb-multiarch or set "gdbPath".`);
+      throw errors.attachGdbNotStarted(args.gdbPath ?? 'gdb-multiarch', err);
     }
     // Read-only when QEMU records or replays (see GdbSetup.readOnly); a plain QEMU may be written to.
     await configureGdb(gdb, { symbols: program, sourceMap: args.sourceMap, userCwd: cwd, readOnly: mode !== 'none' });
@@ -113,7 +113,7 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
       await targetSelectRemote(gdb, `${gdbServer.host}:${gdbServer.port}`); // checked: host chars and a port only
     } catch (err) {
       if (!(err instanceof GdbError)) throw err;
-      throw new UserError('gdb-start', `gdb could not connect to QEMU's gdb server at ${gdbServer.host}:${gdbServer.port}: ${err.message.replace(/\.+$/, '')}. Start QEMU with -gdb tcp::${gdbServer.port} (or -s for 1234) and check "gdbServer".`);
+      throw errors.gdbServerNotConnected(gdbServer.host, gdbServer.port, err.message);
     }
     if (program) await readElfHeader(program).catch(() => warnings.push(`${program} is not an ELF file: no symbols.`));
     return { gdb, qmp, mode, replayFile, endIcount, program, statusBefore, warnings };

@@ -9,7 +9,7 @@ import { EMPTY_MEANS_UNSET, type LaunchArguments, type RecordLimit } from '../..
 import { cachedSha256, cacheSubdir } from '../cache';
 import { readBuildId, readElfHeader } from '../elf';
 import { selectArchitecture } from '../image';
-import { UserError } from '../errors';
+import { errors } from '../errors';
 import { Gdb, GdbError } from '../gdb/gdb';
 import { targetSelectRemote } from '../gdb/mi';
 import { configureGdb } from '../gdb/setup';
@@ -35,46 +35,45 @@ type Checked = Required<Pick<LaunchArguments, 'mode' | 'recording'>> & LaunchArg
 
 /** Checks the shape of launch arguments; every message names the attribute and says how to fix it. */
 export function checkLaunchArguments(raw: unknown): Checked {
-  if (typeof raw !== 'object' || raw === null) throw new UserError('config', 'The launch configuration must be an object.');
+  if (typeof raw !== 'object' || raw === null) throw errors.launchConfigNotObject();
   const a = { ...(raw as Record<string, unknown>) };
   for (const key of EMPTY_MEANS_UNSET) if (a[key] === '') delete a[key];   // as the extension reads them
-  const fail = (msg: string) => { throw new UserError('config', msg); };
-  if (a.mode !== 'record' && a.mode !== 'replay') fail(`"mode" must be "record" or "replay"${a.mode === undefined ? ' (it is missing)' : `, not ${JSON.stringify(a.mode)}`}.`);
-  if (typeof a.recording !== 'string' || a.recording.trim() === '') fail('"recording" must name the recording directory (for example "${workspaceFolder}/.recordings/run1").');
+  if (a.mode !== 'record' && a.mode !== 'replay') throw errors.modeInvalid(a.mode);
+  if (typeof a.recording !== 'string' || a.recording.trim() === '') throw errors.recordingNotNamed();
   for (const key of ['program', 'kernel', 'qemuPath', 'qemuImgPath', 'machine', 'cpu', 'memory', 'gdbPath', 'cwd'] as const) {
-    if (a[key] !== undefined && (typeof a[key] !== 'string' || a[key] === '')) fail(`"${key}" must be a non-empty string.`);
+    if (a[key] !== undefined && (typeof a[key] !== 'string' || a[key] === '')) throw errors.notNonEmptyString(key);
   }
   if (a.qemuArgs !== undefined && (!Array.isArray(a.qemuArgs) || a.qemuArgs.some((x) => typeof x !== 'string'))) {
-    fail('"qemuArgs" must be an array of strings, one argument each (for example ["-d", "guest_errors"]).');
+    throw errors.qemuArgsNotStrings();
   }
   if (a.env !== undefined && (typeof a.env !== 'object' || a.env === null || Object.values(a.env).some((v) => typeof v !== 'string'))) {
-    fail('"env" must be an object of string values.');
+    throw errors.envNotStrings();
   }
   for (const key of ['overwrite', 'stopOnEntry', 'trace'] as const) {
-    if (a[key] !== undefined && typeof a[key] !== 'boolean') fail(`"${key}" must be true or false.`);
+    if (a[key] !== undefined && typeof a[key] !== 'boolean') throw errors.notBoolean(key);
   }
   if (a.icountShift !== undefined && a.icountShift !== 'auto' && (!Number.isInteger(a.icountShift) || (a.icountShift as number) < 0 || (a.icountShift as number) > 10)) {
-    fail('"icountShift" must be "auto" or a whole number from 0 to 10 (QEMU\'s -icount shift).');
+    throw errors.icountShiftInvalid();
   }
   for (const key of ['snapshotInterval', 'snapshotBudgetMB'] as const) {
-    if (a[key] !== undefined && (typeof a[key] !== 'number' || !Number.isInteger(a[key]) || (a[key]) < 0)) fail(`"${key}" must be a whole number ≥ 0.`);
+    if (a[key] !== undefined && (typeof a[key] !== 'number' || !Number.isInteger(a[key]) || (a[key]) < 0)) throw errors.notWholeNumber(key);
   }
   if (a.sourceMap !== undefined && (typeof a.sourceMap !== 'object' || a.sourceMap === null || Array.isArray(a.sourceMap) ||
     Object.entries(a.sourceMap).some(([k, v]) => !k || typeof v !== 'string' || !v))) {
-    fail('"sourceMap" must map compile-time path prefixes to local ones, e.g. { "/build/src": "${workspaceFolder}/src" }.');
+    throw errors.sourceMapInvalid();
   }
   if (a.recordLimit !== undefined) {
     const l = a.recordLimit as Record<string, unknown>;
     const ok = typeof l === 'object' && l !== null && Object.keys(l).length === 1 &&
       ((typeof l.instructions === 'number' && Number.isInteger(l.instructions) && l.instructions > 0) ||
         (typeof l.seconds === 'number' && l.seconds > 0));
-    if (!ok) fail('"recordLimit" must be { "instructions": N } or { "seconds": S } with a positive number.');
+    if (!ok) throw errors.recordLimitInvalid();
   }
   if (a.architecture !== undefined && (typeof a.architecture !== 'string' || !knownArchitectures().includes(a.architecture))) {
-    fail(`"architecture" must be one of ${knownArchitectures().map((n) => `"${n}"`).join(', ')}, not ${JSON.stringify(a.architecture)}.`);
+    throw errors.architectureNotKnown(a.architecture, knownArchitectures());
   }
   if (a.mode === 'record' && a.program === undefined && a.kernel === undefined) {
-    fail('Record mode needs "program" (the guest ELF) or "kernel" (the image QEMU boots).');
+    throw errors.recordNeedsImage();
   }
   return a as unknown as Checked;
 }
@@ -93,13 +92,12 @@ function checkExecutable(file: string, what: string, install: string): string {
       /* try the next one */
     }
   }
-  const code = what === 'gdb' ? 'gdb-missing' : 'qemu-missing';
-  throw new UserError(code, `${what} was not found or is not executable ("${file}"). ${install}`);
+  throw errors.executableMissing(what, file, install);
 }
 
 function checkProgram(file: string, attr: string): string {
-  if (!existsSync(file)) throw new UserError('program', `"${attr}" ${file} does not exist. Build the guest first or fix the path.`);
-  if (statSync(file).isDirectory()) throw new UserError('program', `"${attr}" ${file} is a directory; it must be the guest's ELF file.`);
+  if (!existsSync(file)) throw errors.programMissing(file, attr);
+  if (statSync(file).isDirectory()) throw errors.programIsDirectory(file, attr);
   return file;
 }
 
@@ -172,12 +170,9 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
       await qemu.start(cmd, { cwd, env });
     } catch (err) {
       if (err instanceof QemuStartError && /Failed to get "write" lock/.test(err.stderr)) {
-        throw new UserError('qemu-start', `The recording's snapshot image is in use by another QEMU (is another replay or recording of "${recordingDir}" still running?). Stop that session, then start this one again.`);
+        throw errors.snapshotImageInUse(recordingDir);
       }
-      if (err instanceof QemuStartError) {
-        const detail = err.stderr.trim() ? `\n${err.stderr.trim().split('\n').slice(-8).join('\n')}` : '';
-        throw new UserError('qemu-start', `QEMU failed to start: ${err.message}.${detail}`);
-      }
+      if (err instanceof QemuStartError) throw errors.qemuStartFailed(err.message, err.stderr);
       throw err;
     }
     if (manifestBase) manifestBase.qemu.argv = qemu.argv;
@@ -186,8 +181,7 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     const initial = await initialSnapshotId(qemu);
     if (manifestBase) manifestBase.initialSnapshot = initial;
     else if (!(recording instanceof PendingRecording) && recording.manifest.initialSnapshot && initial !== recording.manifest.initialSnapshot) {
-      throw new UserError('recording-corrupt',
-        `${recording.file('snapshots')} does not belong to this recording: its initial snapshot was taken at ${initial ?? '(none)'}, the recording's at ${recording.manifest.initialSnapshot}. It was replaced or copied from another recording. Put the original back, or record again.`);
+      throw errors.snapshotsFromOtherRecording(recording.file('snapshots'), initial, recording.manifest.initialSnapshot);
     }
     // gdb works in the session's private folder (removed at the end), not the user's: whatever it writes there (a
     // core file, despite `maint set internal-error corefile no`) goes with the session. It also reaches QEMU's gdb
@@ -197,14 +191,14 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     try {
       await gdb.start(gdbPath, { cwd: gdbDir, env });
     } catch (err) {
-      throw new UserError('gdb-start', `gdb could not be started ("${gdbPath}"): ${(err as Error).message}. Install gdb-multiarch or fix "gdbPath".`);
+      throw errors.launchGdbNotStarted(gdbPath, (err as Error).message);
     }
     // A recording or a replay: read-only (see GdbSetup.readOnly).
     await configureGdb(gdb, { symbols, sourceMap: args.sourceMap, userCwd: cwd, readOnly: true, indexCache: await index });
     try {
       await targetSelectRemote(gdb, GDB_SOCKET_NAME); // in gdb's working folder; no TCP port to forward
     } catch (err) {
-      if (err instanceof GdbError) throw new UserError('gdb-start', `gdb could not connect to QEMU's gdb server: ${err.message}`);
+      if (err instanceof GdbError) throw errors.gdbNotConnected(err.message);
       throw err;
     }
     const entry = symbols ? (await readElfHeader(symbols).catch(() => undefined))?.entry : undefined;

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { UserError } from '../errors';
+import { errors } from '../errors';
 import { parseReplayLog, ReplayLogError, ReplayLogSummary } from './replayLog';
 
 export const MANIFEST = 'recording.json';
@@ -56,10 +56,8 @@ export async function createSnapshotImage(qemuImgPath: string, file: string): Pr
     await execFileP(qemuImgPath, ['create', '-q', '-f', 'qcow2', '-o', 'cluster_size=4096', file, '64M'], { timeout: 20_000 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') {
-      throw new UserError('qemu-img-missing', `qemu-img was not found ("${qemuImgPath}"). Install it: apt-get install qemu-utils, or set "qemuImgPath".`);
-    }
-    throw new UserError('qemu-start', `qemu-img could not create the snapshot image: ${e.stderr?.trim() || e.message}`);
+    if (e.code === 'ENOENT') throw errors.qemuImgMissing(qemuImgPath);
+    throw errors.snapshotImageNotCreated(e.stderr?.trim() || e.message);
   }
 }
 
@@ -69,13 +67,9 @@ export class PendingRecording {
 
   static async create(finalDir: string, overwrite: boolean): Promise<PendingRecording> {
     if (existsSync(finalDir)) {
-      if (!overwrite) {
-        throw new UserError('recording-exists',
-          `The recording "${finalDir}" already exists. Choose another "recording" directory, or set "overwrite": true to replace it (it is replaced only once the new recording is complete).`);
-      }
+      if (!overwrite) throw errors.recordingExists(finalDir);
       if (!statSync(finalDir).isDirectory() || (!existsSync(path.join(finalDir, MANIFEST)) && !isEmptyDir(finalDir))) {
-        throw new UserError('recording-exists',
-          `"${finalDir}" exists and is not a recording (no ${MANIFEST}); refusing to overwrite it. Choose another "recording" directory.`);
+        throw errors.recordingDirNotRecording(finalDir, MANIFEST);
       }
     }
     const parent = path.dirname(finalDir);
@@ -98,7 +92,7 @@ export class PendingRecording {
     try {
       summary = parseReplayLog(logBytes);
     } catch (err) {
-      throw new UserError('recording-corrupt', `QEMU left an unreadable replay log (${(err as Error).message}); the recording was discarded.`, { cause: err });
+      throw errors.recordedLogUnreadable(err);
     }
     const serialBytes = existsSync(this.file('serial')) ? statSync(this.file('serial')).size : 0;
     const end = summary.shutdownIcount ?? summary.totalInstructions;
@@ -177,35 +171,30 @@ export interface OpenedRecording {
 
 /** Opens a recording for replay, checking everything a replay depends on. */
 export async function openRecording(dir: string): Promise<OpenedRecording> {
-  if (!existsSync(dir)) {
-    throw new UserError('recording-missing', `The recording "${dir}" does not exist. Record it first with a configuration whose "mode" is "record" and the same "recording".`);
-  }
-  if (!statSync(dir).isDirectory()) throw new UserError('recording-missing', `"${dir}" is a file; "recording" must be a recording directory.`);
+  if (!existsSync(dir)) throw errors.recordingMissing(dir);
+  if (!statSync(dir).isDirectory()) throw errors.recordingIsFile(dir);
   const manifestPath = path.join(dir, MANIFEST);
-  if (!existsSync(manifestPath)) {
-    throw new UserError('recording-corrupt', `"${dir}" has no ${MANIFEST}: it is not a complete recording (an interrupted one, or another folder). Record it again.`);
-  }
+  if (!existsSync(manifestPath)) throw errors.recordingIncomplete(dir, MANIFEST);
   let manifest: RecordingManifest;
   try {
     manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as RecordingManifest;
   } catch (err) {
-    throw new UserError('recording-corrupt', `${manifestPath} is not valid JSON (${(err as Error).message}). Record again.`, { cause: err });
+    throw errors.manifestNotJson(manifestPath, err);
   }
   checkManifest(manifest, manifestPath);
   const file = (name: keyof typeof FILES) => path.join(dir, FILES[name]);
   for (const name of ['log', 'snapshots', 'kernel'] as const) {
-    if (!existsSync(file(name))) throw new UserError('recording-corrupt', `The recording is missing ${FILES[name]}. Record again.`);
+    if (!existsSync(file(name))) throw errors.recordingFileMissing(FILES[name]);
   }
   const logBytes = await readFile(file('log'));
   if (logBytes.length !== manifest.log.bytes || sha256(logBytes) !== manifest.log.sha256) {
-    throw new UserError('recording-corrupt',
-      `${file('log')} changed since it was recorded (${logBytes.length} bytes, expected ${manifest.log.bytes}): it is truncated or corrupt. Record again.`);
+    throw errors.replayLogChanged(file('log'), logBytes.length, manifest.log.bytes);
   }
   let log: ReplayLogSummary;
   try {
     log = parseReplayLog(logBytes);
   } catch (err) {
-    if (err instanceof ReplayLogError) throw new UserError('recording-corrupt', `${file('log')} cannot be read: ${err.message}. Record again.`);
+    if (err instanceof ReplayLogError) throw errors.replayLogUnreadable(file('log'), err.message);
     throw err;
   }
   const serial = existsSync(file('serial')) ? await readFile(file('serial')) : Buffer.alloc(0);
@@ -213,13 +202,9 @@ export async function openRecording(dir: string): Promise<OpenedRecording> {
 }
 
 function checkManifest(m: RecordingManifest, where: string): void {
-  if (typeof m !== 'object' || m === null || typeof m.format !== 'number') {
-    throw new UserError('recording-corrupt', `${where} is not a qemu-replay manifest. Record again.`);
-  }
-  if (m.format > MANIFEST_FORMAT) {
-    throw new UserError('recording-version', `${where} has format ${m.format}, newer than this qemu-replay understands (${MANIFEST_FORMAT}). Update the extension.`);
-  }
-  const bad = (field: string) => new UserError('recording-corrupt', `${where} has no valid "${field}". Record again.`);
+  if (typeof m !== 'object' || m === null || typeof m.format !== 'number') throw errors.manifestNotOurs(where);
+  if (m.format > MANIFEST_FORMAT) throw errors.manifestTooNew(where, m.format, MANIFEST_FORMAT);
+  const bad = (field: string) => errors.manifestFieldInvalid(where, field);
   if (typeof m.endIcount !== 'number' || m.endIcount < 0) throw bad('endIcount');
   if (typeof m.architecture !== 'string') throw bad('architecture');
   if (typeof m.machine !== 'string') throw bad('machine');

@@ -9,7 +9,7 @@ import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UserError } from '../errors';
+import { errors } from '../errors';
 
 /** sun_path is 108 bytes on Linux, NUL included: a socket path has at most 107 bytes. */
 export const SOCKET_PATH_MAX = 107;
@@ -110,12 +110,7 @@ export async function createSocketDir(options: SocketDirOptions = {}): Promise<s
     }
     tried.push(`${c.label ? `${c.label} ` : ''}"${c.dir}" ${why}`);
   }
-  const xdgTried = tried.some((t) => t.startsWith('$XDG_RUNTIME_DIR'));
-  throw new UserError('qemu-start',
-    `Cannot create QEMU's QMP socket: a unix socket path can have at most ${SOCKET_PATH_MAX} bytes, and no folder for it ` +
-    `fits and can be written. Tried: ${xdgTried ? '' : '$XDG_RUNTIME_DIR (not set); '}${tried.join('; ')}. ` +
-    `Set TMPDIR (or XDG_RUNTIME_DIR, a folder of yours with mode 700) to a writable folder whose path has at most ${maxBaseBytes(pid)} bytes, ` +
-    'in the environment VS Code (or qemu-replay-dap) is started with, then start the session again.');
+  throw errors.noSocketDir(tried, SOCKET_PATH_MAX, maxBaseBytes(pid));
 }
 
 /**
