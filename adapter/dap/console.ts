@@ -3,7 +3,7 @@
  * Results are printed readably; QEMU's and gdb's own errors are passed on as the user's error.
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { errorMessage, UserError } from '../errors';
+import { errors } from '../errors';
 import type { Gdb } from '../gdb/gdb';
 import { complete } from '../gdb/mi-data';
 import { writesToGuest } from './inspect';
@@ -21,7 +21,7 @@ const HMP_DRIVING = new Set(['loadvm', 'replay_seek', 'replay_break', 'replay_de
 function refuseDrivingHmp(commandLine: string): void {
   const verb = commandLine.trim().split(/\s+/)[0];
   if (HMP_DRIVING.has(verb)) {
-    throw new UserError('unsupported', `"${verb}" moves or stops the guest behind the debugger's back; use the debugger's own commands (Go to Instruction Count, snapshots, pause/continue).`);
+    throw errors.hmpDrivesGuest(verb);
   }
 }
 
@@ -46,24 +46,24 @@ export class ConsoleCommands {
     if (!m) return undefined;
     const rest = (m[2] ?? '').trim();
     if (m[1] === '-exec') {
-      if (!rest) throw new UserError('evaluate', 'Usage: -exec <gdb command>, for example -exec info registers pc');
-      if (state.running) throw new UserError('running', 'gdb commands need a stopped guest. Pause it first.');
+      if (!rest) throw errors.execUsage();
+      if (state.running) throw errors.execWhileRunning();
       const verb = rest.split(/\s+/)[0];
       if (GDB_DRIVING.test(verb)) {
-        throw new UserError('unsupported', `"-exec ${verb}" would run or move the guest behind the debugger's back; use the debugger's own controls (Continue, Step, Step Back, Go to Instruction Count).`);
+        throw errors.execDrivesGuest(verb);
       }
       const write = this.readOnly ? writesToGuest(rest) : undefined;
-      if (write) throw new UserError('read-only', `"-exec ${rest}" ${write}: the session is read-only (a replay must stay the recording; a recording does not log debugger writes).`);
-      const out = await this.gdb.console(rest).catch((err: unknown) => { throw new UserError('evaluate', `gdb: ${errorMessage(err)}`); });
+      if (write) throw errors.execWritesReadOnly(rest, write);
+      const out = await this.gdb.console(rest).catch((err: unknown) => { throw errors.execFailed(err); });
       return { text: out.trimEnd(), invalidate: true };
     }
-    if (!this.qmp) throw new UserError('unsupported', 'This session has no QMP connection.');
+    if (!this.qmp) throw errors.noQmp();
     if (m[1] === 'hmp') {
-      if (!rest) throw new UserError('evaluate', 'Usage: hmp <monitor command>, for example hmp info snapshots');
+      if (!rest) throw errors.hmpUsage();
       refuseDrivingHmp(rest);
       const out = (await this.qmp.hmp(rest)).trimEnd();
       // HMP has no error replies: QEMU prints its complaint as the command's output.
-      if (HMP_ERROR.test(out)) throw new UserError('evaluate', `QEMU's monitor rejected "${rest}": ${out}`);
+      if (HMP_ERROR.test(out)) throw errors.hmpRejected(rest, out);
       return { text: out || '(no output)' };
     }
     // qmp: a command name with optional JSON arguments, or a whole JSON object {"execute": ..., "arguments": ...}
@@ -82,11 +82,11 @@ export class ConsoleCommands {
         args = json ? JSON.parse(json) as Record<string, unknown> : undefined;
       }
     } catch (err) {
-      throw new UserError('evaluate', `Usage: qmp <command> [JSON arguments], or qmp {"execute": ..., "arguments": {...}} (${errorMessage(err)})`);
+      throw errors.qmpUnparsable(err);
     }
-    if (!command) throw new UserError('evaluate', 'Usage: qmp <command> [JSON arguments], for example qmp query-replay');
+    if (!command) throw errors.qmpUsage();
     if (QMP_DRIVING.has(command)) {
-      throw new UserError('unsupported', `"${command}" moves or stops the guest behind the debugger's back; use the debugger's own commands (seek, icount breakpoints, pause/continue).`);
+      throw errors.qmpDrivesGuest(command);
     }
     const hmpLine = args?.['command-line'];
     if (command === 'human-monitor-command' && typeof hmpLine === 'string') refuseDrivingHmp(hmpLine);
@@ -94,7 +94,7 @@ export class ConsoleCommands {
       const value = await this.qmp.executeUntyped(command, args);
       return { text: JSON.stringify(value, null, 2) };
     } catch (err) {
-      if (err instanceof QmpCommandError) throw new UserError('evaluate', `QEMU rejected ${command}: ${err.desc} (${err.errorClass})`);
+      if (err instanceof QmpCommandError) throw errors.qmpRejected(command, err.desc, err.errorClass);
       throw err;
     }
   }

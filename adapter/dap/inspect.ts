@@ -4,7 +4,7 @@
  * next stop (DAP's rule), when `reset()` drops them.
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { UserError } from '../errors';
+import { errors } from '../errors';
 import { Gdb, GdbError } from '../gdb/gdb';
 import { evaluateExpression, stackInfoFrame, type MiFrameSelector } from '../gdb/mi';
 import { dataDisassembleWithSource, dataReadMemoryBytes, symbolInfoVariables, type MiSourceInstructions } from '../gdb/mi-data';
@@ -198,7 +198,7 @@ export class Inspector {
    */
   private refuseWrites(expression: string): void {
     const write = this.readOnly ? writesToGuest(expression) : undefined;
-    if (write) throw new UserError('read-only', `"${expression}" ${write}, and this session is read-only: a replay must stay what was recorded, and a recording does not log debugger writes.`);
+    if (write) throw errors.expressionWritesReadOnly(expression, write);
   }
 
   async dataBreakpointInfo(name: string, reference?: number): Promise<DebugProtocol.DataBreakpointInfoResponse['body']> {
@@ -325,7 +325,7 @@ export function writesToGuest(text: string): string | undefined {
 export function parseAddress(reference: string): bigint {
   const text = reference.trim();
   if (/^(0x[0-9a-f]+|\d+)$/i.test(text)) return BigInt(text);
-  throw new UserError('evaluate', `"${reference}" is not a memory address: use a number such as 0x40080000, or open memory from a variable.`);
+  throw errors.notMemoryAddress(reference);
 }
 
 function flattenDisassembly(groups: MiSourceInstructions[]): DebugProtocol.DisassembledInstruction[] {

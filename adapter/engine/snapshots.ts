@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import type { SnapshotInfo, SnapshotKind } from '../../common/protocol';
-import { UserError } from '../errors';
+import { errors } from '../errors';
 import type { QmpClient } from '../qemu/qmp';
 
 export const INITIAL_SNAPSHOT = 'init';
@@ -22,14 +22,10 @@ export function snapshotKind(name: string): SnapshotKind {
 }
 
 export function validateSnapshotName(name: unknown, existing: SnapshotInfo[]): string {
-  if (typeof name !== 'string' || name.trim() === '') throw new UserError('snapshot', 'A snapshot name must be a non-empty string.');
-  if (!NAME_RULE.test(name)) {
-    throw new UserError('snapshot', `"${name}" is not a valid snapshot name: use up to 64 letters, digits, "_", "." or "-", starting with a letter or "_".`);
-  }
-  if (name.startsWith(AUTO_PREFIX)) throw new UserError('snapshot', `Names starting with "${AUTO_PREFIX}" are reserved for automatic snapshots.`);
-  if (existing.some((s) => s.name === name)) {
-    throw new UserError('snapshot', `A snapshot named "${name}" already exists (QEMU would silently replace it). Choose another name or delete it first.`);
-  }
+  if (typeof name !== 'string' || name.trim() === '') throw errors.snapshotNameEmpty();
+  if (!NAME_RULE.test(name)) throw errors.snapshotNameInvalid(name);
+  if (name.startsWith(AUTO_PREFIX)) throw errors.snapshotNameReserved(AUTO_PREFIX);
+  if (existing.some((s) => s.name === name)) throw errors.snapshotNameTaken(name);
   return name;
 }
 
@@ -69,13 +65,13 @@ export class SnapshotStore {
   async save(name: string): Promise<void> {
     this.invalidate();
     const out = await this.qmp.hmp(`savevm ${name}`, 60_000);
-    if (out.trim()) throw new UserError('snapshot', `QEMU could not save snapshot "${name}": ${out.trim()}`);
+    if (out.trim()) throw errors.snapshotNotSaved(name, out.trim());
   }
 
   async delete(name: string): Promise<void> {
     this.invalidate();
     const out = await this.qmp.hmp(`delvm ${name}`, 60_000);
-    if (out.trim()) throw new UserError('snapshot', `QEMU could not delete snapshot "${name}": ${out.trim()}`);
+    if (out.trim()) throw errors.snapshotNotDeleted(name, out.trim());
   }
 }
 
