@@ -171,6 +171,44 @@ export const errors = {
     err('read-only', `"${expression}" ${write}, and this session is read-only: a replay must stay what was recorded, and a recording does not log debugger writes.`),
   notMemoryAddress: (reference: string) =>
     err('evaluate', `"${reference}" is not a memory address: use a number such as 0x40080000, or open memory from a variable.`),
+  cannotEvaluate: (expression: string, cause: unknown) => err('evaluate', `Cannot evaluate "${expression}": ${errorMessage(cause)}`),
+  /** A write refused: `what` is the request's verb ("change variables", "write memory"). */
+  writeRefused: (what: string, recording: boolean) => err('read-only', recording
+    ? `Cannot ${what} while recording: QEMU does not log debugger writes, so the replay would no longer match the recording.`
+    : `Cannot ${what} in a replay: the replay is read-only, and a write would desynchronise it from the recording. Use "Go to Instruction Count" or step to change where you are in time.`),
+
+  // Instruction counts ('icount'); `what` names the value ("An icount breakpoint", "seek's icount")
+  icountNotNumber: (what: string, value: unknown) => err('icount', `${what} must be a number, not ${JSON.stringify(value)}.`),
+  icountNotWhole: (what: string, value: number) => err('icount', `${what} must be a whole number of instructions, not ${value}.`),
+  icountNegative: (what: string, value: number) => err('icount', `${what} ${value} is negative; instruction counts start at 0.`),
+  icountPastEnd: (what: string, value: number, end: number) =>
+    err('icount', `${what} ${value} is beyond the end of the recording (${end}). Use a value from 0 to ${end}.`),
+  icountsNotArray: () => err('icount', '"icounts" must be an array of instruction counts.'),
+  seekTargetNotOne: () => err('icount', 'seek needs exactly one of "icount", "to" ("start" or "end") or "snapshot".'),
+  seekToInvalid: (to: unknown) => err('icount', `seek "to" must be "start" or "end", not ${JSON.stringify(to)}.`),
+
+  // Time travel needs a replay ('not-replaying')
+  needsReplay: (what: string, recording: boolean) =>
+    err('not-replaying', `${what} needs a replay session: the guest is ${recording ? 'being recorded' : 'not replaying'}. Replay the recording (launch with "mode": "replay") to travel in time.`),
+  icountBreakpointsNeedReplay: () =>
+    err('not-replaying', 'icount breakpoints work only while replaying: QEMU says "setting the breakpoint is allowed only in play mode". Replay the recording to use them.'),
+
+  // Snapshots in a session ('snapshot')
+  snapshotUnknown: (name: unknown, known: readonly string[]) => err('snapshot', `No snapshot named ${JSON.stringify(name)}. Known: ${known.join(', ')}.`),
+  snapshotNotKept: (name: string) => err('snapshot', `QEMU did not keep snapshot "${name}".`),
+  initialSnapshotUndeletable: (name: string) =>
+    err('snapshot', `The initial snapshot "${name}" cannot be deleted: reverse execution and seeks start from it.`),
+  recordSnapshotFailed: (out: string) => err('snapshot', `QEMU could not save a snapshot while recording: ${out}`),
+
+  // The session's state
+  seekTimedOut: (icount: number) => err('qemu-exited', `QEMU did not reach icount ${icount} in time.`),
+  gdbExitedWhileRunning: () => err('gdb-exited', 'gdb exited while the guest was running.'),
+  guestRunning: (what: string) => err('running', `Cannot ${what} while the guest is running. Pause it first.`),
+  notLaunched: () => err('config', 'The session has not been launched yet.'),
+  /** A request that met the end of the session: `code` and `text` say why it ends (QEMU or gdb went away). */
+  sessionEnding: (code: UserErrorCode, text: string, cause: unknown) => err(code, `The session is ending: ${text}`, cause),
+  /** A request that met the processes of a session ending normally (a recorded guest finished, Stop). */
+  sessionEnded: (gdbGone: boolean, cause: unknown) => err(gdbGone ? 'gdb-exited' : 'qemu-exited', 'The session has ended.', cause),
 } satisfies Record<string, (...args: never[]) => UserError>;
 
 /**

@@ -11,7 +11,7 @@ import { Execution, GdbRunCommand, Stop } from '../engine/execution';
 import { AttachedQemu, attachToQemu, detachFromQemu } from '../engine/attach';
 import { Emulator, launch } from '../engine/launcher';
 import { EngineOptions, ReplayEngine } from '../engine/replayEngine';
-import { errorMessage, showUserFor, UserError } from '../errors';
+import { errorMessage, errors, showUserFor, UserError } from '../errors';
 import { PendingRecording, SerialTimeline } from '../qemu/recording';
 import type { Watchdog } from '../qemu/watchdog';
 import { QmpClient, QmpConnectionError } from '../qemu/qmp';
@@ -85,11 +85,11 @@ export class QemuReplaySession extends LoggingDebugSession {
     }
     // QEMU or gdb went away under the request: say why the session ends, not which socket broke.
     let err = this.endReason && !(error instanceof UserError)
-      ? new UserError(this.endReason.code, `The session is ending: ${this.endReason.text}`, { cause: error })
+      ? errors.sessionEnding(this.endReason.code, this.endReason.text, error)
       : error;
     // A request that meets the processes of a session ending normally (a recorded guest finished, Stop): not a fault.
     if (this.ending && (err instanceof GdbExitedError || err instanceof QmpConnectionError)) {
-      err = new UserError(err instanceof GdbExitedError ? 'gdb-exited' : 'qemu-exited', 'The session has ended.', { cause: err });
+      err = errors.sessionEnded(err instanceof GdbExitedError, err);
     }
     const user = err instanceof UserError ? err : undefined;
     const message = user ? user.message : `Internal error: ${errorMessage(err)}`;
@@ -107,7 +107,7 @@ export class QemuReplaySession extends LoggingDebugSession {
 
   private need(): { exec: Execution; engine: ReplayEngine; emulator: Emulator | undefined; breakpoints: Breakpoints; inspector: Inspector } {
     if (!this.exec || !this.engine || !this.breakpoints || !this.inspector) {
-      throw new UserError('config', 'The session has not been launched yet.');
+      throw errors.notLaunched();
     }
     return { exec: this.exec, engine: this.engine, emulator: this.emulator, breakpoints: this.breakpoints, inspector: this.inspector };
   }
@@ -474,7 +474,7 @@ export class QemuReplaySession extends LoggingDebugSession {
       try {
         return await inspector.evaluate(args.expression, at?.thread, at?.frame);
       } catch (err) {
-        throw new UserError('evaluate', `Cannot evaluate "${args.expression}": ${errorMessage(err)}`);
+        throw errors.cannotEvaluate(args.expression, err);
       }
     });
   }
@@ -494,9 +494,7 @@ export class QemuReplaySession extends LoggingDebugSession {
 
   private readOnlyError(what: string): UserError {
     const mode = this.engine?.options.mode;
-    return new UserError('read-only', mode === 'record'
-      ? `Cannot ${what} while recording: QEMU does not log debugger writes, so the replay would no longer match the recording.`
-      : `Cannot ${what} in a replay: the replay is read-only, and a write would desynchronise it from the recording. Use "Go to Instruction Count" or step to change where you are in time.`);
+    return errors.writeRefused(what, mode === 'record');
   }
 
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {

@@ -4,7 +4,7 @@
  * between. This is the only place that sends gdb execution commands.
  */
 import { EventEmitter } from 'node:events';
-import { UserError } from '../errors';
+import { errors } from '../errors';
 import { Gdb } from '../gdb/gdb';
 import { execInterrupt, execRun, toStopRecord, type MiFrame, type MiRunCommand, type MiStopRecord } from '../gdb/mi';
 import type { QmpClient } from '../qemu/qmp';
@@ -50,7 +50,7 @@ export class Execution extends EventEmitter<ExecutionEvents> {
       const w = this.waiters;
       this.waiters = [];
       this.runningNow = false;
-      for (const f of w) f.reject(new UserError('gdb-exited', 'gdb exited while the guest was running.'));
+      for (const f of w) f.reject(errors.gdbExitedWhileRunning());
     });
   }
 
@@ -132,7 +132,7 @@ export class Execution extends EventEmitter<ExecutionEvents> {
 
   /** Fails fast for requests that need a stopped target. */
   assertStopped(what: string): void {
-    if (this.runningNow) throw new UserError('running', `Cannot ${what} while the guest is running. Pause it first.`);
+    if (this.runningNow) throw errors.guestRunning(what);
   }
 
   async icount(): Promise<number> {

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ReplayMode, ReplayState, SnapshotInfo, IcountBreakpointResult } from '../../common/protocol';
-import { UserError } from '../errors';
+import { errors } from '../errors';
 import {
   breakDelete, breakInsert, enabledBreakpointLocations, evaluateExpression, isReadable, stackInfoDepth, stackInfoFrame,
   type MiBreakpointLocation, type MiStopRecord,
@@ -52,11 +52,11 @@ const TRAIL_BEHIND = 1_000_000;
 export const ENTRY_SEARCH = 10_000_000;
 
 export function checkIcount(value: unknown, what: string, end: number | undefined): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new UserError('icount', `${what} must be a number, not ${JSON.stringify(value)}.`);
-  if (!Number.isInteger(value)) throw new UserError('icount', `${what} must be a whole number of instructions, not ${value}.`);
-  if (value < 0) throw new UserError('icount', `${what} ${value} is negative; instruction counts start at 0.`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw errors.icountNotNumber(what, value);
+  if (!Number.isInteger(value)) throw errors.icountNotWhole(what, value);
+  if (value < 0) throw errors.icountNegative(what, value);
   if (end !== undefined && value > end) {
-    throw new UserError('icount', `${what} ${value} is beyond the end of the recording (${end}). Use a value from 0 to ${end}.`);
+    throw errors.icountPastEnd(what, value, end);
   }
   return value;
 }
@@ -271,7 +271,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   private requireReplay(what: string): void {
     if (!this.replaying) {
-      throw new UserError('not-replaying', `${what} needs a replay session: the guest is ${this.options.mode === 'record' ? 'being recorded' : 'not replaying'}. Replay the recording (launch with "mode": "replay") to travel in time.`);
+      throw errors.needsReplay(what, this.options.mode === 'record');
     }
   }
 
@@ -447,9 +447,9 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     this.requireReplay('Seeking');
     const end = this.end ?? 0;
     const given = ['icount', 'to', 'snapshot'].filter((k) => (target as Record<string, unknown>)[k] !== undefined);
-    if (given.length !== 1) throw new UserError('icount', 'seek needs exactly one of "icount", "to" ("start" or "end") or "snapshot".');
+    if (given.length !== 1) throw errors.seekTargetNotOne();
     // Bad arguments throw now, before anything moves (the session then need not report a stop).
-    if (target.to !== undefined && target.to !== 'start' && target.to !== 'end') throw new UserError('icount', `seek "to" must be "start" or "end", not ${JSON.stringify(target.to)}.`);
+    if (target.to !== undefined && target.to !== 'start' && target.to !== 'end') throw errors.seekToInvalid(target.to);
     const requested = target.icount !== undefined ? checkIcount(target.icount, 'The icount to seek to', end) : undefined;
     return this.exec.exclusive(async () => {
       let icount: number;
@@ -458,7 +458,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       } else if (target.snapshot !== undefined) {
         const snaps = await this.snapshots!.list();
         const snap = snaps.find((s) => s.name === target.snapshot);
-        if (!snap) throw new UserError('snapshot', `No snapshot named ${JSON.stringify(target.snapshot)}. Known: ${snaps.map((s) => s.name).join(', ')}.`);
+        if (!snap) throw errors.snapshotUnknown(target.snapshot, snaps.map((s) => s.name));
         icount = snap.icount;
       } else {
         icount = requested!;
@@ -537,7 +537,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
           const r = await qmp.call('query-replay', undefined);
           if (r.icount === icount) return;
         }
-        if (Date.now() > deadline) throw new UserError('qemu-exited', `QEMU did not reach icount ${icount} in time.`);
+        if (Date.now() > deadline) throw errors.seekTimedOut(icount);
       }
     })();
     promise.catch(() => undefined);
@@ -546,13 +546,13 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   /** Replaces `owner`'s icount breakpoints (the other owner's stay); one result per value, in order. */
   setIcountBreakpoints(icounts: unknown, owner: IcountBreakpointOwner): IcountBreakpointResult[] {
-    if (!Array.isArray(icounts)) throw new UserError('icount', '"icounts" must be an array of instruction counts.');
+    if (!Array.isArray(icounts)) throw errors.icountsNotArray();
     const results: IcountBreakpointResult[] = [];
     const kept = new Set<number>();
     for (const value of icounts) {
       try {
         if (!this.replaying) {
-          throw new UserError('not-replaying', 'icount breakpoints work only while replaying: QEMU says "setting the breakpoint is allowed only in play mode". Replay the recording to use them.');
+          throw errors.icountBreakpointsNeedReplay();
         }
         const icount = checkIcount(value, 'An icount breakpoint', this.end);
         kept.add(icount);
@@ -586,7 +586,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       const list = await store.list();
       this.emit('snapshotsChanged', list);
       const saved = list.find((s) => s.name === chosen);
-      if (!saved) throw new UserError('snapshot', `QEMU did not keep snapshot "${chosen}".`);
+      if (!saved) throw errors.snapshotNotKept(chosen);
       return saved;
     });
   }
@@ -596,11 +596,11 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     return this.exec.exclusive(async () => {
       const store = this.snapshots!;
       if (name === INITIAL_SNAPSHOT) {
-        throw new UserError('snapshot', `The initial snapshot "${INITIAL_SNAPSHOT}" cannot be deleted: reverse execution and seeks start from it.`);
+        throw errors.initialSnapshotUndeletable(INITIAL_SNAPSHOT);
       }
       const existing = await store.list();
       if (typeof name !== 'string' || !existing.some((s) => s.name === name)) {
-        throw new UserError('snapshot', `No snapshot named ${JSON.stringify(name)}. Known: ${existing.map((s) => s.name).join(', ')}.`);
+        throw errors.snapshotUnknown(name, existing.map((s) => s.name));
       }
       await store.delete(name);
       this.emit('snapshotsChanged', await store.list());
@@ -695,7 +695,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     if (before !== undefined && before + this.recordSnapshotBytes > this.policy.budget(icount)) return false;
     this.recordSnapshots++;
     const out = await this.qmp.hmp(`savevm ${AUTO_PREFIX}r${this.recordSnapshots}`, 60_000);
-    if (out.trim()) throw new UserError('snapshot', `QEMU could not save a snapshot while recording: ${out.trim()}`);
+    if (out.trim()) throw errors.recordSnapshotFailed(out.trim());
     const landed = await this.exec.icount();
     const after = imageDiskBytes(this.options.snapshotImage);
     if (before !== undefined && after !== undefined) this.recordSnapshotBytes = Math.max(this.recordSnapshotBytes, after - before);

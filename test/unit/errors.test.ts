@@ -96,6 +96,27 @@ const TABLE: Record<Factory, Row> = {
 
   expressionWritesReadOnly: { args: ['x = 1', 'assigns to the guest\'s memory or registers'], code: 'read-only', id: 2017, message: '"x = 1" assigns to the guest\'s memory or registers, and this session is read-only: a replay must stay what was recorded, and a recording does not log debugger writes.' },
   notMemoryAddress: { args: ['main+4'], code: 'evaluate', id: 2021, message: '"main+4" is not a memory address: use a number such as 0x40080000, or open memory from a variable.' },
+  cannotEvaluate: { args: ['x +', cause], code: 'evaluate', id: 2021, message: 'Cannot evaluate "x +": Unexpected token } in JSON at position 3' },
+  writeRefused: { args: ['write memory', false], code: 'read-only', id: 2017, message: 'Cannot write memory in a replay: the replay is read-only, and a write would desynchronise it from the recording. Use "Go to Instruction Count" or step to change where you are in time.' },
+  icountNotNumber: { args: ['An icount breakpoint', '12'], code: 'icount', id: 2015, message: 'An icount breakpoint must be a number, not "12".' },
+  icountNotWhole: { args: ['An icount breakpoint', 1.5], code: 'icount', id: 2015, message: 'An icount breakpoint must be a whole number of instructions, not 1.5.' },
+  icountNegative: { args: ['An icount breakpoint', -3], code: 'icount', id: 2015, message: 'An icount breakpoint -3 is negative; instruction counts start at 0.' },
+  icountPastEnd: { args: ['seek\'s icount', 20000, 16340], code: 'icount', id: 2015, message: 'seek\'s icount 20000 is beyond the end of the recording (16340). Use a value from 0 to 16340.' },
+  icountsNotArray: { args: [], code: 'icount', id: 2015, message: '"icounts" must be an array of instruction counts.' },
+  seekTargetNotOne: { args: [], code: 'icount', id: 2015, message: 'seek needs exactly one of "icount", "to" ("start" or "end") or "snapshot".' },
+  seekToInvalid: { args: ['middle'], code: 'icount', id: 2015, message: 'seek "to" must be "start" or "end", not "middle".' },
+  needsReplay: { args: ['Reverse continue', true], code: 'not-replaying', id: 2013, message: 'Reverse continue needs a replay session: the guest is being recorded. Replay the recording (launch with "mode": "replay") to travel in time.' },
+  icountBreakpointsNeedReplay: { args: [], code: 'not-replaying', id: 2013, message: 'icount breakpoints work only while replaying: QEMU says "setting the breakpoint is allowed only in play mode". Replay the recording to use them.' },
+  snapshotUnknown: { args: ['nope', ['init', 'here']], code: 'snapshot', id: 2016, message: 'No snapshot named "nope". Known: init, here.' },
+  snapshotNotKept: { args: ['here'], code: 'snapshot', id: 2016, message: 'QEMU did not keep snapshot "here".' },
+  initialSnapshotUndeletable: { args: ['init'], code: 'snapshot', id: 2016, message: 'The initial snapshot "init" cannot be deleted: reverse execution and seeks start from it.' },
+  recordSnapshotFailed: { args: ['Error: no space'], code: 'snapshot', id: 2016, message: 'QEMU could not save a snapshot while recording: Error: no space' },
+  seekTimedOut: { args: [5000], code: 'qemu-exited', id: 2018, message: 'QEMU did not reach icount 5000 in time.' },
+  gdbExitedWhileRunning: { args: [], code: 'gdb-exited', id: 2019, message: 'gdb exited while the guest was running.' },
+  guestRunning: { args: ['read the stack'], code: 'running', id: 2014, message: 'Cannot read the stack while the guest is running. Pause it first.' },
+  notLaunched: { args: [], code: 'config', id: 2001, message: 'The session has not been launched yet.' },
+  sessionEnding: { args: ['qemu-exited', 'QEMU exited (signal SIGKILL)', cause], code: 'qemu-exited', id: 2018, message: 'The session is ending: QEMU exited (signal SIGKILL)' },
+  sessionEnded: { args: [true, cause], code: 'gdb-exited', id: 2019, message: 'The session has ended.' },
 };
 
 describe('error catalog', () => {
@@ -134,6 +155,7 @@ describe('error catalog', () => {
 const CONVERTED = [
   'adapter/image.ts', 'adapter/dap/console.ts', 'adapter/dap/inspect.ts', 'adapter/engine/attach.ts',
   'adapter/engine/launcher.ts', 'adapter/engine/snapshots.ts', 'adapter/qemu/recording.ts', 'adapter/qemu/socketdir.ts',
+  'adapter/engine/replayEngine.ts', 'adapter/engine/execution.ts', 'adapter/dap/session.ts', 'adapter/dap/customRequests.ts',
 ];
 
 test('the converted files raise their errors from the catalog, not with new UserError(…)', () => {
