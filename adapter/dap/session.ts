@@ -49,11 +49,6 @@ export class QemuReplaySession extends LoggingDebugSession {
   private recorder: Recorder | undefined;
   /** Work for when the user is reading the screen: placing a snapshot near the position (see ReplayEngine). */
   private readonly idleWork = new IdleWork(() => this.need(), (text) => this.log(text));
-  /** Set while a run is interrupted to change breakpoints (see withTargetStopped). */
-  private changeInterrupt = false;
-  private resumeAfterChange = false;
-  /** Called by reportStop when the stop of a run interrupted for a breakpoint change arrives (withTargetStopped). */
-  private changeStopReported: (() => void) | undefined;
   /** A QEMU the user started (attach): never stopped by the session, only let go. */
   private attached: AttachedQemu | undefined;
   private suspendOnDetach = false;
@@ -190,11 +185,8 @@ export class QemuReplaySession extends LoggingDebugSession {
   private async detach(): Promise<void> {
     const attached = this.attached!;
     const exec = this.exec;
-    if (exec?.running) {
-      this.changeInterrupt = true;
-      await exec.pause().catch(() => undefined);
-      await exec.idle(2_000);
-    }
+    // Stopped quietly (no stop event), and not resumed: detaching resumes or leaves it as the user asked.
+    if (exec?.running) await exec.withTargetStopped(() => Promise.resolve(), () => undefined, 2_000).catch(() => undefined);
     await detachFromQemu(attached, this.suspendOnDetach);
   }
 
@@ -252,13 +244,8 @@ export class QemuReplaySession extends LoggingDebugSession {
   }
 
   private reportStop(stop: Stop): void {
-    if (this.changeInterrupt) {
-      // The run was interrupted only to change breakpoints: no stop for the user, and it resumes (withTargetStopped).
-      this.changeInterrupt = false;
-      this.resumeAfterChange = stop.reason === 'pause';
-      this.changeStopReported?.();
-      if (this.resumeAfterChange) return;
-    }
+    // The run was interrupted only to change breakpoints (Execution.withTargetStopped): no stop for the user.
+    if (stop.interruptedForChange) return;
     void (async () => {
       const { breakpoints, inspector, engine } = this.need();
       inspector.reset();
@@ -534,21 +521,7 @@ export class QemuReplaySession extends LoggingDebugSession {
    */
   private async withTargetStopped<T>(change: () => Promise<T>): Promise<T> {
     const { exec, engine } = this.need();
-    if (!exec.running) return await change();
-    this.changeInterrupt = true;
-    this.resumeAfterChange = false;
-    // reportStop consumes changeInterrupt (and says whether to resume) when the interrupted run's stop arrives.
-    const reported = new Promise<void>((resolve) => { this.changeStopReported = resolve; });
-    await exec.pause();
-    await Promise.race([reported, new Promise((r) => setTimeout(r, 10_000))]);
-    await exec.idle(10_000);
-    this.changeStopReported = undefined;
-    this.changeInterrupt = false;
-    const result = await change();
-    // Resume only a run we interrupted; one that stopped by itself meanwhile (breakpoint, end) was reported.
-    if (this.resumeAfterChange) this.runAndReport(() => engine.forward('-exec-continue'));
-    this.resumeAfterChange = false;
-    return result;
+    return await exec.withTargetStopped(change, () => this.runAndReport(() => engine.forward('-exec-continue')));
   }
 
   protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {

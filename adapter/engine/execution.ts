@@ -23,6 +23,8 @@ export interface Stop {
   text?: string;
   /** Why the stop is not where the user would expect it, said once in the Debug Console. */
   note?: string;
+  /** The interrupt of withTargetStopped: not a stop for the user (the run resumes after the change). */
+  interruptedForChange?: boolean;
 }
 
 export type GdbRunCommand = MiRunCommand;
@@ -35,6 +37,8 @@ export class Execution extends EventEmitter<ExecutionEvents> {
   private lock: Promise<unknown> = Promise.resolve();
   private busy = false;
   private pauseRequested = false;
+  /** Set by withTargetStopped while its interrupt is on the way: told whether the run's stop was that interrupt. */
+  private interruptForChange: ((ours: boolean) => void) | undefined;
   private runningNow = false;
   private waiters: Array<{ resolve(r: MiStopRecord): void; reject(e: Error): void }> = [];
 
@@ -173,8 +177,41 @@ export class Execution extends EventEmitter<ExecutionEvents> {
     await execInterrupt(this.gdb);
   }
 
+  /**
+   * Runs `change` with the target stopped. A run in progress is interrupted first; its stop is marked
+   * `interruptedForChange` (no stop for the user) and `resume` is called once `change` is done — unless the run
+   * stopped by itself meanwhile (a breakpoint, the end of the recording), whose stop is reported as usual.
+   * `timeoutMs` bounds the wait for the interrupted run to let go of the target.
+   */
+  async withTargetStopped<T>(change: () => Promise<T>, resume: () => void, timeoutMs = 10_000): Promise<T> {
+    if (!this.runningNow) return await change();
+    const interrupted = new Promise<boolean>((resolve) => { this.interruptForChange = resolve; });
+    let ours = false;
+    try {
+      await this.pause();
+      ours = await within(interrupted, timeoutMs, false);
+      await this.idle(timeoutMs);
+    } finally {
+      this.interruptForChange = undefined;
+    }
+    const result = await change();
+    if (ours) resume();
+    return result;
+  }
+
   /** Turns a gdb `*stopped` record into a stop of ours. */
   classify(record: MiStopRecord, icount: number, expected: { icountTarget?: number; guard?: number; step?: boolean }): Stop {
+    const stop = this.classifyRecord(record, icount, expected);
+    if (this.interruptForChange) {
+      const ours = stop.reason === 'pause';
+      this.interruptForChange(ours);
+      this.interruptForChange = undefined;
+      if (ours) return { ...stop, interruptedForChange: true };
+    }
+    return stop;
+  }
+
+  private classifyRecord(record: MiStopRecord, icount: number, expected: { icountTarget?: number; guard?: number; step?: boolean }): Stop {
     // A stop can have several reasons (`reason="end-stepping-range",reason="breakpoint-hit"`: a step, or a reverse
     // finish, that ends on a breakpoint): the breakpoint or watchpoint is the one to report.
     const reason = record.reasons.find((r) => r === 'breakpoint-hit' || r.endsWith('watchpoint-trigger')) ?? record.reasons[0];
