@@ -57,7 +57,7 @@ describe('source-level reverse steps agree with gdb', () => {
     // Ours is computed from a short forward replay (adapter/engine/reverseNext.ts), gdb's from reverse single
     // steps: from mid-line positions (right after a seek) and from line starts (after a step), the same place.
     // Both sides then move to the start of the line when gdb stopped inside one (gdb does that with several
-    // line-table rows for a line; see ReplayEngine.toLineStart).
+    // line-table rows for a line; see ReverseOperations.toLineStart in adapter/engine/reverse.ts).
     const { end } = session;
     const plainToLineStart = async (): Promise<void> => {
       for (let i = 0; i < 32; i++) {

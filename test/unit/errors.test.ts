@@ -156,6 +156,7 @@ const CONVERTED = [
   'adapter/image.ts', 'adapter/dap/console.ts', 'adapter/dap/inspect.ts', 'adapter/engine/attach.ts',
   'adapter/engine/launcher.ts', 'adapter/engine/snapshots.ts', 'adapter/qemu/recording.ts', 'adapter/qemu/socketdir.ts',
   'adapter/engine/replayEngine.ts', 'adapter/engine/execution.ts', 'adapter/dap/session.ts', 'adapter/dap/customRequests.ts',
+  'adapter/engine/position.ts', 'adapter/engine/reverse.ts', 'adapter/engine/placement.ts',
 ];
 
 test('the converted files raise their errors from the catalog, not with new UserError(…)', () => {
