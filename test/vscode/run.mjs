@@ -224,14 +224,12 @@ async function drive(page, r) {
       if (r.action === 'up') return void await page.mouse.up();
       if (r.action === 'wheel') { await page.mouse.move(r.x, r.y); return void await page.mouse.wheel(0, r.deltaY); }
       throw new Error(`unknown mouse action ${r.action}`);
-    case 'texts': {
-      const loc = all();
-      const out = [];
-      for (let i = 0, n = await loc.count(); i < n; i++) {
-        if (await loc.nth(i).isVisible()) out.push(await loc.nth(i).innerText());
-      }
-      return out;
-    }
+    case 'texts':
+      // One snapshot of the page, in the page: element by element, a match that went away between the count and its
+      // read (the status bar re-renders its items) made playwright wait for it until the call timed out.
+      return await all().evaluateAll((els) => els
+        .filter((e) => getComputedStyle(e).visibility !== 'hidden' && e.getClientRects().length > 0)
+        .map((e) => e.innerText));
     case 'count': return await all().count();
     case 'activeElement':
       return await page.evaluate(() => {
@@ -240,13 +238,13 @@ async function drive(page, r) {
       });
     case 'checked': return await all().first().isChecked({ timeout });
     case 'value': return (await first().count()) ? await first().inputValue({ timeout }) : null;
-    case 'html': return (await all().count()) ? (await all().first().evaluate((e) => e.outerHTML)).slice(0, 20_000) : null;
+    case 'html': return await all().evaluateAll((els) => (els.length ? els[0].outerHTML.slice(0, 20_000) : null));
     case 'box': return (await all().locator('visible=true').count()) ? await first().boundingBox() : null;
-    case 'attribute': return (await all().count()) ? await all().first().getAttribute(r.name) : null;
+    case 'attribute': return await all().evaluateAll((els, name) => (els.length ? els[0].getAttribute(name) : null), r.name);
     case 'focused':
       // The element has the document's focus and the document (a webview's frame too) has the page's.
-      return (await all().count()) ? await all().first().evaluate((e) => document.hasFocus()
-        && (e === document.activeElement || e.contains(document.activeElement))) : false;
+      return await all().evaluateAll((els) => els.length > 0 && document.hasFocus()
+        && (els[0] === document.activeElement || els[0].contains(document.activeElement)));
     case 'waitFor': return void await all().first().waitFor({ state: r.state ?? 'visible', timeout });
     default: throw new Error(`unknown op ${r.op}`);
   }
