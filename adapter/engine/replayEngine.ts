@@ -129,6 +129,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       if (this.replaying && end !== undefined && from >= end) {
         return this.atEnd(from);
       }
+      const startedAt = from;
+      let steppedOver = false;
       for (;;) {
         const target = this.replaying ? this.icountBreakpoints.find((b) => b > from) : undefined;
         let snapPoint: number | undefined;
@@ -148,7 +150,16 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
           from = icount;
           continue;
         }
-        return this.exec.classify(record, icount, { icountTarget: target, guard: end, step: command !== '-exec-continue' });
+        const stop = this.exec.classify(record, icount, { icountTarget: target, guard: end, step: command !== '-exec-continue' });
+        // gdb steps over a breakpoint at the pc only when it stopped there itself. After a seek that landed on one
+        // (gdb's last stop was elsewhere), the run hits it before executing anything and stops where it began (the
+        // soak test, seed 860691: seek to 14402, continue stayed at 14402). gdb has now stopped there: run again.
+        if (stop.reason === 'breakpoint' && icount === startedAt && !steppedOver) {
+          steppedOver = true;
+          from = icount;
+          continue;
+        }
+        return stop;
       }
     });
   }

@@ -145,6 +145,24 @@ for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
       assert.deepEqual((await dc.info()).icountBreakpoints, []);
     });
 
+    test('a continue from a breakpoint reached by a seek (not by gdb) goes on to the next hit', async () => {
+      const { dc } = session;
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mix' }] });
+      await dc.seek({ icount: 0 });
+      await dc.continueToStop();
+      const first = await icount(dc);
+      await dc.continueToStop();
+      const second = await icount(dc);
+      assert.ok(second > first);
+      // gdb's last stop elsewhere (one instruction on), then a seek back onto the first hit's breakpoint address.
+      await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+      await dc.seek({ icount: first });
+      const stop = await dc.continueToStop();
+      assert.equal(await icount(dc), second, `continue from ${first} (on the breakpoint) stopped at ${await icount(dc)}`);
+      assert.equal(stop.reason, 'function breakpoint');
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    });
+
     test('determinism: forward run, seek back, seek forward and one step back give identical state', async () => {
       const { dc, end } = session;
       const rounds = Number(process.env.QEMU_REPLAY_ORACLE_ROUNDS ?? 25);
