@@ -154,7 +154,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
         // gdb steps over a breakpoint at the pc only when it stopped there itself. After a seek that landed on one
         // (gdb's last stop was elsewhere), the run hits it before executing anything and stops where it began (the
         // soak test, seed 860691: seek to 14402, continue stayed at 14402). gdb has now stopped there: run again.
-        if (stop.reason === 'breakpoint' && icount === startedAt && !steppedOver) {
+        // Only a replay's icount is exact (recording: coarse; a QEMU without record/replay: always 0).
+        if (this.replaying && stop.reason === 'breakpoint' && icount === startedAt && !steppedOver) {
           steppedOver = true;
           from = icount;
           continue;
