@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { errors } from '../errors';
+import { within } from '../within';
 import { Gdb } from '../gdb/gdb';
 import { execInterrupt, execRun, toStopRecord, type MiFrame, type MiRunCommand, type MiStopRecord } from '../gdb/mi';
 import type { QmpClient } from '../qemu/qmp';
@@ -245,15 +246,5 @@ export class Execution extends EventEmitter<ExecutionEvents> {
     if (icount === 0) return { ...base, reason: 'start', text: 'Reached the start of the recording.' };
     if (expected.step) return { ...base, reason: 'step' };
     return { ...base, reason: 'signal', text: `Stopped: ${record.signalName ?? 'signal'}` };
-  }
-}
-
-/** `promise`'s value, or `fallback` once `timeoutMs` passed first. */
-async function within<T>(promise: Promise<T>, timeoutMs: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<T>((resolve) => { timer = setTimeout(() => resolve(fallback), timeoutMs); })]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { QmpClient } from './qmp';
 import { createSocketDir, removeAbandonedSocketDirs, SocketDirOptions } from './socketdir';
+import { within } from '../within';
 
 export interface QemuCommand {
   qemuPath: string;
@@ -203,9 +204,9 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
       await this.qmp.call('stop', undefined, { timeoutMs: 1_000 }).catch(() => undefined);
       await this.qmp.call('quit', undefined, { timeoutMs: 1_000 }).catch(() => undefined);
     }
-    if (!(await within(gone, timeoutMs))) {
+    if (!(await within(gone.then(() => true), timeoutMs, false))) {
       proc.kill('SIGTERM');
-      if (!(await within(gone, timeoutMs))) {
+      if (!(await within(gone.then(() => true), timeoutMs, false))) {
         proc.kill('SIGKILL');
         await gone;
       }
@@ -223,7 +224,7 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
       const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
       proc.kill('SIGCONT');
       proc.kill('SIGTERM');
-      if (!(await within(gone, graceMs))) {
+      if (!(await within(gone.then(() => true), graceMs, false))) {
         proc.kill('SIGKILL');
         await gone;
       }
@@ -237,7 +238,7 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
     if (proc && !this.exitInfo) {
       const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
       proc.kill('SIGTERM');
-      if (!(await within(gone, 2_000))) {
+      if (!(await within(gone.then(() => true), 2_000, false))) {
         proc.kill('SIGKILL');
         await gone;
       }
@@ -264,9 +265,3 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function within(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const ok = await Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
-  clearTimeout(timer);
-  return ok;
-}
