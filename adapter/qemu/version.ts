@@ -56,6 +56,7 @@ export type QuirkId =
   | 'prelaunchLoadCrash'
   | 'reverseContinueSkipsPrevious'
   | 'seekAbortsWithBreakBehind'
+  | 'seekAfterShutdownAborts'
   | 'x86ReverseContinueDeadlock'
   | 'reverseDebuggingBroken';
 
@@ -74,19 +75,26 @@ export const QUIRKS: readonly Quirk[] = [
     id: 'prelaunchLoadCrash',
     summary: 'a seek that loads a snapshot while the VM is still in prelaunch (-S, never run) crashes QEMU at the next start',
     affects: () => true,
-    measured: '7.2.22: SIGSEGV. 10.0.2: not yet measured (kept on)',
+    measured: '7.2.22 and 10.0.2 (aarch64 sample, probe): replay-seek past a savevm snapshot while prelaunch → SIGSEGV before the seek answers; replay-seek 0 first is safe on both',
   },
   {
     id: 'reverseContinueSkipsPrevious',
     summary: 'reverse-continue from a breakpoint stop skips a hit at icount-1 and at one before each snapshot it searches from',
     affects: () => true,
-    measured: '7.2.22: skipped 8 of 9 tries (samples, a Linux kernel). 10.0.2: not yet measured (kept on)',
+    measured: 'both 7.2.22 and 10.0.2 (aarch64 sample, probe): a hit at icount-1 skipped in 14 then 0 (7.2) and 13 then 18 (10.0) of 40 tries in two runs; a hit one instruction before a snapshot the search passes skipped in 14 then 2 (7.2) and 11 then 6 (10.0) of 20 (a race, never seen in a control)',
   },
   {
     id: 'seekAbortsWithBreakBehind',
     summary: 'a replay-seek that loads a snapshot while a replay breakpoint is armed behind the new position aborts QEMU',
     affects: () => true,
-    measured: '7.2.22: assertion replay_break_icount >= current icount. 10.0.2: not yet measured (kept on)',
+    measured: '7.2.22 and 10.0.2 (aarch64 sample, probe): SIGABRT, assertion `replay_break_icount >= replay_get_current_icount()` in replay_break',
+  },
+  {
+    id: 'seekAfterShutdownAborts',
+    summary: 'with -no-shutdown, QEMU parked in `shutdown` at the end of the log aborts on a later seek or reverse operation',
+    // 7.2 aborts, 10.0.2 does not (upstream 9dbab31d9e); the versions between were not measured and keep the guard.
+    affects: (v) => compareVersions(v, at('10.0.0')) < 0,
+    measured: '7.2.22 (aarch64 sample, probe): replay-seek 100 from the parked end → SIGABRT "invalid runstate transition: \'shutdown\' -> \'running\'". 10.0.2: the seek lands at 100. Both exit at the end of the log without -no-shutdown (RESUME, SHUTDOWN), so the end guard (replay-break end-1) stays on every version',
   },
   {
     id: 'x86ReverseContinueDeadlock',
