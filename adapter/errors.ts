@@ -106,6 +106,11 @@ export const errors = {
   replayLogChanged: (file: string, bytes: number, expected: number) =>
     err('recording-corrupt', `${file} changed since it was recorded (${bytes} bytes, expected ${expected}): it is truncated or corrupt. Record again.`),
   replayLogUnreadable: (file: string, why: string) => err('recording-corrupt', `${file} cannot be read: ${why}. Record again.`),
+  /** `recorded`/`running`: "7.2.22"; `qemuPath`: the QEMU this replay was about to use. */
+  qemuVersionMismatch: (recorded: string, recordedPath: string, running: string, qemuPath: string) =>
+    err('recording-version', `This recording was made with QEMU ${recorded} (${recordedPath}), and the replay would use QEMU ${running} (${qemuPath}). `
+      + 'A recording replays only on the QEMU version that made it (another version executes the guest differently, so the log no longer matches). '
+      + `Set "qemuPath" to a QEMU ${recorded}, or record again with QEMU ${running}.`),
   snapshotsFromOtherRecording: (file: string, initial: string | undefined, expected: string) =>
     err('recording-corrupt', `${file} does not belong to this recording: its initial snapshot was taken at ${initial ?? '(none)'}, the recording's at ${expected}. It was replaced or copied from another recording. Put the original back, or record again.`),
 
@@ -190,6 +195,9 @@ export const errors = {
   // Time travel needs a replay ('not-replaying')
   needsReplay: (what: string, recording: boolean) =>
     err('not-replaying', `${what} needs a replay session: the guest is ${recording ? 'being recorded' : 'not replaying'}. Replay the recording (launch with "mode": "replay") to travel in time.`),
+  /** `what`: the operation ("Reverse continue"); `why`: the quirk's summary; `instead`: what works. */
+  qemuCannot: (what: string, version: string, why: string, instead: string) =>
+    err('unsupported', `${what} is not available with QEMU ${version}: ${why}. ${instead}`),
   icountBreakpointsNeedReplay: () =>
     err('not-replaying', 'icount breakpoints work only while replaying: QEMU says "setting the breakpoint is allowed only in play mode". Replay the recording to use them.'),
 

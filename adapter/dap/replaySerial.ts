@@ -9,10 +9,17 @@ export class ReplaySerial {
   private highWater = 0;
   private partial: { icount: number; text: string } | undefined;
 
-  constructor(private readonly timeline: SerialTimeline, private readonly show: (text: string) => void) {}
+  /**
+   * `end`: the recording's last reachable icount, one before the log's first SHUTDOWN event. A guest that powers off
+   * right after its last write has that write logged at the SHUTDOWN's icount (QEMU 10.0's riscv64 virt: the final
+   * newline at 20755, SHUTDOWN at 20755), which no replay reaches; at the end, everything logged up to the
+   * SHUTDOWN is shown.
+   */
+  constructor(private readonly timeline: SerialTimeline, private readonly show: (text: string) => void, private readonly end?: number) {}
 
   /** The replay has run up to `to`: shows what the guest wrote before it that is not shown yet. */
   reached(to: number): void {
+    if (this.end !== undefined && to >= this.end) to = this.end + 2; // [from, end + 2): up to the SHUTDOWN's icount
     if (to <= this.highWater) return;
     // Whole lines only: a stop in the middle of a line keeps its start until the rest has been replayed.
     for (const part of this.timeline.slice(this.highWater, to)) {

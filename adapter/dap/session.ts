@@ -140,8 +140,9 @@ export class QemuReplaySession extends LoggingDebugSession {
         snapshotInterval: typeof raw.snapshotInterval === 'number' ? raw.snapshotInterval : DEFAULT_SNAPSHOT_INTERVAL,
         snapshotBudgetBytes: typeof raw.snapshotBudgetMB === 'number' ? raw.snapshotBudgetMB * 1024 * 1024 : undefined,
         snapshotImage: rec.file('snapshots'),
+        qemuVersion: emulator.qemuVersion, architecture: emulator.architecture,
       });
-      if (!(rec instanceof PendingRecording)) this.serial = new ReplaySerial(new SerialTimeline(rec.serial, rec.log.charWriteIcounts), (text) => this.log(text, 'stdout'));
+      if (!(rec instanceof PendingRecording)) this.serial = new ReplaySerial(new SerialTimeline(rec.serial, rec.log.charWriteIcounts), (text) => this.log(text, 'stdout'), rec.manifest.endIcount);
       if (raw.trace === true) {
         emulator.gdb.on('trace', (dir, line) => this.log(`gdb ${dir} ${line}\n`));
         emulator.qemu.qmp.on('trace', (dir, line) => this.log(`qmp ${dir} ${line}\n`));
@@ -167,6 +168,7 @@ export class QemuReplaySession extends LoggingDebugSession {
       const engine = this.setUp(attached.gdb, attached.qmp, attached.mode !== 'none', {
         mode: attached.mode, endIcount: attached.endIcount, recording: attached.replayFile,
         snapshotInterval: 0, snapshotBudgetBytes: 0, // no automatic snapshots in the user's image
+        qemuVersion: attached.qemuVersion,
       });
       if ((args as Record<string, unknown>).trace === true) attached.gdb.on('trace', (dir, line) => this.log(`gdb ${dir} ${line}\n`));
       attached.qmp?.on('close', () => { void this.onEmulatorGone('QEMU closed its QMP connection'); });

@@ -12,6 +12,8 @@ import { Gdb, GdbError } from '../gdb/gdb';
 import { breakDeleteAll, targetLeave, targetSelectRemote } from '../gdb/mi';
 import { configureGdb } from '../gdb/setup';
 import { QmpAddress, QmpClient, QmpCommandError } from '../qemu/qmp';
+import { versionWarnings } from '../qemu/compat';
+import { QemuVersion, versionFromQmp } from '../qemu/version';
 import { parseReplayLog } from '../qemu/replayLog';
 
 export const DEFAULT_GDB_SERVER = '127.0.0.1:1234';
@@ -30,6 +32,8 @@ export interface AttachedQemu {
   /** The VM status before gdb attached (gdb's attach stops it). */
   statusBefore: string;
   warnings: string[];
+  /** QEMU's version, when QMP is there to ask. */
+  qemuVersion?: QemuVersion;
 }
 
 /** `host:port` → address; anything else (a path) is a unix socket. */
@@ -76,6 +80,7 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
   let mode: ReplayMode = 'none';
   let replayFile: string | undefined;
   let statusBefore = 'unknown';
+  let qemuVersion: QemuVersion | undefined;
   const gdb = new Gdb();
   try {
     if (args.qmp) {
@@ -88,6 +93,8 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
         throw errors.qmpConnectFailed(where, err, 'path' in address ? address.path : undefined);
       }
       statusBefore = (await qmp.call('query-status', undefined)).status;
+      qemuVersion = versionFromQmp(await qmp.call('query-version', undefined));
+      warnings.push(...versionWarnings(qemuVersion, undefined));
       try {
         const r = await qmp.call('query-replay', undefined);
         mode = r.mode;
@@ -116,7 +123,7 @@ export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
       throw errors.gdbServerNotConnected(gdbServer.host, gdbServer.port, err.message);
     }
     if (program) await readElfHeader(program).catch(() => warnings.push(`${program} is not an ELF file: no symbols.`));
-    return { gdb, qmp, mode, replayFile, endIcount, program, statusBefore, warnings };
+    return { gdb, qmp, mode, replayFile, endIcount, program, statusBefore, warnings, qemuVersion };
   } catch (err) {
     await gdb.stop().catch(() => undefined);
     qmp?.close();

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { EMPTY_MEANS_UNSET, type LaunchArguments, type RecordLimit } from '../../common/protocol';
+import { EMPTY_MEANS_UNSET, type ArchitectureName, type LaunchArguments, type RecordLimit } from '../../common/protocol';
 import { cachedSha256, cacheSubdir } from '../cache';
 import { readBuildId, readElfHeader } from '../elf';
 import { selectArchitecture } from '../image';
@@ -14,6 +14,8 @@ import { Gdb, GdbError } from '../gdb/gdb';
 import { targetSelectRemote } from '../gdb/mi';
 import { configureGdb } from '../gdb/setup';
 import { architectureByName, knownArchitectures } from '../qemu/architectures';
+import { checkReplayVersion, versionWarnings } from '../qemu/compat';
+import type { QemuVersion } from '../qemu/version';
 import { GDB_SOCKET_NAME, QemuCommand, QemuProcess, QemuStartError } from '../qemu/process';
 import { createSnapshotImage, OpenedRecording, openRecording, PendingRecording, qemuVersion } from '../qemu/recording';
 
@@ -27,6 +29,9 @@ export interface Emulator {
   /** The program's ELF entry point, when it differs from where the CPU starts (firmware/ROM first). */
   entry?: bigint;
   recordLimit?: RecordLimit;
+  /** The QEMU running (query-version), and the guest's architecture. */
+  qemuVersion: QemuVersion;
+  architecture?: ArchitectureName;
   /** For a record session: everything the manifest needs when the recording is finalised. */
   manifestBase?: Parameters<PendingRecording['finalize']>[0];
 }
@@ -113,12 +118,15 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
   let recording: OpenedRecording | PendingRecording;
   let cmd: QemuCommand;
   let manifestBase: Emulator['manifestBase'];
+  let architecture: ArchitectureName | undefined;
+  /** A replay must run on the QEMU version that recorded it: [the manifest's version line, its QEMU]. */
+  let recordedWith: [string, string] | undefined;
 
   if (args.mode === 'record') {
     const kernel = args.kernel ? checkProgram(resolvePath(args.kernel, cwd), 'kernel') : program!;
     // From "program"'s ELF, the kernel's ELF or Linux Image header, or "architecture" (a raw binary needs it).
     const arch = await selectArchitecture(program, kernel, args.architecture);
-    if (arch.caveat) warnings.push(arch.caveat);
+    architecture = arch.name;
     const qemuPath = checkExecutable(args.qemuPath ?? arch.qemu, 'QEMU', `Install it: apt-get install ${arch.qemuPackage}, or set "qemuPath".`);
     const qemuImg = checkExecutable(args.qemuImgPath ?? 'qemu-img', 'qemu-img', 'Install it: apt-get install qemu-utils, or set "qemuImgPath".');
     const pending = await PendingRecording.create(recordingDir, args.overwrite ?? false);
@@ -148,6 +156,8 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     recording = opened;
     const m = opened.manifest;
     const arch = architectureByName(m.architecture);
+    architecture = arch?.name;
+    recordedWith = [m.qemu.version, m.qemu.path];
     const qemuPath = checkExecutable(args.qemuPath ?? m.qemu.path, 'QEMU', `Install it: apt-get install ${arch?.qemuPackage ?? 'qemu-system'}, or set "qemuPath".`);
     if (program && m.program && (await cachedSha256(program, env)) !== m.program.sha256) {
       warnings.push(`${program} changed since it was recorded: symbols may not match what ran. Rebuild the same source, or record again.`);
@@ -176,6 +186,10 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
       throw err;
     }
     if (manifestBase) manifestBase.qemu.argv = qemu.argv;
+    const running = qemu.version!;
+    const micro = recordedWith ? checkReplayVersion(recordedWith[0], recordedWith[1], running, cmd.qemuPath) : undefined;
+    if (micro) warnings.push(micro);
+    warnings.push(...versionWarnings(running, architecture));
     // The initial snapshot's creation time identifies the snapshot image: a replay must never load another
     // recording's snapshots (QEMU would, silently, and show a wrong machine state).
     const initial = await initialSnapshotId(qemu);
@@ -202,7 +216,7 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
       throw err;
     }
     const entry = symbols ? (await readElfHeader(symbols).catch(() => undefined))?.entry : undefined;
-    return { mode: args.mode, qemu, gdb, recording, warnings, program: symbols, entry, recordLimit: args.recordLimit, manifestBase };
+    return { mode: args.mode, qemu, gdb, recording, warnings, program: symbols, entry, recordLimit: args.recordLimit, manifestBase, qemuVersion: running, architecture };
   } catch (err) {
     await gdb.stop().catch(() => undefined);
     await qemu.kill();

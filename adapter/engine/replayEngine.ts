@@ -12,7 +12,8 @@
  * and where the engine places snapshots of its own (grid, trail, rungs, record time) in placement.ts.
  */
 import { EventEmitter } from 'node:events';
-import type { ReplayMode, ReplayState, SnapshotInfo, IcountBreakpointResult } from '../../common/protocol';
+import type { ArchitectureName, ReplayMode, ReplayState, SnapshotInfo, IcountBreakpointResult } from '../../common/protocol';
+import { hasQuirk, type QemuVersion } from '../qemu/version';
 import { errors } from '../errors';
 import { breakDelete, breakInsert, isReadable, stackInfoFrame, type MiStopRecord } from '../gdb/mi';
 import type { QmpClient } from '../qemu/qmp';
@@ -32,6 +33,10 @@ export interface EngineOptions {
   snapshotBudgetBytes?: number;
   /** The snapshot image's file, whose real disk use the budget bounds (record and replay). */
   snapshotImage?: string;
+  /** The QEMU running: each workaround of a QEMU trap applies only to the versions that have it (version.ts). */
+  qemuVersion?: QemuVersion;
+  /** The guest's architecture, when known (launch). */
+  architecture?: ArchitectureName;
 }
 
 export interface EngineEvents {
@@ -78,7 +83,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     this.policy = new SnapshotPolicy({ interval: options.snapshotInterval, budgetBytes: options.snapshotBudgetBytes });
     this.pos = new Position(exec, qmp, options.mode === 'play', (from, to) => this.emit('progress', from, to));
     this.placement = new SnapshotPlacement(exec, qmp, options, this.snapshots, this.policy, this.pos, (list) => this.emit('snapshotsChanged', list));
-    this.reverse = new ReverseOperations(exec, qmp, this.snapshots, this.pos, this.placement, () => this.icountBreakpoints);
+    this.reverse = new ReverseOperations(exec, qmp, this.snapshots, this.pos, this.placement, () => this.icountBreakpoints,
+      { version: options.qemuVersion, architecture: options.architecture });
     exec.on('running', () => this.emit('running'));
   }
 
@@ -102,7 +108,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   /** Called once after gdb attached: the first seek needs no snapshot load (a load in prelaunch crashes QEMU 7.2). */
   async prepare(): Promise<void> {
-    if (this.replaying && this.qmp) await this.pos.qmpSeek(0);
+    if (this.replaying && this.qmp && hasQuirk(this.options.qemuVersion, 'prelaunchLoadCrash')) await this.pos.qmpSeek(0);
     this.pos.lastIcount = await this.exec.icount();
   }
 

@@ -7,7 +7,10 @@ import {
   breakDelete, breakInsert, enabledBreakpointLocations, evaluateExpression, stackInfoDepth, stackInfoFrame,
   type MiBreakpointLocation,
 } from '../gdb/mi';
+import type { ArchitectureName } from '../../common/protocol';
+import { errors } from '../errors';
 import type { QmpClient } from '../qemu/qmp';
+import { hasQuirk, QUIRKS, versionText, type QemuVersion, type QuirkId } from '../qemu/version';
 import type { Execution, GdbRunCommand, Stop } from './execution';
 import type { SnapshotPlacement } from './placement';
 import type { Position } from './position';
@@ -28,7 +31,13 @@ export class ReverseOperations {
     private readonly placement: SnapshotPlacement,
     /** All icount breakpoints, ascending. */
     private readonly icountBreakpoints: () => readonly number[],
+    /** The QEMU's version and the guest's architecture: which traps to steer around (version.ts). */
+    private readonly qemu: { version?: QemuVersion; architecture?: ArchitectureName } = {},
   ) {}
+
+  private has(id: QuirkId): boolean {
+    return hasQuirk(this.qemu.version, id);
+  }
 
   /** Step back one instruction, or one source line (over calls), or into the previous line (`into`). */
   stepBack(granularity: StepGranularity, into = false): Promise<Stop> {
@@ -123,7 +132,13 @@ export class ReverseOperations {
         await this.pos.qmpSeek(target);
         return behind !== undefined ? { reason: 'icount breakpoint', icount: target } : atStart();
       }
+      if (this.qemu.architecture === 'x86_64' && this.has('x86ReverseContinueDeadlock')) {
+        const q = QUIRKS.find((x) => x.id === 'x86ReverseContinueDeadlock')!;
+        throw errors.qemuCannot('Reverse continue to a breakpoint', versionText(this.qemu.version!), q.summary,
+          'Step back, reverse steps, icount breakpoints and Go to Instruction Count work; QEMU 10.0 reverse-continues x86_64 guests.');
+      }
       await this.placement.nearSnapshotFirst(from);
+      if (!this.has('reverseContinueSkipsPrevious')) return await this.reverseContinueFrom(from, behind, gdbBreakpoints);
       // QEMU 7.2 misses a hit at exactly icount-1 when reverse-continue starts from a breakpoint: check it first.
       const back = await this.pos.gdbRun('-exec-step-instruction', true);
       const prev = await this.pos.refreshIcount();
@@ -131,22 +146,27 @@ export class ReverseOperations {
       const hit = await this.breakpointAt(back.frame?.addr, gdbBreakpoints);
       if (hit) return { reason: 'breakpoint', icount: prev, gdbBreakpoint: hit, frame: back.frame };
       if (prev === 0) return atStart();
-      const record = await this.pos.gdbRun('-exec-continue', true);
-      const icount = await this.pos.refreshIcount();
-      const edge = await this.hitAtWindowEdge(icount, prev, gdbBreakpoints);
-      if (edge && !(behind !== undefined && behind > edge.icount)) return edge;
-      if (behind !== undefined && behind > icount) {
-        await this.pos.qmpSeek(behind);
-        return { reason: 'icount breakpoint', icount: behind };
-      }
-      const stop = this.exec.classify(record, icount, {});
-      if (stop.reason === 'signal' && icount > 0) {
-        // A reverse watchpoint hit arrives as a plain SIGTRAP.
-        const wp = gdbBreakpoints.find((b) => b.type.includes('watchpoint'));
-        if (wp) return { ...stop, reason: 'watchpoint', gdbBreakpoint: wp.number, text: undefined };
-      }
-      return stop;
+      return await this.reverseContinueFrom(prev, behind, gdbBreakpoints);
     });
+  }
+
+  /** gdb's reverse continue from `from` (the position), then the hits QEMU may have skipped, and icount breakpoints. */
+  private async reverseContinueFrom(from: number, behind: number | undefined, gdbBreakpoints: MiBreakpointLocation[]): Promise<Stop> {
+    const record = await this.pos.gdbRun('-exec-continue', true);
+    const icount = await this.pos.refreshIcount();
+    const edge = this.has('reverseContinueSkipsPrevious') ? await this.hitAtWindowEdge(icount, from, gdbBreakpoints) : undefined;
+    if (edge && !(behind !== undefined && behind > edge.icount)) return edge;
+    if (behind !== undefined && behind > icount) {
+      await this.pos.qmpSeek(behind);
+      return { reason: 'icount breakpoint', icount: behind };
+    }
+    const stop = this.exec.classify(record, icount, {});
+    if (stop.reason === 'signal' && icount > 0) {
+      // A reverse watchpoint hit arrives as a plain SIGTRAP.
+      const wp = gdbBreakpoints.find((b) => b.type.includes('watchpoint'));
+      if (wp) return { ...stop, reason: 'watchpoint', gdbBreakpoint: wp.number, text: undefined };
+    }
+    return stop;
   }
 
   /**

@@ -12,8 +12,6 @@ export interface Architecture {
   extraArgs: string[];
   /** The Debian package that ships `qemu`. */
   qemuPackage: string;
-  /** Known limits of QEMU 7.2's reverse debugging on this target, shown to the user at launch. */
-  caveat?: string;
 }
 
 const ARCHES: Array<Architecture & { elfMachine: number; bits: 32 | 64 }> = [
@@ -23,7 +21,6 @@ const ARCHES: Array<Architecture & { elfMachine: number; bits: 32 | 64 }> = [
   { name: 'riscv32', elfMachine: 243, bits: 32, qemu: 'qemu-system-riscv32', machine: 'virt', extraArgs: ['-bios', 'none'], qemuPackage: 'qemu-system-misc' },
   {
     name: 'x86_64', elfMachine: 62, bits: 64, qemu: 'qemu-system-x86_64', machine: 'pc', extraArgs: [], qemuPackage: 'qemu-system-x86',
-    caveat: 'QEMU 7.2 deadlocks on reverse-continue for x86_64 guests; step back and seek work.',
   },
 ];
 

@@ -5,13 +5,14 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { QmpClient } from './qmp';
 import { createSocketDir, removeAbandonedSocketDirs, SocketDirOptions } from './socketdir';
 import { within } from '../within';
+import { QemuVersion, versionFromQmp } from './version';
 
 export interface QemuCommand {
   qemuPath: string;
@@ -32,6 +33,11 @@ export interface QemuCommand {
   gdbPort?: number;
   archArgs: string[];
   userArgs: string[];
+  /**
+   * QEMU's own data files (firmware, option ROMs) when it is installed outside /usr, e.g. unpacked from Debian
+   * packages into a folder (scripts/qemu10.sh): passed as `-L`. Found by `relocatedDataDir` when not given.
+   */
+  dataDir?: string;
 }
 
 /** The name of the gdb server's socket in the private socket folder. */
@@ -44,6 +50,10 @@ export function qemuArgv(cmd: QemuCommand, qmpSocket: string, gdbSocket = path.j
   argv.push(
     '-m', cmd.memory,
     '-display', 'none', '-net', 'none', '-monitor', 'none',
+    // No audio backend: QEMU 8+ otherwise probes the audio drivers, loading their modules from the system's folder,
+    // which belong to another QEMU when this one is not the system's ("Only modules from the same build…").
+    '-audiodev', 'none,id=qr-noaudio',
+    ...(cmd.dataDir ? ['-L', cmd.dataDir] : []),
     '-serial', cmd.rr === 'record' && cmd.serialFile ? `file:${cmd.serialFile}` : 'null',
     ...cmd.archArgs,
     '-kernel', cmd.kernel,
@@ -71,6 +81,27 @@ export async function freeLocalPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * The data folder of a QEMU installed under a prefix other than /usr (`<prefix>/bin/qemu-system-*` beside
+ * `<prefix>/share/qemu`), or undefined. Debian's QEMU looks for its firmware in /usr/share/qemu whatever its own
+ * location, so a QEMU unpacked elsewhere would load the system QEMU's files, of another version (10.0's x86 boot
+ * ROMs are not 7.2's). `-L` puts its own folder first; what it lacks (SeaBIOS) is still found in the system's.
+ */
+export function relocatedDataDir(qemuPath: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = qemuPath.includes('/') ? qemuPath
+    : (env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, qemuPath)).find((p) => isExecutable(p));
+  if (!file) return undefined;
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return undefined;
+  }
+  const prefix = path.dirname(path.dirname(real));
+  const data = path.join(prefix, 'share', 'qemu');
+  return prefix !== '/usr' && prefix !== '/' && existsSync(data) ? data : undefined;
 }
 
 let setprivPath: string | null | undefined;
@@ -118,6 +149,8 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   readonly qmp = new QmpClient();
   argv: string[] = [];
+  /** QEMU's version (`query-version`), known once `start` returned. */
+  version: QemuVersion | undefined;
 
   get pid(): number | undefined {
     return this.proc?.pid;
@@ -139,7 +172,7 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
     // A short private folder (mode 0700) even when TMPDIR is long: throws a UserError, before QEMU starts, if none fits.
     this.privateDir = await createSocketDir(options.socketDirs);
     const qmpSocket = path.join(this.privateDir, 'qmp.sock');
-    this.argv = [cmd.qemuPath, ...qemuArgv(cmd, qmpSocket)];
+    this.argv = [cmd.qemuPath, ...qemuArgv({ ...cmd, dataDir: cmd.dataDir ?? relocatedDataDir(cmd.qemuPath, options.env) }, qmpSocket)];
     const [file, args] = dieWithParent(cmd.qemuPath, this.argv.slice(1));
     const proc = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'ignore', 'pipe'], shell: false });
     this.proc = proc;
@@ -172,6 +205,7 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
       }
       try {
         await this.qmp.connect({ path: qmpSocket });
+        this.version = versionFromQmp(await this.qmp.call('query-version', undefined));
       } catch (err) {
         // QEMU opens the socket before it validates everything (e.g. -cpu): a refused connection usually means
         // it is exiting. Report that, with its stderr, rather than the socket error.

@@ -5,6 +5,7 @@
  * the user typed, is the one untyped caller (`QmpClient.executeUntyped`).
  */
 import type { ReplayMode } from '../../common/protocol';
+import type { QmpVersionInfo } from './version';
 
 /** `query-status` (qapi/run-state.json StatusInfo). */
 export interface QmpStatusInfo {
@@ -48,6 +49,7 @@ export interface QmpCommands {
   'query-replay': [NoArgs, QmpReplayInfo];
   'query-block': [NoArgs, QmpBlockInfo[]];
   'query-commands': [NoArgs, Array<{ name: string }>];
+  'query-version': [NoArgs, QmpVersionInfo];
   'replay-break': [{ icount: number }, Done];
   'replay-delete-break': [NoArgs, Done];
   'replay-seek': [{ icount: number }, Done];

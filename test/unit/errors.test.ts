@@ -61,6 +61,7 @@ const TABLE: Record<Factory, Row> = {
   recordingFileMissing: { args: ['replay.bin'], code: 'recording-corrupt', id: 2009, message: 'The recording is missing replay.bin. Record again.' },
   replayLogChanged: { args: ['/r/run1/replay.bin', 10, 20], code: 'recording-corrupt', id: 2009, message: '/r/run1/replay.bin changed since it was recorded (10 bytes, expected 20): it is truncated or corrupt. Record again.' },
   replayLogUnreadable: { args: ['/r/run1/replay.bin', 'bad event 0x7f at byte 12'], code: 'recording-corrupt', id: 2009, message: '/r/run1/replay.bin cannot be read: bad event 0x7f at byte 12. Record again.' },
+  qemuVersionMismatch: { args: ['10.0.2', '/opt/q10/qemu-system-aarch64', '7.2.22', 'qemu-system-aarch64'], code: 'recording-version', id: 2010, message: 'This recording was made with QEMU 10.0.2 (/opt/q10/qemu-system-aarch64), and the replay would use QEMU 7.2.22 (qemu-system-aarch64). A recording replays only on the QEMU version that made it (another version executes the guest differently, so the log no longer matches). Set "qemuPath" to a QEMU 10.0.2, or record again with QEMU 7.2.22.' },
   snapshotsFromOtherRecording: { args: ['/r/run1/snapshots.qcow2', undefined, '2024-01-01 10:00:00'], code: 'recording-corrupt', id: 2009, message: '/r/run1/snapshots.qcow2 does not belong to this recording: its initial snapshot was taken at (none), the recording\'s at 2024-01-01 10:00:00. It was replaced or copied from another recording. Put the original back, or record again.' },
 
   snapshotImageNotCreated: { args: ['disk full'], code: 'qemu-start', id: 2011, message: 'qemu-img could not create the snapshot image: disk full' },
@@ -106,6 +107,7 @@ const TABLE: Record<Factory, Row> = {
   seekTargetNotOne: { args: [], code: 'icount', id: 2015, message: 'seek needs exactly one of "icount", "to" ("start" or "end") or "snapshot".' },
   seekToInvalid: { args: ['middle'], code: 'icount', id: 2015, message: 'seek "to" must be "start" or "end", not "middle".' },
   needsReplay: { args: ['Reverse continue', true], code: 'not-replaying', id: 2013, message: 'Reverse continue needs a replay session: the guest is being recorded. Replay the recording (launch with "mode": "replay") to travel in time.' },
+  qemuCannot: { args: ['Reverse continue', '7.2.22', 'it deadlocks QEMU on x86_64 guests', 'Step back instead.'], code: 'unsupported', id: 2020, message: 'Reverse continue is not available with QEMU 7.2.22: it deadlocks QEMU on x86_64 guests. Step back instead.' },
   icountBreakpointsNeedReplay: { args: [], code: 'not-replaying', id: 2013, message: 'icount breakpoints work only while replaying: QEMU says "setting the breakpoint is allowed only in play mode". Replay the recording to use them.' },
   snapshotUnknown: { args: ['nope', ['init', 'here']], code: 'snapshot', id: 2016, message: 'No snapshot named "nope". Known: init, here.' },
   snapshotNotKept: { args: ['here'], code: 'snapshot', id: 2016, message: 'QEMU did not keep snapshot "here".' },
