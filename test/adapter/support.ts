@@ -17,7 +17,7 @@ export type { StoppedBody } from './client';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const ADAPTER = path.join(ROOT, 'dist', 'adapter.js');
 export const GUEST_SOURCE = path.join(ROOT, 'test', 'guests', 'prog.c');
-export type Arch = 'aarch64' | 'riscv64';
+export type Arch = 'aarch64' | 'riscv64' | 'x86_64';
 export const guestElf = (arch: Arch) => path.join(ROOT, 'test', 'guests', 'build', arch, 'prog.elf');
 
 /** The 1-based line of the `TAG: name` marker comment in the guest source. */
@@ -107,7 +107,7 @@ export function cleanup(dir: string): void {
 // ---- forward-debugging helpers ---------------------------------------------------------------------------------
 
 export const endlessElf = (arch: Arch) => path.join(ROOT, 'test', 'guests', 'build', 'endless', arch, 'prog.elf');
-export const TOOL_PREFIX: Record<Arch, string> = { aarch64: 'aarch64-linux-gnu-', riscv64: 'riscv64-linux-gnu-' };
+export const TOOL_PREFIX: Record<Arch, string> = { aarch64: 'aarch64-linux-gnu-', riscv64: 'riscv64-linux-gnu-', x86_64: '' };
 
 /** What the sample guest computes (prog.c), derived independently: the state after `rounds` calls of work(). */
 export function guestModel(rounds: number): { checksum: number; originX: number; originY: number; counter: number } {
