@@ -19,6 +19,7 @@ import {
 const QEMU: Record<Arch, string[]> = {
   aarch64: ['qemu-system-aarch64', '-M', 'virt', '-cpu', 'cortex-a53'],
   riscv64: ['qemu-system-riscv64', '-M', 'virt', '-bios', 'none'],
+  x86_64: ['qemu-system-x86_64', '-M', 'pc'],
 };
 
 interface UserQemu { proc: ChildProcess; qmp: string; gdbServer: string; dir: string }
