@@ -15,7 +15,7 @@ import { targetSelectRemote } from '../gdb/mi';
 import { configureGdb } from '../gdb/setup';
 import { architectureByName, knownArchitectures } from '../qemu/architectures';
 import { checkReplayVersion, versionWarnings } from '../qemu/compat';
-import type { QemuVersion } from '../qemu/version';
+import { parseVersion, type QemuVersion } from '../qemu/version';
 import { GDB_SOCKET_NAME, QemuCommand, QemuProcess, QemuStartError } from '../qemu/process';
 import { createSnapshotImage, OpenedRecording, openRecording, PendingRecording, qemuVersion } from '../qemu/recording';
 
@@ -119,8 +119,6 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
   let cmd: QemuCommand;
   let manifestBase: Emulator['manifestBase'];
   let architecture: ArchitectureName | undefined;
-  /** A replay must run on the QEMU version that recorded it: [the manifest's version line, its QEMU]. */
-  let recordedWith: [string, string] | undefined;
 
   if (args.mode === 'record') {
     const kernel = args.kernel ? checkProgram(resolvePath(args.kernel, cwd), 'kernel') : program!;
@@ -157,8 +155,11 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     const m = opened.manifest;
     const arch = architectureByName(m.architecture);
     architecture = arch?.name;
-    recordedWith = [m.qemu.version, m.qemu.path];
     const qemuPath = checkExecutable(args.qemuPath ?? m.qemu.path, 'QEMU', `Install it: apt-get install ${arch?.qemuPackage ?? 'qemu-system'}, or set "qemuPath".`);
+    // Before QEMU starts: another version fails while loading the initial snapshot, before QMP is up.
+    const running = parseVersion(await qemuVersion(qemuPath).catch(() => ''));
+    const other = running ? checkReplayVersion(m.qemu.version, m.qemu.path, running, qemuPath) : undefined;
+    if (other) warnings.push(other);
     if (program && m.program && (await cachedSha256(program, env)) !== m.program.sha256) {
       warnings.push(`${program} changed since it was recorded: symbols may not match what ran. Rebuild the same source, or record again.`);
     }
@@ -187,8 +188,6 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     }
     if (manifestBase) manifestBase.qemu.argv = qemu.argv;
     const running = qemu.version!;
-    const micro = recordedWith ? checkReplayVersion(recordedWith[0], recordedWith[1], running, cmd.qemuPath) : undefined;
-    if (micro) warnings.push(micro);
     warnings.push(...versionWarnings(running, architecture));
     // The initial snapshot's creation time identifies the snapshot image: a replay must never load another
     // recording's snapshots (QEMU would, silently, and show a wrong machine state).

@@ -49,12 +49,28 @@ export async function launchSession(dc: ReplayDebugClient, args: Record<string, 
   await dc.configurationDoneRequest();
 }
 
+/**
+ * The QEMU version the adapter tests run against: the system's (Debian 12's 7.2) by default; with `QR_QEMU=10.0`,
+ * the QEMU 10.0 that scripts/qemu10.sh unpacked into the tool cache (its folder in `QR_QEMU10_DIR`;
+ * scripts/run-tests.mjs sets both for its QEMU 10.0 pass).
+ */
+export const QEMU_UNDER_TEST: '7.2' | '10.0' = process.env.QR_QEMU === '10.0' ? '10.0' : '7.2';
+
+/** The `qemuPath` for `arch` under QEMU_UNDER_TEST, or undefined for the adapter's default (the system's QEMU). */
+export function qemuPathFor(arch: string): string | undefined {
+  if (QEMU_UNDER_TEST !== '10.0') return undefined;
+  const dir = process.env.QR_QEMU10_DIR;
+  if (!dir) throw new Error('QR_QEMU=10.0 needs QR_QEMU10_DIR: the folder scripts/qemu10.sh prints (QEMU10_DIR=…)');
+  return path.join(dir, 'usr', 'bin', `qemu-system-${arch}`);
+}
+
 /** Records the guest into a fresh directory through the adapter and returns the recording directory. */
 export async function record(arch: Arch, extra: Record<string, unknown> = {}): Promise<string> {
   const dir = path.join(tempDir(), 'rec');
   const dc = await startClient();
+  const qemuPath = qemuPathFor(arch);
   try {
-    await dc.eventAfter('terminated', () => launchSession(dc, { mode: 'record', program: guestElf(arch), recording: dir, stopOnEntry: false, ...extra }), { timeout: 60_000 });
+    await dc.eventAfter('terminated', () => launchSession(dc, { mode: 'record', program: guestElf(arch), recording: dir, stopOnEntry: false, ...(qemuPath ? { qemuPath } : {}), ...extra }), { timeout: 60_000 });
   } finally {
     await dc.stop();
   }
