@@ -2,9 +2,10 @@
  * The QEMU quirk probes: for every QEMU installed for the tests (Debian's 7.2 at /usr/bin, and 10.0 when
  * $QR_QEMU10_DIR names its extracted tree), each trap and fact the adapter relies on is run against plain QEMU (QMP,
  * gdb/MI, no adapter), and each quirk's `affects(version)` in adapter/qemu/version.ts must match what QEMU did.
- * docs/qemu-versions.md has the table these probes prove. Flaky traps (the reverse-continue skips happen in about
- * half of the tries, but as rarely as 0 of 40 in one run) are tried until the first skip, up to TRIES times: an affected
- * QEMU must skip at least once, a fixed one never.
+ * docs/qemu-versions.md has the table these probes prove. The reverse-continue skips are races (from none to about
+ * half of the tries, from run to run): they are tried until the first skip, up to TRIES times. The window-edge skip
+ * has shown up in every run, so an affected QEMU must show it and a fixed one never; the icount-1 skip can stay away
+ * for 200 tries, so it only proves a version the table calls fixed wrong.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -208,7 +209,11 @@ for (const q of qemus) {
         }
       }
       t.diagnostic(`skipped ${skips} of ${tries}: ${landed.join(' ')}`);
-      assert.equal(skips > 0, quirk('reverseContinueSkipsPrevious').affects(q.version), `skipped ${skips} of ${tries}`);
+      // This skip is a race without a trigger this probe controls: 13-18 of 40 tries in some runs, 0 of 200 in
+      // others, on both versions. Seen, it proves the version affected; a version the table calls fixed must
+      // never show it. That the affected versions are affected is proven by the window-edge probe below, which
+      // has shown the skip in every run.
+      if (!quirk('reverseContinueSkipsPrevious').affects(q.version)) assert.equal(skips, 0, `skipped ${skips} of ${tries}`);
     });
 
     test('reverseContinueSkipsPrevious: a hit one instruction before a snapshot the search passes', async (t) => {
