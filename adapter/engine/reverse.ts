@@ -54,6 +54,12 @@ export class ReverseOperations {
         // The window did not settle it: gdb's way, from the position (unless the engine knows it never left).
         if (!this.pos.icountKnown || this.pos.lastIcount !== from) await this.pos.qmpSeek(from);
       }
+      if (granularity === 'instruction' && this.qemu.architecture === 'x86_64') {
+        // gdb's reverse-stepi hangs x86_64 replays at random (QEMU 7.2.22 and 10.0.2, docs/qemu-versions.md); a QMP
+        // seek does the same replay from the nearest snapshot and never hung there. One instruction back, exactly.
+        await this.pos.qmpSeek(from - 1);
+        return { reason: 'step', icount: from - 1, frame: (await this.frameNow()).frame };
+      }
       // By instruction, back is always exactly one instruction (reverse-stepi): stepping back over a whole call
       // from its return would skip the instructions the user is looking at in the Disassembly view.
       const command: GdbRunCommand = granularity === 'instruction' ? '-exec-step-instruction' : into ? '-exec-step' : '-exec-next';
