@@ -8,15 +8,18 @@ import {
   type MiBreakpointLocation,
 } from '../gdb/mi';
 import type { ArchitectureName } from '../../common/protocol';
-import { errors } from '../errors';
 import type { QmpClient } from '../qemu/qmp';
-import { hasQuirk, QUIRKS, versionText, type QemuVersion, type QuirkId } from '../qemu/version';
+import { hasQuirk, type QemuVersion, type QuirkId } from '../qemu/version';
+import { frameHere, lastStopBefore } from './reverseByReplay';
 import type { Execution, GdbRunCommand, Stop } from './execution';
 import type { SnapshotPlacement } from './placement';
 import type { Position } from './position';
 import { FrameAt, ReverseNextHost, frameAt, reverseNextByReplay } from './reverseNext';
 import type { SnapshotStore } from './snapshots';
 import type { StepGranularity } from './replayEngine';
+
+/** The most instructions a step back by line walks by seeks (byReplay), one seek each. */
+const MAX_SEEK_STEPS = 2048;
 
 export function atStart(): Stop {
   return { reason: 'start', icount: 0, text: 'At the start of the recording (icount 0): there is nothing before it.' };
@@ -39,6 +42,38 @@ export class ReverseOperations {
     return hasQuirk(this.qemu.version, id);
   }
 
+  /** gdb's reverse packets hang this guest's replays (x86_64): every reverse operation is done by seeks and forward runs. */
+  private get byReplay(): boolean {
+    return this.qemu.architecture === 'x86_64' && this.has('x86GdbReverseHangs') && this.qmp !== undefined;
+  }
+
+  private scanHost(bps: MiBreakpointLocation[]) {
+    return { exec: this.exec, pos: this.pos, breakpointAt: (pc: string | undefined) => this.breakpointAt(pc, bps) };
+  }
+
+  /** One instruction back by a seek; its frame. */
+  private async seekBack(icount: number): Promise<Stop> {
+    await this.pos.qmpSeek(icount - 1);
+    return { reason: 'step', icount: icount - 1, frame: (await frameHere(this.exec)).frame };
+  }
+
+  /**
+   * Back by seeks, one instruction at a time, to the last instruction of another source line (of this frame, or
+   * of a frame that has returned when `into`; calls made by the current line are stepped over otherwise), then to
+   * that line's start. Lines are short; a stretch longer than MAX_SEEK_STEPS stops where it is, said in a note.
+   */
+  private async lineBackBySeeks(from: number, into: boolean): Promise<Stop> {
+    const start = await frameHere(this.exec);
+    let stop: Stop = { reason: 'step', icount: from, frame: start.frame };
+    for (let i = 0; i < MAX_SEEK_STEPS && stop.icount > 0; i++) {
+      stop = await this.seekBack(stop.icount);
+      const depth = await stackInfoDepth(this.exec.gdb);
+      const sameLine = stop.frame?.func === start.frame?.func && stop.frame?.line === start.frame?.line && depth === start.depth;
+      if (!sameLine && (into || depth <= start.depth)) return await this.toLineStart(stop);
+    }
+    return stop.icount === 0 ? atStart() : { ...stop, note: `Stopped after ${MAX_SEEK_STEPS} instructions back without leaving the line.` };
+  }
+
   /** Step back one instruction, or one source line (over calls), or into the previous line (`into`). */
   stepBack(granularity: StepGranularity, into = false): Promise<Stop> {
     return this.exec.exclusive(async () => {
@@ -54,11 +89,11 @@ export class ReverseOperations {
         // The window did not settle it: gdb's way, from the position (unless the engine knows it never left).
         if (!this.pos.icountKnown || this.pos.lastIcount !== from) await this.pos.qmpSeek(from);
       }
-      if (granularity === 'instruction' && this.qemu.architecture === 'x86_64') {
+      if (this.byReplay) {
         // gdb's reverse-stepi hangs x86_64 replays at random (QEMU 7.2.22 and 10.0.2, docs/qemu-versions.md); a QMP
         // seek does the same replay from the nearest snapshot and never hung there. One instruction back, exactly.
-        await this.pos.qmpSeek(from - 1);
-        return { reason: 'step', icount: from - 1, frame: (await this.frameNow()).frame };
+        if (granularity === 'instruction') return await this.seekBack(from);
+        return await this.lineBackBySeeks(from, into);
       }
       // By instruction, back is always exactly one instruction (reverse-stepi): stepping back over a whole call
       // from its return would skip the instructions the user is looking at in the Disassembly view.
@@ -100,9 +135,60 @@ export class ReverseOperations {
       const from = await this.pos.refreshIcount();
       if (from === 0) return atStart();
       await this.placement.nearSnapshotFirst(from);
+      if (this.byReplay) return await this.stepOutByReplay(from);
       const record = await this.pos.gdbRun('-exec-finish', true);
       return this.exec.classify(record, await this.pos.refreshIcount(), { step: true });
     });
+  }
+
+  /**
+   * Reverse step out without gdb's reverse-finish: the last time this activation's function was entered (a
+   * temporary breakpoint at its first instruction, hit at the same stack depth), then one instruction back, onto
+   * the call in the caller. The outermost frame, entered before the recording began, goes to the start.
+   */
+  private async stepOutByReplay(from: number): Promise<Stop> {
+    const func = (await frameHere(this.exec)).frame?.func;
+    const entry = func ? await evaluateExpression(this.exec.gdb, `(unsigned long)&${func}`).catch(() => undefined) : undefined;
+    if (!entry || !/^\d+$/.test(entry)) return await this.seekBack(from); // no symbols: one instruction back
+    const address = `0x${BigInt(entry).toString(16)}`;
+    const spNow = await this.stackPointer();
+    const id = await breakInsert(this.exec.gdb, `*${address}`);
+    let hit: Stop | undefined;
+    try {
+      const bps = (await this.enabledGdbBreakpoints()).filter((b) => b.number === id);
+      // This activation's entry: the last entry before `from` with the stack pointer at or above where it is now
+      // (stacks grow down; at the final `ret` it is back where it was at the entry; a call this activation made,
+      // and that has returned, entered below it). Not gdb's stack depth: it unwinds a function's first instruction
+      // differently from its body (x86_64 sample: 3 frames there, 2 inside).
+      hit = await lastStopBefore(this.scanHost(bps), from, async (stop) =>
+        stop.frame?.addr !== undefined && BigInt(stop.frame.addr) === BigInt(address) && (await this.stackPointer()) >= spNow);
+    } finally {
+      if (id) await breakDelete(this.exec.gdb, id);
+    }
+    if (!hit) {
+      await this.pos.qmpSeek(0);
+      return atStart();
+    }
+    return hit.icount === 0 ? (await this.pos.qmpSeek(0), atStart()) : await this.seekBack(hit.icount);
+  }
+
+  private async stackPointer(): Promise<bigint> {
+    return BigInt(await evaluateExpression(this.exec.gdb, '(unsigned long)$sp') ?? '0');
+  }
+
+  /** Reverse continue without gdb's reverse-continue: the last stop before `from` found by forward replay. */
+  private async reverseContinueByReplay(from: number, behind: number | undefined, bps: MiBreakpointLocation[]): Promise<Stop> {
+    const hit = await lastStopBefore(this.scanHost(bps), from, () => Promise.resolve(true));
+    if (behind !== undefined && (!hit || behind > hit.icount)) {
+      await this.pos.qmpSeek(behind);
+      return { reason: 'icount breakpoint', icount: behind };
+    }
+    if (!hit) {
+      await this.pos.qmpSeek(0);
+      return atStart();
+    }
+    await this.pos.qmpSeek(hit.icount);
+    return { ...hit, frame: (await frameHere(this.exec)).frame };
   }
 
   /**
@@ -117,8 +203,8 @@ export class ReverseOperations {
       const m = /starts at address (0x[0-9a-f]+)/.exec(info);
       if (!m || BigInt(m[1]) === BigInt(pc) || stop.icount === 0) return stop;
       const line = stop.frame?.line;
-      const record = await this.pos.gdbRun('-exec-step-instruction', true);
-      const next = this.exec.classify(record, await this.pos.refreshIcount(), { step: true });
+      const next = this.byReplay ? await this.seekBack(stop.icount)
+        : this.exec.classify(await this.pos.gdbRun('-exec-step-instruction', true), await this.pos.refreshIcount(), { step: true });
       if (next.reason !== 'step' || next.frame?.line !== line) return stop.reason === 'step' ? next : stop;
       stop = next;
     }
@@ -138,10 +224,9 @@ export class ReverseOperations {
         await this.pos.qmpSeek(target);
         return behind !== undefined ? { reason: 'icount breakpoint', icount: target } : atStart();
       }
-      if (this.qemu.architecture === 'x86_64' && this.has('x86ReverseContinueDeadlock')) {
-        const q = QUIRKS.find((x) => x.id === 'x86ReverseContinueDeadlock')!;
-        throw errors.qemuCannot('Reverse continue to a breakpoint', versionText(this.qemu.version!), q.summary,
-          'Step back, reverse steps, icount breakpoints and Go to Instruction Count work; QEMU 10.0 reverse-continues x86_64 guests.');
+      if (this.byReplay) {
+        await this.placement.nearSnapshotFirst(from);
+        return await this.reverseContinueByReplay(from, behind, gdbBreakpoints);
       }
       await this.placement.nearSnapshotFirst(from);
       if (!this.has('reverseContinueSkipsPrevious')) return await this.reverseContinueFrom(from, behind, gdbBreakpoints);

@@ -57,7 +57,7 @@ export type QuirkId =
   | 'reverseContinueSkipsPrevious'
   | 'seekAbortsWithBreakBehind'
   | 'seekAfterShutdownAborts'
-  | 'x86ReverseContinueDeadlock'
+  | 'x86GdbReverseHangs'
   | 'reverseDebuggingBroken';
 
 export interface Quirk {
@@ -97,10 +97,10 @@ export const QUIRKS: readonly Quirk[] = [
     measured: '7.2.22 (aarch64 sample, probe): replay-seek 100 from the parked end → SIGABRT "invalid runstate transition: \'shutdown\' -> \'running\'". 10.0.2: the seek lands at 100. Both exit at the end of the log without -no-shutdown (RESUME, SHUTDOWN), so the end guard (replay-break end-1) stays on every version',
   },
   {
-    id: 'x86ReverseContinueDeadlock',
-    summary: 'reverse-continue deadlocks QEMU on x86_64 guests (it must be killed)',
-    affects: (v) => v.major < 8,
-    measured: '7.2.22 -M pc: deadlock. 10.0.2: not yet measured',
+    id: 'x86GdbReverseHangs',
+    summary: "gdb's reverse operations (reverse-continue, -finish, -step, -stepi) hang QEMU at random on x86_64 guests",
+    affects: () => true,
+    measured: '7.2.22 and 10.0.2, -M pc and microvm, plain QEMU + gdb (docs/qemu-versions.md, x86_64): reverse-continue hung in 1 to 3 of 4 tries on every board and version but 10.0.2 pc, reverse-next/step/finish and reverse-stepi at random; QMP seeks never (480 of 480). The adapter does every reverse operation on x86_64 by seeks and forward runs',
   },
   {
     id: 'reverseDebuggingBroken',

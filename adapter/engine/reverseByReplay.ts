@@ -1,0 +1,59 @@
+/**
+ * Reverse operations without gdb's reverse packets, for guests where those hang QEMU (x86_64, on QEMU 7.2.22 and
+ * 10.0.2: reverse-continue, -finish, -step and -stepi each hung at random, while QMP seeks and forward runs never
+ * did; docs/qemu-versions.md). The past is searched forwards: seek to an earlier icount, run forward with the
+ * breakpoints in place, bounded by a replay breakpoint at the position, and keep the last stop; an empty window
+ * means a window four times as long before it, down to the start of the recording. Deterministic replay makes the
+ * answer the same as a reverse run's.
+ */
+import { stackInfoDepth, stackInfoFrame, type MiFrame } from '../gdb/mi';
+import type { Execution, Stop } from './execution';
+import type { Position } from './position';
+
+/** The first window: 1e6 instructions replay in ~25 ms here, a few hits of a hot breakpoint fit in it. */
+const FIRST_WINDOW = 1_000_000;
+
+export interface ScanHost {
+  exec: Execution;
+  pos: Position;
+  /** Whether a breakpoint (and its condition) stops at `pc`, for the hit exactly where a window starts. */
+  breakpointAt(pc: string | undefined): Promise<string | undefined>;
+}
+
+/**
+ * The last stop before `before` that `accept` takes (a breakpoint or watchpoint stop, with its frame), found by
+ * forward replay; undefined when there is none in the recording. The replay is left somewhere in the searched
+ * window: the caller seeks to where it goes.
+ */
+export async function lastStopBefore(host: ScanHost, before: number, accept: (stop: Stop) => Promise<boolean>): Promise<Stop | undefined> {
+  const { exec, pos } = host;
+  let hi = before;
+  for (let span = FIRST_WINDOW; hi > 0; span *= 4) {
+    const lo = Math.max(0, hi - span);
+    await pos.qmpSeek(lo);
+    let last: Stop | undefined;
+    // A hit exactly at `lo`: gdb did not stop there itself, so it may report it at once or (when its last stop
+    // happened to be at the same pc) step over it. Checked here, and not counted twice below.
+    const frame = await stackInfoFrame(exec.gdb);
+    const atLo = await host.breakpointAt(frame?.addr);
+    if (atLo) {
+      const stop: Stop = { reason: 'breakpoint', icount: lo, gdbBreakpoint: atLo, frame };
+      if (await accept(stop)) last = stop;
+    }
+    for (;;) {
+      const { record, icount } = await pos.runForward('-exec-continue', hi);
+      if (icount >= hi) break;
+      const stop = exec.classify(record, icount, {});
+      if (stop.reason !== 'breakpoint' && stop.reason !== 'watchpoint') break; // the end of the log, a fault: nothing more here
+      if ((icount !== lo || !atLo) && (await accept(stop))) last = stop;
+    }
+    if (last) return last;
+    hi = lo;
+  }
+  return undefined;
+}
+
+/** Where the replay stands: its frame and stack depth. */
+export async function frameHere(exec: Execution): Promise<{ frame: MiFrame | undefined; depth: number }> {
+  return { frame: await stackInfoFrame(exec.gdb), depth: await stackInfoDepth(exec.gdb) };
+}
