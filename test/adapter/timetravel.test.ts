@@ -37,6 +37,21 @@ for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
       assert.ok(info.endIcount! > 10_000);
     });
 
+    test('a snapshot saved in the replay: listed at its icount; a seek to it gives the registers the forward run had there', async () => {
+      const { dc, end } = session;
+      const at = Math.floor(end / 3);
+      await dc.seek({ icount: at });
+      const expected = { regs: await registers(dc), pc: await pc(dc) };
+      const saved = await dc.custom('saveSnapshot', { name: `tt-${arch}` });
+      assert.equal(saved.snapshot.icount, at);
+      assert.ok((await dc.custom('listSnapshots')).snapshots.some((x) => x.name === `tt-${arch}` && x.icount === at));
+      await dc.seek({ icount: end - 5 });
+      await dc.seek({ snapshot: `tt-${arch}` });
+      assert.equal(await icount(dc), at);
+      assert.deepEqual({ regs: await registers(dc), pc: await pc(dc) }, expected);
+      await dc.custom('deleteSnapshot', { name: `tt-${arch}` });
+    });
+
     test("QEMU's reverse-debugging procedure: 10 steps forward, 10 back, forward again, reverse continue", async () => {
       const { dc, end } = session;
       // From the start: these instructions run once or a few times, so the forward-run oracle stays short.
