@@ -76,7 +76,7 @@ export const launchAttributes: { [K in keyof Required<LaunchArguments>]: Attribu
     type: 'string', enum: ARCHITECTURES, default: 'aarch64',
     enumDescriptions: ['64-bit Arm: qemu-system-aarch64 -M virt -cpu cortex-a53', '32-bit Arm: qemu-system-arm -M virt -cpu cortex-a15',
       'RISC-V 64: qemu-system-riscv64 -M virt -bios none', 'RISC-V 32: qemu-system-riscv32 -M virt -bios none',
-      'x86-64: qemu-system-x86_64 -M pc (QEMU 7.2 deadlocks on reverse-continue there)'],
+      'x86-64: qemu-system-x86_64 -M microvm, PVH boot (reverse operations by seeks and forward replays: gdb\'s reverse packets hang QEMU there)'],
     description: 'Record: the guest architecture, needed only for a raw binary without symbols (no "program"). Otherwise it comes from the ELF of "program" or "kernel", or from a Linux Image header, and when set it must agree with them. Picks the defaults of "qemuPath", "machine" and "cpu".',
   },
   recording: {
@@ -101,7 +101,7 @@ export const launchAttributes: { [K in keyof Required<LaunchArguments>]: Attribu
   },
   qemuPath: {
     type: 'string', default: '',
-    description: 'The qemu-system-* binary. Default: chosen from the architecture (the ELF machine of "program", the kernel\'s header, or "architecture"), e.g. qemu-system-aarch64.',
+    description: 'The qemu-system-* binary. Default: chosen from the architecture (the ELF machine of "program", the kernel\'s header, or "architecture"), e.g. qemu-system-aarch64. Tested: QEMU 7.2 and 10.0 (e.g. the one scripts/qemu10.sh unpacks). A replay must use the QEMU version that recorded it; by default it does (the recording names it).',
   },
   qemuImgPath: {
     type: 'string', default: 'qemu-img',
