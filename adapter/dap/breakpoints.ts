@@ -6,7 +6,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ICOUNT_FUNCTION_BREAKPOINT } from '../../common/protocol';
 import type { Gdb } from '../gdb/gdb';
-import { breakDelete } from '../gdb/mi';
+import { breakDelete, inProgramSection } from '../gdb/mi';
 import {
   breakAfter, breakCondition, breakDisable, breakInsertAt, breakList, breakWatch, type MiBreakpoint,
 } from '../gdb/mi-breakpoints';
@@ -99,8 +99,7 @@ export class Breakpoints {
   private async inProgram(bkpt: MiBreakpoint | undefined, address: string): Promise<boolean> {
     const loc = bkpt?.locations[0] ?? bkpt;
     if ((loc?.func ?? loc?.file) !== undefined) return true;
-    const out = await this.gdb.console(`info symbol ${address}`).catch(() => '');
-    return / in section /.test(out);
+    return await inProgramSection(this.gdb, address);
   }
 
   private async readable(address: string): Promise<boolean> {

@@ -3,7 +3,7 @@
  * reverse) and QMP seeks. It keeps what the engine knows about the position and QEMU's armed replay breakpoint, and
  * it flushes gdb's stale caches after every seek (see replayEngine.ts for the traps this avoids).
  */
-import type { MiStopRecord } from '../gdb/mi';
+import { flushCaches, type MiStopRecord } from '../gdb/mi';
 import { errors } from '../errors';
 import type { QmpClient, QmpEvent } from '../qemu/qmp';
 import type { Execution, GdbRunCommand } from './execution';
@@ -83,8 +83,7 @@ export class Position {
       }
       await stopped.promise;
     });
-    await this.exec.gdb.console('maintenance flush register-cache');
-    await this.exec.gdb.console('maintenance flush dcache');
+    await flushCaches(this.exec.gdb);
     this.lastIcount = icount;
     this.icountKnown = true;
     if (icount > from) this.progress(from, icount);

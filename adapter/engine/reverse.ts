@@ -4,7 +4,7 @@
  * edge is skipped by QEMU: the engine looks there itself).
  */
 import {
-  breakDelete, breakInsert, enabledBreakpointLocations, evaluateExpression, stackInfoDepth, stackInfoFrame,
+  breakDelete, breakInsert, enabledBreakpointLocations, evaluateExpression, lineRowStart, stackInfoDepth, stackInfoFrame,
   type MiBreakpointLocation,
 } from '../gdb/mi';
 import type { ArchitectureName } from '../../common/protocol';
@@ -199,9 +199,8 @@ export class ReverseOperations {
     for (let i = 0; i < 32; i++) {
       const pc = stop.frame?.addr;
       if (!pc) return stop;
-      const info = await this.exec.gdb.console(`info line *${pc}`);
-      const m = /starts at address (0x[0-9a-f]+)/.exec(info);
-      if (!m || BigInt(m[1]) === BigInt(pc) || stop.icount === 0) return stop;
+      const start = await lineRowStart(this.exec.gdb, pc);
+      if (start === undefined || start === BigInt(pc) || stop.icount === 0) return stop;
       const line = stop.frame?.line;
       const next = this.byReplay ? await this.seekBack(stop.icount)
         : this.exec.classify(await this.pos.gdbRun('-exec-step-instruction', true), await this.pos.refreshIcount(), { step: true });

@@ -151,6 +151,23 @@ export async function evaluateExpression(gdb: Gdb, expression: string, at?: MiFr
   return miString((await gdb.command(`-data-evaluate-expression ${selectorOptions(at)}${miQuote(expression)}`)).value);
 }
 
+/** The address where the line-table row holding `pc` starts (`info line *PC`), or undefined without line info. */
+export async function lineRowStart(gdb: Gdb, pc: string): Promise<bigint | undefined> {
+  const m = /starts at address (0x[0-9a-f]+)/.exec(await gdb.console(`info line *${pc}`));
+  return m ? BigInt(m[1]) : undefined;
+}
+
+/** Whether the program's symbols place `address` in one of its sections (`info symbol`). */
+export async function inProgramSection(gdb: Gdb, address: string): Promise<boolean> {
+  return / in section /.test(await gdb.console(`info symbol ${address}`).catch(() => ''));
+}
+
+/** Drops gdb's register and memory caches: after a QMP move, both describe another moment. */
+export async function flushCaches(gdb: Gdb): Promise<void> {
+  await gdb.console('maintenance flush register-cache');
+  await gdb.console('maintenance flush dcache');
+}
+
 /** Whether `bytes` bytes at an address can be read (`-data-read-memory-bytes`): mapped in the guest now. */
 export async function isReadable(gdb: Gdb, address: string, bytes = 4): Promise<boolean> {
   return await gdb.command(`-data-read-memory-bytes ${address} ${bytes}`).then(() => true, () => false);
