@@ -284,9 +284,11 @@ test('Check Setup finds QEMU, qemu-img and gdb-multiarch with reverse debugging 
   await activateExtension();
   const report = await executeCommand<{ ok: boolean; results: { name: string; ok: boolean; detail: string }[] }>('qemuReplay.checkSetup');
   assert.equal(report.ok, true, JSON.stringify(report.results));
+  // This machine's QEMU is Debian 12's 7.2: each QEMU says what it does for its guests, and QEMU 10.0 is pointed at.
   assert.deepEqual(report.results.filter((r) => r.ok).map((r) => r.name),
-    ['qemu-system-aarch64', 'qemu-system-riscv64', 'qemu-img', 'gdb-multiarch', 'gdb reverse debugging']);
-  assert.match(report.results[0].detail, /^QEMU emulator version /);
+    ['qemu-system-aarch64', 'qemu-system-riscv64', 'qemu-system-x86_64', 'qemu-img', 'gdb-multiarch', 'gdb reverse debugging', 'QEMU 10.0']);
+  assert.match(report.results[0].detail, /^QEMU emulator version 7\.2\.\d+ .*— aarch64 guests: all of record, replay, step back, reverse continue, snapshots$/);
+  assert.match(report.results[6].detail, /^QEMU 10\.0 is tested too\. On Debian 12: bookworm-backports/);
   // A missing program is reported with the Debian package to install (run without a shell: no PATH lookup tricks).
   const missing = await executeCommand<{ ok: boolean; fix?: string }>('qemuReplay.checkSetup', { qemuImg: 'qemu-img-does-not-exist' });
   assert.equal(missing.ok, false);
