@@ -40,8 +40,8 @@ const X86 = (): Record<Feature, Cell> => all({
   'reverse continue': { works: true, note: 'by forward replay' },
   snapshots: { works: true, note: 'microvm (on pc, QEMU hangs loading them)' },
 });
-/** aarch64: the whole core; riscv64: the files that run on both architectures (timetravel has a snapshot test each). */
-const CORE = ['foundation', 'timetravel', 'reverse-source', 'snapshots'];
+/** aarch64: the whole core and Debian's arm64 kernel; riscv64: the files that run on both architectures (timetravel has a snapshot test each). */
+const CORE = ['foundation', 'timetravel', 'reverse-source', 'snapshots', 'kernel'];
 const CORE_RISCV = ['foundation', 'timetravel'];
 
 export const SUPPORT: readonly Row[] = [
