@@ -157,8 +157,9 @@ describe('error catalog', () => {
 const CONVERTED = [
   'adapter/image.ts', 'adapter/dap/console.ts', 'adapter/dap/inspect.ts', 'adapter/engine/attach.ts',
   'adapter/engine/launcher.ts', 'adapter/engine/snapshots.ts', 'adapter/qemu/recording.ts', 'adapter/qemu/socketdir.ts',
-  'adapter/engine/replayEngine.ts', 'adapter/engine/execution.ts', 'adapter/dap/session.ts', 'adapter/dap/customRequests.ts',
-  'adapter/engine/position.ts', 'adapter/engine/reverse.ts', 'adapter/engine/placement.ts',
+  'adapter/engine/replayEngine.ts', 'adapter/engine/execution.ts', 'adapter/dap/session.ts', 'adapter/dap/sessionBase.ts', 'adapter/dap/customRequests.ts',
+  'adapter/engine/position.ts', 'adapter/engine/reverse.ts', 'adapter/engine/placement.ts', 'adapter/engine/reverseByReplay.ts',
+  'adapter/qemu/compat.ts', 'adapter/qemu/version.ts',
 ];
 
 test('the converted files raise their errors from the catalog, not with new UserError(…)', () => {
