@@ -3,9 +3,9 @@
  * $QR_QEMU10_DIR names its extracted tree), each trap and fact the adapter relies on is run against plain QEMU (QMP,
  * gdb/MI, no adapter), and each quirk's `affects(version)` in adapter/qemu/version.ts must match what QEMU did.
  * docs/qemu-versions.md has the table these probes prove. The reverse-continue skips are races (from none to about
- * half of the tries, from run to run): they are tried until the first skip, up to TRIES times. The window-edge skip
- * has shown up in every run, so an affected QEMU must show it and a fixed one never; the icount-1 skip can stay away
- * for 200 tries, so it only proves a version the table calls fixed wrong.
+ * half of the tries, from run to run; either can stay away for 200 tries): they are tried until the first skip, up to
+ * TRIES times, and only prove a version the table calls fixed wrong. That 7.2 and 10.0 have them rests on the
+ * measured rates (docs/qemu-versions.md) and on the adapter's own tests, which found them (the soak test's seeds).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -254,7 +254,9 @@ for (const q of qemus) {
         }
       }
       t.diagnostic(`skipped ${skips} of ${tries}: ${landed.join(' ')}`);
-      assert.equal(skips > 0, quirk('reverseContinueSkipsPrevious').affects(q.version), `skipped ${skips} of ${tries}`);
+      // A race like the icount-1 skip: 2 to 14 of 20 tries in most runs, 0 of 200 in one CI run (10.0.2). Seen, it
+      // proves the version affected; a version the table calls fixed must never show it.
+      if (!quirk('reverseContinueSkipsPrevious').affects(q.version)) assert.equal(skips, 0, `skipped ${skips} of ${tries}`);
     });
 
     test('replay-seek: a negative or huge icount is accepted and runs to the end of the log', async (t) => {
