@@ -57,6 +57,8 @@ export interface MiBreakInsertOptions {
   condition?: string;
   /** Hits to ignore before the first stop (`-i`). */
   ignoreCount?: number;
+  /** Deleted by gdb once hit (`-t`). */
+  temporary?: boolean;
 }
 
 /**
@@ -65,6 +67,7 @@ export interface MiBreakInsertOptions {
  */
 export async function breakInsertAt(gdb: Gdb, location: string, options: MiBreakInsertOptions = {}): Promise<MiBreakpoint | undefined> {
   const parts = ['-break-insert'];
+  if (options.temporary) parts.push('-t');
   if (options.condition) parts.push('-c', miQuote(options.condition));
   if (options.ignoreCount) parts.push('-i', String(options.ignoreCount));
   parts.push(miQuote(location));

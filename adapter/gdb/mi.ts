@@ -5,7 +5,7 @@
  * registers) and mi-data.ts (memory, disassembly, symbols, completion).
  */
 import { miQuote, type Gdb } from './gdb';
-import { breakList } from './mi-breakpoints';
+import { breakInsertAt, breakList } from './mi-breakpoints';
 import { miString, miTuple, type MiTuple } from './miParser';
 
 /** A frame as gdb/MI reports it (`frame={level,addr,func,file,fullname,line,arch}`). */
@@ -117,8 +117,7 @@ export async function stackInfoDepth(gdb: Gdb, thread?: number): Promise<number>
 
 /** Inserts a breakpoint at a location (`*0x…` for an address, a function name quoted for MI); returns its number. */
 export async function breakInsert(gdb: Gdb, location: string, options: { temporary?: boolean } = {}): Promise<string | undefined> {
-  const r = await gdb.command(`-break-insert ${options.temporary ? '-t ' : ''}${location.startsWith('*') ? location : miQuote(location)}`);
-  return miString(miTuple(r.bkpt)?.number);
+  return (await breakInsertAt(gdb, location, options))?.number;
 }
 
 export async function breakDelete(gdb: Gdb, number: string): Promise<void> {
