@@ -36,25 +36,8 @@ export const errors = {
   // Launch and attach configuration ('config')
   launchConfigNotObject: () => err('config', 'The launch configuration must be an object.'),
   attachConfigNotObject: () => err('config', 'The attach configuration must be an object.'),
-  modeInvalid: (mode: unknown) =>
-    err('config', `"mode" must be "record" or "replay"${mode === undefined ? ' (it is missing)' : `, not ${JSON.stringify(mode)}`}.`),
-  recordingNotNamed: () =>
-    err('config', '"recording" must name the recording directory (for example "${workspaceFolder}/.recordings/run1").'),
-  notNonEmptyString: (key: string) => err('config', `"${key}" must be a non-empty string.`),
-  qemuArgsNotStrings: () =>
-    err('config', '"qemuArgs" must be an array of strings, one argument each (for example ["-d", "guest_errors"]).'),
-  envNotStrings: () => err('config', '"env" must be an object of string values.'),
-  notBoolean: (key: string) => err('config', `"${key}" must be true or false.`),
-  icountShiftInvalid: () =>
-    err('config', '"icountShift" must be "auto" or a whole number from 0 to 10 (QEMU\'s -icount shift).'),
-  notWholeNumber: (key: string) => err('config', `"${key}" must be a whole number ≥ 0.`),
-  sourceMapInvalid: () =>
-    err('config', '"sourceMap" must map compile-time path prefixes to local ones, e.g. { "/build/src": "${workspaceFolder}/src" }.'),
-  recordLimitInvalid: () =>
-    err('config', '"recordLimit" must be { "instructions": N } or { "seconds": S } with a positive number.'),
-  architectureNotKnown: (value: unknown, known: readonly string[]) =>
-    err('config', `"architecture" must be one of ${known.map((n) => `"${n}"`).join(', ')}, not ${JSON.stringify(value)}.`),
-  recordNeedsImage: () => err('config', 'Record mode needs "program" (the guest ELF) or "kernel" (the image QEMU boots).'),
+  /** `message`: from the one check of launch and attach arguments (common/validateConfig.ts), the extension's words. */
+  launchConfigInvalid: (message: string) => err('config', message),
   gdbServerInvalid: (text: string, example: string) =>
     err('config', `"gdbServer" must be host:port (for example ${example}, what QEMU's -gdb tcp::1234 or -s listens on), not ${JSON.stringify(text)}.`),
   portOutOfRange: (what: string, port: number) => err('config', `${what} has port ${port}; a port is 1 to 65535.`),

@@ -1,10 +1,10 @@
 // Writes `contributes` of package.json from its typed definitions: src/contributions.ts (commands, menus, views,
-// welcome content, walkthrough, settings, languages, grammars, breakpoints) and src/configSchema.ts (the debugger's
+// welcome content, walkthrough, settings, languages, grammars, breakpoints) and common/configSchema.ts (the debugger's
 // launch and attach attributes and snippets). Run it after changing either: `npm run contributions`
 // (`--check` only reports whether package.json is up to date; test/unit/contributions.test.ts checks the same).
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { debuggerContribution } from '../src/configSchema';
+import { debuggerContribution } from '../common/configSchema';
 import { contributions } from '../src/contributions';
 
 const manifest = path.resolve(__dirname, '..', 'package.json');

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEBUG_TYPE, DEFAULT_PROGRAM, DEFAULT_RECORDING, recordConfiguration, replayConfiguration } from './configSchema';
+import { DEBUG_TYPE, DEFAULT_PROGRAM, DEFAULT_RECORDING, recordConfiguration, replayConfiguration } from '../common/configSchema';
 import { formatProblems, validateConfiguration, type PathKind, type PathProbe } from './validate';
 
 /** Reports a configuration error to the user (and to whoever listens, e.g. the tests). */

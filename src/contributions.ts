@@ -1,5 +1,5 @@
 /**
- * The one source of truth of package.json's `contributes` (except `debuggers`, which src/configSchema.ts defines):
+ * The one source of truth of package.json's `contributes` (except `debuggers`, which common/configSchema.ts defines):
  * command ids and their titles, icons and `when` clauses, menus, the Snapshots view and its welcome content, the
  * walkthrough, settings, languages, grammars and breakpoint languages — and the names the code uses for them
  * (command ids it registers and runs, context keys it sets, view ids, setting names, tree item context values).
@@ -8,7 +8,7 @@
  * fails when the two differ and checks that the code registers every command declared here and uses no command id
  * that is not. Pure: no `vscode` import, so scripts and unit tests load it.
  */
-import { DEBUG_TYPE } from './configSchema';
+import { DEBUG_TYPE } from '../common/configSchema';
 
 export const PUBLISHER = 'qemu-replay';
 export const EXTENSION_NAME = 'qemu-replay';
@@ -250,7 +250,7 @@ const grammars = [
 
 // ---- the whole
 
-/** `contributes` of package.json, in its key order, with `debuggers` (from src/configSchema.ts) put in by the caller. */
+/** `contributes` of package.json, in its key order, with `debuggers` (from common/configSchema.ts) put in by the caller. */
 export function contributions(debuggers: readonly unknown[]): Record<string, unknown> {
   return {
     breakpoints: BREAKPOINT_LANGUAGES.map((language) => ({ language })),

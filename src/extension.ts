@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { AdapterFactory } from './adapterFactory';
 import { ConfigurationProvider } from './configProvider';
-import { DEBUG_TYPE } from './configSchema';
+import { DEBUG_TYPE } from '../common/configSchema';
 import { BuiltinCommand } from './contributions';
 import { startQapiClient } from './qapi/client';
 import { DapTrace } from './trace';

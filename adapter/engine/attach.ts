@@ -13,6 +13,7 @@ import { breakDeleteAll, targetLeave, targetSelectRemote } from '../gdb/mi';
 import { configureGdb } from '../gdb/setup';
 import { QmpAddress, QmpClient, QmpCommandError } from '../qemu/qmp';
 import { versionWarnings } from '../qemu/compat';
+import { attachShapeProblems } from '../../common/validateConfig';
 import { QemuVersion, versionFromQmp } from '../qemu/version';
 import { parseReplayLog } from '../qemu/replayLog';
 
@@ -56,15 +57,9 @@ function checkPort(port: number, what: string): number {
 
 export function checkAttachArguments(raw: unknown): AttachArguments {
   if (typeof raw !== 'object' || raw === null) throw errors.attachConfigNotObject();
-  const a = raw as Record<string, unknown>;
-  for (const key of ['qmp', 'gdbServer', 'program', 'gdbPath', 'cwd'] as const) {
-    if (a[key] !== undefined && (typeof a[key] !== 'string' || a[key] === '')) throw errors.notNonEmptyString(key);
-  }
-  const map = a.sourceMap;
-  if (map !== undefined && (typeof map !== 'object' || map === null || Array.isArray(map) || Object.entries(map).some(([k, v]) => !k || typeof v !== 'string' || !v))) {
-    throw errors.sourceMapInvalid();
-  }
-  return a;
+  const problem = attachShapeProblems(raw as Record<string, unknown>)[0];
+  if (problem) throw errors.launchConfigInvalid(problem.message);
+  return raw;
 }
 
 /** Connects to the user's QEMU. On failure nothing is left connected, and QEMU is untouched. */

@@ -13,7 +13,8 @@ import { errors } from '../errors';
 import { Gdb, GdbError } from '../gdb/gdb';
 import { targetSelectRemote } from '../gdb/mi';
 import { configureGdb } from '../gdb/setup';
-import { architectureByName, knownArchitectures } from '../qemu/architectures';
+import { architectureByName } from '../qemu/architectures';
+import { launchShapeProblems } from '../../common/validateConfig';
 import { checkReplayVersion, versionWarnings } from '../qemu/compat';
 import { parseVersion, type QemuVersion } from '../qemu/version';
 import { GDB_SOCKET_NAME, QemuCommand, QemuProcess, QemuStartError } from '../qemu/process';
@@ -38,48 +39,18 @@ export interface Emulator {
 
 type Checked = Required<Pick<LaunchArguments, 'mode' | 'recording'>> & LaunchArguments;
 
-/** Checks the shape of launch arguments; every message names the attribute and says how to fix it. */
+/**
+ * Checks the shape of launch arguments with the extension's own check (common/validateConfig.ts, from the attributes
+ * in configSchema.ts): every message names the attribute, its value, and what it must be.
+ */
 export function checkLaunchArguments(raw: unknown): Checked {
   if (typeof raw !== 'object' || raw === null) throw errors.launchConfigNotObject();
   const a = { ...(raw as Record<string, unknown>) };
-  for (const key of EMPTY_MEANS_UNSET) if (a[key] === '') delete a[key];   // as the extension reads them
-  if (a.mode !== 'record' && a.mode !== 'replay') throw errors.modeInvalid(a.mode);
-  if (typeof a.recording !== 'string' || a.recording.trim() === '') throw errors.recordingNotNamed();
-  for (const key of ['program', 'kernel', 'qemuPath', 'qemuImgPath', 'machine', 'cpu', 'memory', 'gdbPath', 'cwd'] as const) {
-    if (a[key] !== undefined && (typeof a[key] !== 'string' || a[key] === '')) throw errors.notNonEmptyString(key);
-  }
-  if (a.qemuArgs !== undefined && (!Array.isArray(a.qemuArgs) || a.qemuArgs.some((x) => typeof x !== 'string'))) {
-    throw errors.qemuArgsNotStrings();
-  }
-  if (a.env !== undefined && (typeof a.env !== 'object' || a.env === null || Object.values(a.env).some((v) => typeof v !== 'string'))) {
-    throw errors.envNotStrings();
-  }
-  for (const key of ['overwrite', 'stopOnEntry', 'trace'] as const) {
-    if (a[key] !== undefined && typeof a[key] !== 'boolean') throw errors.notBoolean(key);
-  }
-  if (a.icountShift !== undefined && a.icountShift !== 'auto' && (!Number.isInteger(a.icountShift) || (a.icountShift as number) < 0 || (a.icountShift as number) > 10)) {
-    throw errors.icountShiftInvalid();
-  }
-  for (const key of ['snapshotInterval', 'snapshotBudgetMB'] as const) {
-    if (a[key] !== undefined && (typeof a[key] !== 'number' || !Number.isInteger(a[key]) || (a[key]) < 0)) throw errors.notWholeNumber(key);
-  }
-  if (a.sourceMap !== undefined && (typeof a.sourceMap !== 'object' || a.sourceMap === null || Array.isArray(a.sourceMap) ||
-    Object.entries(a.sourceMap).some(([k, v]) => !k || typeof v !== 'string' || !v))) {
-    throw errors.sourceMapInvalid();
-  }
-  if (a.recordLimit !== undefined) {
-    const l = a.recordLimit as Record<string, unknown>;
-    const ok = typeof l === 'object' && l !== null && Object.keys(l).length === 1 &&
-      ((typeof l.instructions === 'number' && Number.isInteger(l.instructions) && l.instructions > 0) ||
-        (typeof l.seconds === 'number' && l.seconds > 0));
-    if (!ok) throw errors.recordLimitInvalid();
-  }
-  if (a.architecture !== undefined && (typeof a.architecture !== 'string' || !knownArchitectures().includes(a.architecture))) {
-    throw errors.architectureNotKnown(a.architecture, knownArchitectures());
-  }
-  if (a.mode === 'record' && a.program === undefined && a.kernel === undefined) {
-    throw errors.recordNeedsImage();
-  }
+  const problem = launchShapeProblems(a)[0];
+  if (problem) throw errors.launchConfigInvalid(problem.message);
+  // Unset, as the check and the extension read them: null, and "" where it means the default.
+  for (const [key, value] of Object.entries(a)) if (value === null) delete a[key];
+  for (const key of EMPTY_MEANS_UNSET) if (a[key] === '') delete a[key];
   return a as unknown as Checked;
 }
 

@@ -220,7 +220,7 @@ describe('attach with bad arguments', () => {
       await dc.initializeRequest();
       const missing = path.join(tempDir(), 'nope.sock');
       assert.match(await failure(dc.attachRequest({ qmp: missing, gdbServer: '127.0.0.1:1' } as DebugProtocol.AttachRequestArguments)), /Cannot connect to QEMU's QMP at .*nope\.sock.*-qmp unix:/s);
-      assert.match(await failure(dc.attachRequest({ gdbServer: 'localhost' } as DebugProtocol.AttachRequestArguments)), /"gdbServer" must be host:port/);
+      assert.match(await failure(dc.attachRequest({ gdbServer: 'localhost' } as DebugProtocol.AttachRequestArguments)), /"gdbServer" is "localhost": it must have the form host:port, e\.g\. localhost:1234 \(what QEMU's -gdb tcp::1234 or -s listens on\)/);
       const port = await freeLocalPort();
       assert.match(await failure(dc.attachRequest({ gdbServer: `127.0.0.1:${port}` } as DebugProtocol.AttachRequestArguments)), /gdb could not connect to QEMU's gdb server at 127\.0\.0\.1:\d+/);
     } finally {

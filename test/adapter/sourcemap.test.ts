@@ -32,5 +32,5 @@ test('frames and breakpoints use the mapped local paths', async () => {
 });
 
 test('a malformed sourceMap is refused with an example', async () => {
-  await assert.rejects(replay(recording, { sourceMap: ['/a', '/b'] }), /"sourceMap" must map compile-time path prefixes/);
+  await assert.rejects(replay(recording, { sourceMap: ['/a', '/b'] }), /"sourceMap" is \["\/a","\/b"\]: it must be an object mapping names to strings\. Map compile-time path prefixes to local ones, e\.g\. \{ "\/build\/src": "\$\{workspaceFolder\}\/src" \}/);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
-import { attachAttributes, debuggerContribution, launchAttributes, snippetBody, type JsonSchema } from '../../src/configSchema';
+import { attachAttributes, debuggerContribution, launchAttributes, snippetBody, type JsonSchema } from '../../common/configSchema';
 import {
   BuiltinCommand, Command, ContextKey, commands, contributions, ownActivationEvents, Setting, TestCommand, View,
   walkthroughArgument,
@@ -45,7 +45,7 @@ for (const [iface, request] of [['LaunchArguments', 'launch'], ['AttachArguments
   });
 }
 
-void test('package.json contributes is generated from src/contributions.ts and src/configSchema.ts (run npm run contributions)', () => {
+void test('package.json contributes is generated from src/contributions.ts and common/configSchema.ts (run npm run contributions)', () => {
   // Each part on its own first, for a readable diff; then the whole text, which also checks key order.
   const generated = JSON.parse(JSON.stringify(withContributions(pkg).contributes)) as Record<string, unknown>;
   for (const key of new Set([...Object.keys(generated), ...Object.keys(pkg.contributes)])) {
@@ -56,7 +56,7 @@ void test('package.json contributes is generated from src/contributions.ts and s
   for (const event of ownActivationEvents) assert.ok(pkg.activationEvents.includes(event), `activationEvents lacks ${event}`);
 });
 
-void test('package.json contributes.debuggers is generated from src/configSchema.ts (run npm run contributions)', () => {
+void test('package.json contributes.debuggers is generated from common/configSchema.ts (run npm run contributions)', () => {
   assert.deepEqual(ours(), JSON.parse(JSON.stringify(debuggerContribution())));
   assert.equal(Object.keys(launchAttributes).length, interfaceKeys('LaunchArguments').length);
   assert.equal(Object.keys(attachAttributes).length, interfaceKeys('AttachArguments').length);

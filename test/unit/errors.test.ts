@@ -21,18 +21,7 @@ const cause = new Error('Unexpected token } in JSON at position 3');
 const TABLE: Record<Factory, Row> = {
   launchConfigNotObject: { args: [], code: 'config', id: 2001, message: 'The launch configuration must be an object.' },
   attachConfigNotObject: { args: [], code: 'config', id: 2001, message: 'The attach configuration must be an object.' },
-  modeInvalid: { args: ['debug'], code: 'config', id: 2001, message: '"mode" must be "record" or "replay", not "debug".' },
-  recordingNotNamed: { args: [], code: 'config', id: 2001, message: '"recording" must name the recording directory (for example "${workspaceFolder}/.recordings/run1").' },
-  notNonEmptyString: { args: ['gdbPath'], code: 'config', id: 2001, message: '"gdbPath" must be a non-empty string.' },
-  qemuArgsNotStrings: { args: [], code: 'config', id: 2001, message: '"qemuArgs" must be an array of strings, one argument each (for example ["-d", "guest_errors"]).' },
-  envNotStrings: { args: [], code: 'config', id: 2001, message: '"env" must be an object of string values.' },
-  notBoolean: { args: ['overwrite'], code: 'config', id: 2001, message: '"overwrite" must be true or false.' },
-  icountShiftInvalid: { args: [], code: 'config', id: 2001, message: '"icountShift" must be "auto" or a whole number from 0 to 10 (QEMU\'s -icount shift).' },
-  notWholeNumber: { args: ['snapshotInterval'], code: 'config', id: 2001, message: '"snapshotInterval" must be a whole number ≥ 0.' },
-  sourceMapInvalid: { args: [], code: 'config', id: 2001, message: '"sourceMap" must map compile-time path prefixes to local ones, e.g. { "/build/src": "${workspaceFolder}/src" }.' },
-  recordLimitInvalid: { args: [], code: 'config', id: 2001, message: '"recordLimit" must be { "instructions": N } or { "seconds": S } with a positive number.' },
-  architectureNotKnown: { args: ['mips', ['aarch64', 'arm']], code: 'config', id: 2001, message: '"architecture" must be one of "aarch64", "arm", not "mips".' },
-  recordNeedsImage: { args: [], code: 'config', id: 2001, message: 'Record mode needs "program" (the guest ELF) or "kernel" (the image QEMU boots).' },
+  launchConfigInvalid: { args: ['"stopOnEntry" is "yes": it must be a boolean.'], code: 'config', id: 2001, message: '"stopOnEntry" is "yes": it must be a boolean.' },
   gdbServerInvalid: { args: ['nowhere', 'localhost:1234'], code: 'config', id: 2001, message: '"gdbServer" must be host:port (for example localhost:1234, what QEMU\'s -gdb tcp::1234 or -s listens on), not "nowhere".' },
   portOutOfRange: { args: ['"gdbServer"', 70000], code: 'config', id: 2001, message: '"gdbServer" has port 70000; a port is 1 to 65535.' },
 
@@ -137,7 +126,6 @@ describe('error catalog', () => {
   });
 
   test('the variants of a factory keep their own texts and codes', () => {
-    assert.equal(errors.modeInvalid(undefined).message, '"mode" must be "record" or "replay" (it is missing).');
     const gdb = errors.executableMissing('gdb', 'gdb-multiarch', 'Install it: apt-get install gdb-multiarch, or set "gdbPath".');
     assert.equal(gdb.code, 'gdb-missing');
     assert.equal(gdb.message, 'gdb was not found or is not executable ("gdb-multiarch"). Install it: apt-get install gdb-multiarch, or set "gdbPath".');

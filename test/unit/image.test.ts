@@ -198,8 +198,11 @@ void test('the names in the protocol are the architectures the adapter maps, and
   assert.deepEqual([...ARCHITECTURES], knownArchitectures());
   const base = { mode: 'record', recording: '/r', kernel: '/k' };
   assert.equal(checkLaunchArguments({ ...base, architecture: 'riscv32' }).architecture, 'riscv32');
-  for (const bad of ['arm64', '', 64, null]) {
+  for (const bad of ['arm64', 64]) {
     assert.throws(() => checkLaunchArguments({ ...base, architecture: bad }),
-      /"architecture" must be one of "aarch64", "arm", "riscv64", "riscv32", "x86_64", not /, String(bad));
+      new RegExp(`"architecture" is ${JSON.stringify(bad)}: it must be "aarch64" or "arm" or "riscv64" or "riscv32" or "x86_64"\\.$`), String(bad));
   }
+  assert.throws(() => checkLaunchArguments({ ...base, architecture: '' }), /"architecture" is "": it must not be empty \(remove it to use the default\)\.$/);
+  // null is unset, as in the extension: the header or ELF decides.
+  assert.equal(checkLaunchArguments({ ...base, architecture: null }).architecture, undefined);
 });

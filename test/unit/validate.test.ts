@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkValue, formatProblems, validateConfiguration, type PathKind } from '../../src/validate';
-import { launchAttributes } from '../../src/configSchema';
+import { launchAttributes } from '../../common/configSchema';
 
 /** A fake file system: absolute path → kind. */
 const probe = (entries: Record<string, PathKind>) => ({ kind: (p: string) => entries[p] });

@@ -1,7 +1,7 @@
 /**
  * The extension (src/validate.ts, before a session starts) and the adapter (launcher.ts checkLaunchArguments, for
- * any DAP client) check launch arguments twice; until they are one (issue #17), they must accept and refuse the
- * same configurations. Paths exist here (the extension also checks the file system; the adapter does later).
+ * any DAP client) check launch arguments with one function, common/validateConfig.ts (issue #17); the extension adds
+ * the file system. They must accept and refuse the same configurations. Paths exist here.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
