@@ -33,6 +33,7 @@ export function checkValue(name: string, value: unknown, schema: JsonSchema): st
   return problem && schema.errorMessage ? `${problem} ${schema.errorMessage}` : problem;
 }
 
+/** One switch over the JSON-schema forms configSchema.ts uses (68 lines: each form's check is a few lines). */
 function checkSchema(name: string, value: unknown, schema: JsonSchema): string | undefined {
   if (schema.oneOf) {
     const matches = schema.oneOf.filter((s) => checkValue(name, value, s) === undefined);

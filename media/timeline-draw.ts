@@ -41,7 +41,10 @@ function titled(node: SVGElement, text: string): void {
 
 const inView = (x: number, width: number): boolean => x >= -8 && x <= width + 8;
 
-/** Redraws the whole axis for `session` in `vp`; `cursor` is the keyboard cursor, `preview` a drag in progress. */
+/**
+ * Redraws the whole axis for `session` in `vp`; `cursor` is the keyboard cursor, `preview` a drag in progress. One
+ * function (92 lines): the layers are drawn in order onto one canvas state, back to front.
+ */
 export function draw(
   svg: SVGSVGElement, session: TimelineSession, vp: Viewport, width: number, cursor?: number, preview?: number,
 ): Drawing {

@@ -62,7 +62,10 @@ export function checkAttachArguments(raw: unknown): AttachArguments {
   return raw;
 }
 
-/** Connects to the user's QEMU. On failure nothing is left connected, and QEMU is untouched. */
+/**
+ * Connects to the user's QEMU. On failure nothing is left connected, and QEMU is untouched. One function (62 lines):
+ * QMP, gdb and their clean-up on failure share one try block.
+ */
 export async function attachToQemu(raw: unknown): Promise<AttachedQemu> {
   const args = checkAttachArguments(raw);
   const cwd = args.cwd ? path.resolve(args.cwd) : process.cwd();

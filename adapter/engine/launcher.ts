@@ -77,6 +77,24 @@ function checkProgram(file: string, attr: string): string {
   return file;
 }
 
+/** What a record or a replay needs before QEMU starts: the recording, QEMU's command line, what to warn about. */
+interface Prepared {
+  recording: OpenedRecording | PendingRecording;
+  cmd: QemuCommand;
+  /** Record only: the manifest, completed as the session goes. */
+  manifestBase?: Emulator['manifestBase'];
+  architecture?: ArchitectureName;
+  warnings: string[];
+}
+
+interface Context {
+  args: Checked;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  recordingDir: string;
+  program?: string;
+}
+
 export async function launch(raw: unknown, log: (msg: string) => void): Promise<Emulator> {
   const args = checkLaunchArguments(raw);
   const cwd = args.cwd ? path.resolve(args.cwd) : process.cwd();
@@ -84,62 +102,8 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
   const recordingDir = resolvePath(args.recording, cwd);
   const gdbPath = checkExecutable(args.gdbPath ?? 'gdb-multiarch', 'gdb', 'Install it: apt-get install gdb-multiarch, or set "gdbPath".');
   const program = args.program ? checkProgram(resolvePath(args.program, cwd), 'program') : undefined;
-  const warnings: string[] = [];
-
-  let recording: OpenedRecording | PendingRecording;
-  let cmd: QemuCommand;
-  let manifestBase: Emulator['manifestBase'];
-  let architecture: ArchitectureName | undefined;
-
-  if (args.mode === 'record') {
-    const kernel = args.kernel ? checkProgram(resolvePath(args.kernel, cwd), 'kernel') : program!;
-    // From "program"'s ELF, the kernel's ELF or Linux Image header, or "architecture" (a raw binary needs it).
-    const arch = await selectArchitecture(program, kernel, args.architecture);
-    architecture = arch.name;
-    const qemuPath = checkExecutable(args.qemuPath ?? arch.qemu, 'QEMU', `Install it: apt-get install ${arch.qemuPackage}, or set "qemuPath".`);
-    const qemuImg = checkExecutable(args.qemuImgPath ?? 'qemu-img', 'qemu-img', 'Install it: apt-get install qemu-utils, or set "qemuImgPath".');
-    const pending = await PendingRecording.create(recordingDir, args.overwrite ?? false);
-    recording = pending;
-    try {
-      await createSnapshotImage(qemuImg, pending.file('snapshots'));
-      await pending.copyKernel(kernel);
-    } catch (err) {
-      await pending.discard();
-      throw err;
-    }
-    cmd = {
-      qemuPath, machine: args.machine ?? arch.machine, cpu: args.cpu ?? arch.cpu, memory: args.memory ?? '128M',
-      kernel: pending.file('kernel'), icountShift: args.icountShift ?? 'auto', rr: 'record', replayFile: pending.file('log'),
-      snapshotImage: pending.file('snapshots'), serialFile: pending.file('serial'), archArgs: arch.extraArgs,
-      userArgs: args.qemuArgs ?? [],
-    };
-    manifestBase = {
-      qemu: { path: qemuPath, version: await qemuVersion(qemuPath), argv: [] },
-      architecture: arch.name, machine: cmd.machine, cpu: cmd.cpu, memory: cmd.memory, icountShift: cmd.icountShift,
-      archArgs: cmd.archArgs, qemuArgs: cmd.userArgs,
-      program: program ? { path: program, sha256: await cachedSha256(program, env) } : undefined,
-      kernel: { originalPath: kernel, sha256: await cachedSha256(kernel, env) },
-    };
-  } else {
-    const opened = await openRecording(recordingDir);
-    recording = opened;
-    const m = opened.manifest;
-    const arch = architectureByName(m.architecture);
-    architecture = arch?.name;
-    const qemuPath = checkExecutable(args.qemuPath ?? m.qemu.path, 'QEMU', `Install it: apt-get install ${arch?.qemuPackage ?? 'qemu-system'}, or set "qemuPath".`);
-    // Before QEMU starts: another version fails while loading the initial snapshot, before QMP is up.
-    const running = parseVersion(await qemuVersion(qemuPath).catch(() => ''));
-    const other = running ? checkReplayVersion(m.qemu.version, m.qemu.path, running, qemuPath) : undefined;
-    if (other) warnings.push(other);
-    if (program && m.program && (await cachedSha256(program, env)) !== m.program.sha256) {
-      warnings.push(`${program} changed since it was recorded: symbols may not match what ran. Rebuild the same source, or record again.`);
-    }
-    cmd = {
-      qemuPath, machine: m.machine, cpu: m.cpu, memory: m.memory, kernel: opened.file('kernel'), icountShift: m.icountShift,
-      rr: 'replay', replayFile: opened.file('log'), snapshotImage: opened.file('snapshots'), archArgs: m.archArgs,
-      userArgs: m.qemuArgs,
-    };
-  }
+  const ctx: Context = { args, cwd, env, recordingDir, program };
+  const { recording, cmd, manifestBase, architecture, warnings } = args.mode === 'record' ? await prepareRecord(ctx) : await prepareReplay(ctx);
 
   const symbols = program ?? (args.mode === 'replay' ? existingProgram(recording as OpenedRecording) : undefined);
   // Meanwhile QEMU and gdb start: the symbol index of a large ELF (see indexCache).
@@ -148,15 +112,7 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
   qemu.on('stderr', (d) => log(d));
   const gdb = new Gdb();
   try {
-    try {
-      await qemu.start(cmd, { cwd, env });
-    } catch (err) {
-      if (err instanceof QemuStartError && /Failed to get "write" lock/.test(err.stderr)) {
-        throw errors.snapshotImageInUse(recordingDir);
-      }
-      if (err instanceof QemuStartError) throw errors.qemuStartFailed(err.message, err.stderr);
-      throw err;
-    }
+    await startQemu(qemu, cmd, ctx);
     if (manifestBase) manifestBase.qemu.argv = qemu.argv;
     const running = qemu.version!;
     warnings.push(...versionWarnings(running, architecture));
@@ -167,30 +123,101 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     else if (!(recording instanceof PendingRecording) && recording.manifest.initialSnapshot && initial !== recording.manifest.initialSnapshot) {
       throw errors.snapshotsFromOtherRecording(recording.file('snapshots'), initial, recording.manifest.initialSnapshot);
     }
-    // gdb works in the session's private folder (removed at the end), not the user's: whatever it writes there (a
-    // core file, despite `maint set internal-error corefile no`) goes with the session. It also reaches QEMU's gdb
-    // socket there by a relative name, whatever characters the folder's path has (gdb takes `target remote`'s
-    // argument literally, quotes included).
-    const gdbDir = qemu.socketDir!;
-    try {
-      await gdb.start(gdbPath, { cwd: gdbDir, env });
-    } catch (err) {
-      throw errors.launchGdbNotStarted(gdbPath, (err as Error).message);
-    }
-    // A recording or a replay: read-only (see GdbSetup.readOnly).
-    await configureGdb(gdb, { symbols, sourceMap: args.sourceMap, userCwd: cwd, readOnly: true, indexCache: await index });
-    try {
-      await targetSelectRemote(gdb, GDB_SOCKET_NAME); // in gdb's working folder; no TCP port to forward
-    } catch (err) {
-      if (err instanceof GdbError) throw errors.gdbNotConnected(err.message);
-      throw err;
-    }
+    await startGdb(gdb, gdbPath, qemu, ctx, symbols, await index);
     const entry = symbols ? (await readElfHeader(symbols).catch(() => undefined))?.entry : undefined;
     return { mode: args.mode, qemu, gdb, recording, warnings, program: symbols, entry, recordLimit: args.recordLimit, manifestBase, qemuVersion: running, architecture };
   } catch (err) {
     await gdb.stop().catch(() => undefined);
     await qemu.kill();
     if (recording instanceof PendingRecording) await recording.discard();
+    throw err;
+  }
+}
+
+/** A new recording: its folder (a pending one until it is complete), its snapshot image, the kernel's copy. */
+async function prepareRecord({ args, cwd, env, recordingDir, program }: Context): Promise<Prepared> {
+  const kernel = args.kernel ? checkProgram(resolvePath(args.kernel, cwd), 'kernel') : program!;
+  // From "program"'s ELF, the kernel's ELF or Linux Image header, or "architecture" (a raw binary needs it).
+  const arch = await selectArchitecture(program, kernel, args.architecture);
+  const qemuPath = checkExecutable(args.qemuPath ?? arch.qemu, 'QEMU', `Install it: apt-get install ${arch.qemuPackage}, or set "qemuPath".`);
+  const qemuImg = checkExecutable(args.qemuImgPath ?? 'qemu-img', 'qemu-img', 'Install it: apt-get install qemu-utils, or set "qemuImgPath".');
+  const pending = await PendingRecording.create(recordingDir, args.overwrite ?? false);
+  try {
+    await createSnapshotImage(qemuImg, pending.file('snapshots'));
+    await pending.copyKernel(kernel);
+  } catch (err) {
+    await pending.discard();
+    throw err;
+  }
+  const cmd: QemuCommand = {
+    qemuPath, machine: args.machine ?? arch.machine, cpu: args.cpu ?? arch.cpu, memory: args.memory ?? '128M',
+    kernel: pending.file('kernel'), icountShift: args.icountShift ?? 'auto', rr: 'record', replayFile: pending.file('log'),
+    snapshotImage: pending.file('snapshots'), serialFile: pending.file('serial'), archArgs: arch.extraArgs,
+    userArgs: args.qemuArgs ?? [],
+  };
+  const manifestBase: Emulator['manifestBase'] = {
+    qemu: { path: qemuPath, version: await qemuVersion(qemuPath), argv: [] },
+    architecture: arch.name, machine: cmd.machine, cpu: cmd.cpu, memory: cmd.memory, icountShift: cmd.icountShift,
+    archArgs: cmd.archArgs, qemuArgs: cmd.userArgs,
+    program: program ? { path: program, sha256: await cachedSha256(program, env) } : undefined,
+    kernel: { originalPath: kernel, sha256: await cachedSha256(kernel, env) },
+  };
+  return { recording: pending, cmd, manifestBase, architecture: arch.name, warnings: [] };
+}
+
+/** An existing recording, replayed with the QEMU version that made it (checked before QEMU starts). */
+async function prepareReplay({ args, env, recordingDir, program }: Context): Promise<Prepared> {
+  const opened = await openRecording(recordingDir);
+  const m = opened.manifest;
+  const arch = architectureByName(m.architecture);
+  const warnings: string[] = [];
+  const qemuPath = checkExecutable(args.qemuPath ?? m.qemu.path, 'QEMU', `Install it: apt-get install ${arch?.qemuPackage ?? 'qemu-system'}, or set "qemuPath".`);
+  // Before QEMU starts: another version fails while loading the initial snapshot, before QMP is up.
+  const running = parseVersion(await qemuVersion(qemuPath).catch(() => ''));
+  const other = running ? checkReplayVersion(m.qemu.version, m.qemu.path, running, qemuPath) : undefined;
+  if (other) warnings.push(other);
+  if (program && m.program && (await cachedSha256(program, env)) !== m.program.sha256) {
+    warnings.push(`${program} changed since it was recorded: symbols may not match what ran. Rebuild the same source, or record again.`);
+  }
+  const cmd: QemuCommand = {
+    qemuPath, machine: m.machine, cpu: m.cpu, memory: m.memory, kernel: opened.file('kernel'), icountShift: m.icountShift,
+    rr: 'replay', replayFile: opened.file('log'), snapshotImage: opened.file('snapshots'), archArgs: m.archArgs,
+    userArgs: m.qemuArgs,
+  };
+  return { recording: opened, cmd, architecture: arch?.name, warnings };
+}
+
+/** QEMU started and QMP connected; its failures said in the user's terms. */
+async function startQemu(qemu: QemuProcess, cmd: QemuCommand, { cwd, env, recordingDir }: Context): Promise<void> {
+  try {
+    await qemu.start(cmd, { cwd, env });
+  } catch (err) {
+    if (err instanceof QemuStartError && /Failed to get "write" lock/.test(err.stderr)) {
+      throw errors.snapshotImageInUse(recordingDir);
+    }
+    if (err instanceof QemuStartError) throw errors.qemuStartFailed(err.message, err.stderr);
+    throw err;
+  }
+}
+
+/**
+ * gdb started, set up and connected to QEMU's gdb server. gdb works in the session's private folder (removed at the
+ * end), not the user's: whatever it writes there (a core file, despite `maint set internal-error corefile no`) goes
+ * with the session. It also reaches QEMU's gdb socket there by a relative name, whatever characters the folder's
+ * path has (gdb takes `target remote`'s argument literally, quotes included).
+ */
+async function startGdb(gdb: Gdb, gdbPath: string, qemu: QemuProcess, { args, cwd, env }: Context, symbols: string | undefined, indexCache: string | undefined): Promise<void> {
+  try {
+    await gdb.start(gdbPath, { cwd: qemu.socketDir!, env });
+  } catch (err) {
+    throw errors.launchGdbNotStarted(gdbPath, (err as Error).message);
+  }
+  // A recording or a replay: read-only (see GdbSetup.readOnly).
+  await configureGdb(gdb, { symbols, sourceMap: args.sourceMap, userCwd: cwd, readOnly: true, indexCache });
+  try {
+    await targetSelectRemote(gdb, GDB_SOCKET_NAME); // in gdb's working folder; no TCP port to forward
+  } catch (err) {
+    if (err instanceof GdbError) throw errors.gdbNotConnected(err.message);
     throw err;
   }
 }

@@ -199,6 +199,7 @@ export class Gdb extends EventEmitter<GdbEvents> {
     return first.done ? undefined : first.value.console;
   }
 
+  /** One gdb/MI output line: a result, an async record or stream output (64 lines: one dispatch on the record kind). */
   private onLine(line: string): void {
     if (!line) return;
     this.emit('trace', '<-', line);

@@ -52,7 +52,8 @@ export interface ReplayLogSummary {
 
 /**
  * Parses a whole log. Truncated or corrupt input throws ReplayLogError (never another error): a recording whose
- * log cannot be read to its end is not safe to replay. `allowTruncated` returns what was read instead.
+ * log cannot be read to its end is not safe to replay. `allowTruncated` returns what was read instead. One loop (69
+ * lines): the event kinds read best as one table, in QEMU's order.
  */
 export function parseReplayLog(data: Uint8Array, options: { allowTruncated?: boolean } = {}): ReplayLogSummary {
   if (data.length < HEADER_SIZE) throw new ReplayLogError(`replay log is ${data.length} bytes long, shorter than its header`, 0);

@@ -43,6 +43,10 @@ const SEVERITY: Record<Problem['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, information: DiagnosticSeverity.Information,
 };
 
+/**
+ * The QAPI language server on `connection`. One function (227 lines) on purpose: each LSP handler is short and they
+ * share the server's open documents and analysed programs, which a class would only turn into fields.
+ */
 export function startQapiServer(connection: Connection, options: QapiServerOptions = {}): void {
   const debounceMs = options.debounceMs ?? 150;
   const fastCheckMs = options.fastCheckMs ?? 100;
