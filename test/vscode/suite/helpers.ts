@@ -189,3 +189,5 @@ export async function stopAllSessions(): Promise<void> {
 }
 
 afterEach(stopAllSessions);
+// No breakpoint outlives its test, even one that failed before its own clean-up (it would stop the next test's runs).
+afterEach(() => { if (vscode.debug.breakpoints.length) vscode.debug.removeBreakpoints(vscode.debug.breakpoints); });

@@ -155,7 +155,13 @@ test('Add Breakpoint at Instruction Count from the palette takes an icount behin
   // No complaint under the input while typing a value behind the position.
   assert.deepEqual((await ui.texts('.quick-input-message')).filter((t) => /before/.test(t)), []);
   await ui.press('Enter');
+  await waitUntil(() => vscode.debug.breakpoints.some((b) => b instanceof vscode.FunctionBreakpoint && b.functionName === `icount:${behind}`),
+    15_000, `the command to add icount:${behind}`);
   await ui.press('Control+Shift+D');   // Run and Debug, where the Breakpoints view is
+  // After the window reload of the test before, the Breakpoints pane can come back collapsed: open it, as a person would.
+  const header = '.pane-header:has-text("Breakpoints")';
+  await ui.waitFor(header);
+  if ((await ui.attribute(header, 'aria-expanded')) === 'false') await ui.click(header);
   await waitUntil(async () => (await ui.texts('.pane:has(.pane-header:has-text("Breakpoints")) .monaco-list-row'))
     .some((t) => t.includes(`icount:${behind}`)), 15_000, `icount:${behind} in the Breakpoints view`);
 
