@@ -10,7 +10,7 @@ import {
 import type { ArchitectureName } from '../../common/protocol';
 import type { QmpClient } from '../qemu/qmp';
 import { hasQuirk, type QemuVersion, type QuirkId } from '../qemu/version';
-import { frameHere, lastStopBefore } from './reverseByReplay';
+import { lastStopBefore } from './reverseByReplay';
 import type { Execution, GdbRunCommand, Stop } from './execution';
 import type { SnapshotPlacement } from './placement';
 import type { Position } from './position';
@@ -54,7 +54,7 @@ export class ReverseOperations {
   /** One instruction back by a seek; its frame. */
   private async seekBack(icount: number): Promise<Stop> {
     await this.pos.qmpSeek(icount - 1);
-    return { reason: 'step', icount: icount - 1, frame: (await frameHere(this.exec)).frame };
+    return { reason: 'step', icount: icount - 1, frame: await stackInfoFrame(this.exec.gdb) };
   }
 
   /**
@@ -63,7 +63,7 @@ export class ReverseOperations {
    * that line's start. Lines are short; a stretch longer than MAX_SEEK_STEPS stops where it is, said in a note.
    */
   private async lineBackBySeeks(from: number, into: boolean): Promise<Stop> {
-    const start = await frameHere(this.exec);
+    const start = await this.frameNow();
     let stop: Stop = { reason: 'step', icount: from, frame: start.frame };
     for (let i = 0; i < MAX_SEEK_STEPS && stop.icount > 0; i++) {
       stop = await this.seekBack(stop.icount);
@@ -147,7 +147,7 @@ export class ReverseOperations {
    * the call in the caller. The outermost frame, entered before the recording began, goes to the start.
    */
   private async stepOutByReplay(from: number): Promise<Stop> {
-    const func = (await frameHere(this.exec)).frame?.func;
+    const func = (await stackInfoFrame(this.exec.gdb))?.func;
     const entry = func ? await evaluateExpression(this.exec.gdb, `(unsigned long)&${func}`).catch(() => undefined) : undefined;
     if (!entry || !/^\d+$/.test(entry)) return await this.seekBack(from); // no symbols: one instruction back
     const address = `0x${BigInt(entry).toString(16)}`;
@@ -188,7 +188,7 @@ export class ReverseOperations {
       return atStart();
     }
     await this.pos.qmpSeek(hit.icount);
-    return { ...hit, frame: (await frameHere(this.exec)).frame };
+    return { ...hit, frame: await stackInfoFrame(this.exec.gdb) };
   }
 
   /**

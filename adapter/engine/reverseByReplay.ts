@@ -6,7 +6,7 @@
  * means a window four times as long before it, down to the start of the recording. Deterministic replay makes the
  * answer the same as a reverse run's.
  */
-import { stackInfoDepth, stackInfoFrame, type MiFrame } from '../gdb/mi';
+import { stackInfoFrame } from '../gdb/mi';
 import type { Execution, Stop } from './execution';
 import type { Position } from './position';
 
@@ -51,9 +51,4 @@ export async function lastStopBefore(host: ScanHost, before: number, accept: (st
     hi = lo;
   }
   return undefined;
-}
-
-/** Where the replay stands: its frame and stack depth. */
-export async function frameHere(exec: Execution): Promise<{ frame: MiFrame | undefined; depth: number }> {
-  return { frame: await stackInfoFrame(exec.gdb), depth: await stackInfoDepth(exec.gdb) };
 }
