@@ -95,3 +95,43 @@ export function nextMarker(markers: readonly number[], from: number, direction: 
   }
   return best;
 }
+
+/** A mark drawn for one or more icounts that fall within a few pixels of each other. */
+export interface ThinnedMark {
+  /** The first icount of the group (where a click goes). */
+  icount: number;
+  /** How many icounts the mark stands for. */
+  count: number;
+  /** The last icount of the group. */
+  last: number;
+}
+
+/**
+ * The marks to draw for `sorted` icounts (ascending) in `vp`: those closer than `minPixels` to the previous mark
+ * join it, so 10,000 hits draw at most one mark every `minPixels` pixels, and only those inside the view.
+ */
+export function thinMarks(sorted: readonly number[], vp: Viewport, width: number, minPixels = 3): ThinnedMark[] {
+  const out: ThinnedMark[] = [];
+  let lastX = Number.NEGATIVE_INFINITY;
+  // The first icount inside the view: the list can be long, find it by bisection.
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < vp.start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < sorted.length && sorted[i] <= vp.end; i++) {
+    const icount = sorted[i];
+    const x = icountToX(icount, vp, width);
+    const current = out[out.length - 1];
+    if (current && x - lastX < minPixels) {
+      current.count++;
+      current.last = icount;
+      continue;
+    }
+    out.push({ icount, count: 1, last: icount });
+    lastX = x;
+  }
+  return out;
+}
