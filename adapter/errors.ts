@@ -5,13 +5,14 @@
 export type UserErrorCode =
   | 'config' | 'qemu-missing' | 'gdb-missing' | 'qemu-img-missing' | 'program' | 'architecture' | 'recording-exists'
   | 'recording-missing' | 'recording-corrupt' | 'recording-version' | 'qemu-start' | 'gdb-start' | 'not-replaying'
-  | 'running' | 'icount' | 'snapshot' | 'read-only' | 'qemu-exited' | 'gdb-exited' | 'unsupported' | 'evaluate';
+  | 'running' | 'icount' | 'snapshot' | 'read-only' | 'qemu-exited' | 'gdb-exited' | 'unsupported' | 'evaluate'
+  | 'history';
 
 const CODES: Record<UserErrorCode, number> = {
   config: 2001, 'qemu-missing': 2002, 'gdb-missing': 2003, 'qemu-img-missing': 2004, program: 2005, architecture: 2006,
   'recording-exists': 2007, 'recording-missing': 2008, 'recording-corrupt': 2009, 'recording-version': 2010,
   'qemu-start': 2011, 'gdb-start': 2012, 'not-replaying': 2013, running: 2014, icount: 2015, snapshot: 2016,
-  'read-only': 2017, 'qemu-exited': 2018, 'gdb-exited': 2019, unsupported: 2020, evaluate: 2021,
+  'read-only': 2017, 'qemu-exited': 2018, 'gdb-exited': 2019, unsupported: 2020, evaluate: 2021, history: 2022,
 };
 
 export class UserError extends Error {
@@ -183,6 +184,26 @@ export const errors = {
     err('unsupported', `${what} is not available with QEMU ${version}: ${why}. ${instead}`),
   icountBreakpointsNeedReplay: () =>
     err('not-replaying', 'icount breakpoints work only while replaying: QEMU says "setting the breakpoint is allowed only in play mode". Replay the recording to use them.'),
+
+  // The whole recording: hit history, last write, compare ('history')
+  breakpointIdInvalid: (id: unknown) =>
+    err('history', `"breakpointId" must be the id of a breakpoint as a set*Breakpoints response gave it, not ${JSON.stringify(id)}.`),
+  breakpointUnknown: (id: number) =>
+    err('history', `No breakpoint has id ${id} in this session: set it first (its id is in the setBreakpoints response), or pick another.`),
+  historyOfIcountBreakpoint: (icount: number) =>
+    err('history', `An icount breakpoint is hit exactly once, at icount ${icount}: seek there instead.`),
+  lastWriteExpressionMissing: () =>
+    err('history', '"expression" must name what to look for a write to: a variable, a field, an element, or *(type *) address.'),
+  lastWriteDirectionInvalid: (direction: unknown) =>
+    err('history', `"direction" must be "backward" (the last write before the position) or "forward" (the next one), not ${JSON.stringify(direction)}.`),
+  lastWriteRegister: (expression: string) =>
+    err('history', `${expression} is a register: gdb can watch memory only (a register watch single-steps the whole replay). Step back by instruction, or compare two moments to see when it differs.`),
+  lastWriteNotMemory: (expression: string, why: string) =>
+    err('history', `${expression} has no memory to watch: ${why.replace(/\.$/, '')}. Use a variable, a field, an array element or *(type *) address.`),
+  compareMemoryInvalid: (value: unknown) =>
+    err('history', `"memory" must be { "address": "0x…", "length": N }, not ${JSON.stringify(value)}.`),
+  compareMemoryLength: (length: unknown, max: number) =>
+    err('history', `"memory.length" must be a whole number of bytes from 1 to ${max}, not ${JSON.stringify(length)}.`),
 
   // Snapshots in a session ('snapshot')
   snapshotUnknown: (name: unknown, known: readonly string[]) => err('snapshot', `No snapshot named ${JSON.stringify(name)}. Known: ${known.join(', ')}.`),

@@ -59,6 +59,82 @@ export interface CustomRequests {
   reverseStepIn: [{ threadId: number; granularity?: 'statement' | 'line' | 'instruction' }, Record<string, never>];
   /** Reverse step out: back to the call site of the current function (gdb `reverse-finish`). */
   reverseStepOut: [{ threadId: number }, Record<string, never>];
+  /**
+   * Every hit of one breakpoint in the recording (or in [from, to)), found by one forward pass of the replay with
+   * only that breakpoint enabled (its condition and hit count honoured); the position is where it was afterwards.
+   * Answered when the pass is done (`complete`: false when it was cancelled — DAP `cancel` with this request's seq,
+   * or with the progress id of its `progressStart` event); the hits also stream in `hitHistory` events meanwhile.
+   */
+  hitHistory: [{ breakpointId: number; from?: number; to?: number }, { hits: HistoryHit[]; complete: boolean }];
+  /**
+   * Moves to the instruction after the last write before the position (`backward`) or the next write after it
+   * (`forward`) of the memory of `expression` (evaluated in `frameId`, or the top frame). A `stopped` event with
+   * reason `data breakpoint` says where; `found: false` when the recording has no such write (nothing moves).
+   */
+  lastWrite: [{ expression: string; frameId?: number; direction: 'backward' | 'forward' }, LastWriteResult];
+  /** Registers, the locals of a frame and a memory range at two icounts, and what differs. The position stays. */
+  compare: [{ a: number; b: number; frameId?: number; memory?: { address: string; length: number } }, CompareResult];
+  /** The guest's serial output in the whole recording, line by line, each with the icount of its first byte. */
+  guestOutput: [Record<string, never>, { lines: GuestOutputLine[] }];
+}
+
+/** One hit of a breakpoint in the recording. */
+export interface HistoryHit {
+  icount: number;
+  /** The program counter, `0x…`. */
+  pc: string;
+  function?: string;
+  source?: { path: string; name: string };
+  line?: number;
+  /** A logpoint's message, evaluated at this hit. */
+  message?: string;
+}
+
+export interface LastWriteResult {
+  found: boolean;
+  /** Where the position moved (the instruction after the write). */
+  icount?: number;
+  /** The value before and after the write. */
+  oldValue?: string;
+  newValue?: string;
+  /** The writing instruction's place. */
+  pc?: string;
+  function?: string;
+  source?: { path: string; name: string };
+  line?: number;
+  /** When nothing was found: why, in the user's words. */
+  message?: string;
+}
+
+export interface CompareItem {
+  name: string;
+  a?: string;
+  b?: string;
+  changed: boolean;
+}
+
+export interface CompareResult {
+  a: { icount: number; function?: string; line?: number; source?: { path: string; name: string } };
+  b: { icount: number; function?: string; line?: number; source?: { path: string; name: string } };
+  registers: CompareItem[];
+  /** The locals and arguments of the chosen frame level (the same level at both moments). */
+  locals: CompareItem[];
+  /** Why locals are missing (a different function at that level at one of the moments). */
+  localsNote?: string;
+  memory?: {
+    address: string;
+    /** Hex bytes, two digits each, at a and at b (`??` for bytes that could not be read). */
+    a: string[];
+    b: string[];
+    /** Offsets of the bytes that differ. */
+    changed: number[];
+  };
+}
+
+export interface GuestOutputLine {
+  /** The icount at which the guest wrote the line's first byte. */
+  icount: number;
+  text: string;
 }
 
 export type CustomRequestName = keyof CustomRequests;
@@ -69,13 +145,15 @@ export type CustomResponseBody<K extends CustomRequestName> = CustomRequests[K][
 export interface CustomEvents {
   replayState: ReplayState;
   snapshotsChanged: { snapshots: SnapshotInfo[] };
+  /** Hits found so far by a `hitHistory` request or a retroactive logpoint pass, in icount order, batched. */
+  hitHistory: { breakpointId: number; hits: HistoryHit[]; done?: boolean };
 }
 
 export type CustomEventName = keyof CustomEvents;
 
 export const CUSTOM_REQUESTS: readonly CustomRequestName[] = [
   'replayInfo', 'setIcountBreakpoints', 'seek', 'listSnapshots', 'saveSnapshot', 'deleteSnapshot',
-  'reverseStepIn', 'reverseStepOut',
+  'reverseStepIn', 'reverseStepOut', 'hitHistory', 'lastWrite', 'compare', 'guestOutput',
 ];
 
 /** Function breakpoints named `icount:N` are icount breakpoints (so they show and toggle in the Breakpoints view). */

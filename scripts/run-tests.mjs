@@ -17,9 +17,9 @@ const groups = [
   { name: 'adapter-qemu10', dir: 'test/adapter', only: QEMU10_CORE(), env: () => qemu10Env(true) },
 ];
 
-/** The adapter test files that run on QEMU 10.0 too: record, replay, every reverse operation, snapshots, seeks; x86_64; Debian's arm64 kernel. */
+/** The adapter test files that run on QEMU 10.0 too: record, replay, every reverse operation, snapshots, seeks; x86_64; Debian's arm64 kernel; the whole-recording passes. */
 function QEMU10_CORE() {
-  return ['foundation', 'timetravel', 'reverse-source', 'snapshots', 'forward', 'x86_64', 'kernel'].map((n) => `test/adapter/${n}.test.ts`);
+  return ['foundation', 'timetravel', 'reverse-source', 'snapshots', 'forward', 'x86_64', 'kernel', 'history'].map((n) => `test/adapter/${n}.test.ts`);
 }
 
 /** The folder of the QEMU 10.0 that scripts/qemu10.sh installs (or finds) in the tool cache; `use`: tests run on it. */

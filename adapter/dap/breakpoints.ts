@@ -20,7 +20,14 @@ interface Entry {
   dapId: number;
   kind: BreakpointKind;
   logMessage?: string;
+  /** A hit count "N": the first stop is at the N-th hit. */
+  hitCount?: number;
+  /** How the user named it: `main.c:42`, a function, `*0x…`, a watched expression. */
+  description: string;
 }
+
+/** A logpoint just set (see Breakpoints.takeNewLogpoints). */
+export type LogpointEntry = Entry & { logMessage: string };
 
 let nextId = 1;
 
@@ -31,11 +38,32 @@ export class Breakpoints {
   private instructions: Entry[] = [];
   private data: Entry[] = [];
   private icountFunctionIds = new Map<number, number>();
+  /** Logpoints set by the last setSource calls that were not there before (same line, same message). */
+  private newLogpoints: LogpointEntry[] = [];
 
   constructor(private readonly gdb: Gdb, private readonly engine: ReplayEngine) {}
 
   lookup(gdbNumber: string | undefined): Entry | undefined {
     return gdbNumber ? this.byGdb.get(gdbNumber) : undefined;
+  }
+
+  /** The breakpoint with this DAP id (as a set*Breakpoints response gave it). */
+  byDapId(id: number): Entry | undefined {
+    for (const e of this.byGdb.values()) if (e.dapId === id) return e;
+    return undefined;
+  }
+
+  /** The icount of the icount breakpoint (`icount:N` in the Breakpoints view) with this DAP id. */
+  icountOfId(id: number): number | undefined {
+    for (const [icount, dapId] of this.icountFunctionIds) if (dapId === id) return icount;
+    return undefined;
+  }
+
+  /** The logpoints set since the last call that were not there before: their earlier hits are still to be shown. */
+  takeNewLogpoints(): LogpointEntry[] {
+    const out = this.newLogpoints;
+    this.newLogpoints = [];
+    return out;
   }
 
   private async remove(entries: Entry[]): Promise<void> {
@@ -59,7 +87,7 @@ export class Breakpoints {
     try {
       const inserted = await breakInsertAt(this.gdb, location, { condition: opts.condition, ignoreCount });
       const bkpt = kind === 'function' ? await this.withoutPatchableEntries(inserted) : inserted;
-      const entry: Entry = { gdbNumber: bkpt?.number ?? '', dapId, kind, logMessage: opts.logMessage };
+      const entry: Entry = { gdbNumber: bkpt?.number ?? '', dapId, kind, logMessage: opts.logMessage, hitCount: ignoreCount !== undefined ? ignoreCount + 1 : undefined, description: describeLocation(location) };
       this.byGdb.set(entry.gdbNumber, entry);
       const bp = toDap(dapId, bkpt);
       // gdb accepts any address and fails only when it inserts the breakpoint at the next resume, and then every
@@ -108,6 +136,7 @@ export class Breakpoints {
   }
 
   async setSource(path: string, bps: DebugProtocol.SourceBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
+    const before = new Set((this.bySource.get(path) ?? []).filter((e) => e.logMessage).map((e) => `${e.description}\0${e.logMessage}`));
     await this.remove(this.bySource.get(path) ?? []);
     const entries: Entry[] = [];
     const out: DebugProtocol.Breakpoint[] = [];
@@ -120,6 +149,7 @@ export class Breakpoints {
         continue;
       }
       if (entry) entries.push(entry);
+      if (entry?.logMessage && !before.has(`${entry.description}\0${entry.logMessage}`)) this.newLogpoints.push(entry as LogpointEntry);
       out.push(bp);
     }
     this.bySource.set(path, entries);
@@ -210,7 +240,7 @@ export class Breakpoints {
       let entry: Entry | undefined;
       try {
         const number = await breakWatch(this.gdb, b.dataId, b.accessType === 'read' || b.accessType === 'readWrite' ? b.accessType : 'write');
-        entry = { gdbNumber: number ?? '', dapId, kind: 'data' };
+        entry = { gdbNumber: number ?? '', dapId, kind: 'data', hitCount: hits > 1 ? hits : undefined, description: b.dataId };
         this.byGdb.set(entry.gdbNumber, entry);
         if (b.condition) await breakCondition(this.gdb, entry.gdbNumber, b.condition);
         if (hits > 1) await breakAfter(this.gdb, entry.gdbNumber, hits - 1);
@@ -223,6 +253,12 @@ export class Breakpoints {
     }
     return out;
   }
+}
+
+/** A breakpoint's location as the user knows it: `prog.c:42` (the file's name only), a function, `*0x…`. */
+function describeLocation(location: string): string {
+  const m = /^(.*\/)?([^/]+:\d+)$/.exec(location);
+  return m ? m[2] : location;
 }
 
 /** VS Code's hit conditions: "N", "= N", ">= N" all stop first at the N-th hit. */

@@ -23,6 +23,7 @@ export const CAPABILITIES: DebugProtocol.Capabilities = {
   supportsLoadedSourcesRequest: true,
   supportsCompletionsRequest: true,
   supportsTerminateRequest: true,
+  supportsCancelRequest: true, // a hit-history pass (its request or its progress) can be cancelled
   supportSuspendDebuggee: true, // attach: disconnect may leave the user's QEMU paused
   supportsStepBack: false, // announced with a `capabilities` event once a replay is running
   supportsGotoTargetsRequest: false,

@@ -7,6 +7,7 @@ import type { CustomRequestName } from '../../common/protocol';
 import type { Execution, Stop } from '../engine/execution';
 import type { ReplayEngine } from '../engine/replayEngine';
 import { errorMessage } from '../errors';
+import type { RecordingHistory } from './history';
 
 /** What the custom requests need from the session (see QemuReplaySession). */
 export interface CustomRequestHost {
@@ -24,6 +25,8 @@ export interface CustomRequestHost {
   /** Sends the `replayState` event. */
   sendState(): void;
   reportStop(stop: Stop): void;
+  /** Hit history, last write, compare, guest output (history.ts). */
+  history: RecordingHistory;
 }
 
 /** Handles `command` if it is one of ours; false for any other (the session passes it on). */
@@ -80,6 +83,26 @@ export function handleCustomRequest(
       return true;
     case 'reverseStepOut':
       host.run(response, (e) => e.reverseStepOut(), true);
+      return true;
+    case 'hitHistory':
+      host.handle(response, () => host.history.hitHistory(a, response.request_seq));
+      return true;
+    case 'lastWrite':
+      host.handle(response, async () => {
+        const { result, stop } = await host.history.lastWrite(a, response.request_seq);
+        if (stop) {
+          // The position moved: VS Code hears that the thread ran, then where it stopped (as for a seek).
+          host.announceRun();
+          host.reportStop(stop);
+        }
+        return result;
+      });
+      return true;
+    case 'compare':
+      host.handle(response, () => host.history.compare(a));
+      return true;
+    case 'guestOutput':
+      host.handle(response, () => host.history.guestOutput());
       return true;
     default:
       return false;

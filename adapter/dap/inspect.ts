@@ -175,7 +175,7 @@ export class Inspector {
     // all of them fails on riscv64, whose CSRs QEMU does not all serve (E14).
     const names = this.registerNames;
     const pcIndex = names.indexOf('pc');
-    const general = names.map((n, i) => ({ n, i })).filter(({ n, i }) => n && (pcIndex < 0 || i <= pcIndex || n === 'cpsr' || n === 'pstate' || n === 'priv')).map(({ i }) => i);
+    const general = generalRegisters(names);
     const at = { thread, frame };
     const values = await dataListRegisterValues(this.gdb, 'x', general, at);
     // pc in gdb's natural format carries the symbol: 0x40080038 <uart_putc+8>
@@ -322,6 +322,12 @@ export function writesToGuest(text: string): string | undefined {
 }
 
 /** A DAP memory reference is an address we handed out (0x…), or one a user typed in the memory view. */
+/** gdb's numbers of the general registers: those up to pc (and the flags after it on aarch64, riscv's priv). */
+export function generalRegisters(names: readonly string[]): number[] {
+  const pcIndex = names.indexOf('pc');
+  return names.map((n, i) => ({ n, i })).filter(({ n, i }) => n && (pcIndex < 0 || i <= pcIndex || n === 'cpsr' || n === 'pstate' || n === 'priv')).map(({ i }) => i);
+}
+
 export function parseAddress(reference: string): bigint {
   const text = reference.trim();
   if (/^(0x[0-9a-f]+|\d+)$/i.test(text)) return BigInt(text);

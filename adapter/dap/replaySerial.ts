@@ -15,7 +15,7 @@ export class ReplaySerial {
    * newline at 20755, SHUTDOWN at 20755), which no replay reaches; at the end, everything logged up to the
    * SHUTDOWN is shown.
    */
-  constructor(private readonly timeline: SerialTimeline, private readonly show: (text: string) => void, private readonly end?: number) {}
+  constructor(readonly timeline: SerialTimeline, private readonly show: (text: string) => void, private readonly end?: number) {}
 
   /** The replay has run up to `to`: shows what the guest wrote before it that is not shown yet. */
   reached(to: number): void {

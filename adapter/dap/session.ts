@@ -28,8 +28,9 @@ export class QemuReplaySession extends SessionBase {
   private run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>, announce = false): void {
     // Requests are handled in order: a run must not start before breakpoint changes received before it are in
     // place (VS Code sends setBreakpoints then continue without waiting for the answer).
-    const settled = this.breakpointUpdates.settled();
+    const settled = this.breakpointUpdates.settled() ?? this.exec?.passInProgress;
     if (settled) {
+      // A pass over the recording (hit history, earlier logpoint hits) comes back to the position: run from there.
       void settled.then(() => this.run(response, op, announce));
       return;
     }
@@ -169,7 +170,17 @@ export class QemuReplaySession extends SessionBase {
       const { breakpoints } = this.need();
       const path = args.source.path;
       if (!path) return { breakpoints: (args.breakpoints ?? []).map(() => new Breakpoint(false)) };
-      return { breakpoints: await this.withTargetStopped(() => breakpoints.setSource(path, args.breakpoints ?? [])) };
+      let here = 0;
+      const result = await this.withTargetStopped(async () => {
+        const set = await breakpoints.setSource(path, args.breakpoints ?? []);
+        here = this.need().engine.state().icount; // where a run interrupted for the change stood
+        return set;
+      });
+      // A logpoint set in a replay also shows its earlier hits (after the session has started: before, every hit
+      // is still ahead).
+      const added = breakpoints.takeNewLogpoints();
+      if (this.configured) this.history.retroactiveLogpoints(added, here);
+      return { breakpoints: result };
     });
   }
 
@@ -239,5 +250,12 @@ export class QemuReplaySession extends SessionBase {
     need: () => this.need(),
     sendState: () => this.sendState(),
     reportStop: (stop) => this.reportStop(stop),
+    history: this.history,
   };
+
+  protected override cancelRequest(response: DebugProtocol.CancelResponse, args: DebugProtocol.CancelArguments): void {
+    // Not through handle: a cancel must not wait for the pass it cancels.
+    this.history.cancel(args);
+    this.sendResponse(response);
+  }
 }

@@ -22,6 +22,7 @@ import { BreakpointUpdates } from './breakpointUpdates';
 import { CAPABILITIES, stepBackEvent } from './capabilities';
 import { ConsoleCommands } from './console';
 import { failureMessage, watchEmulator } from './faults';
+import { RecordingHistory } from './history';
 import { IdleWork } from './idleWork';
 import { Inspector } from './inspect';
 import { Recorder } from './recorder';
@@ -60,6 +61,17 @@ export abstract class SessionBase extends LoggingDebugSession {
   /** A QEMU the user started (attach): never stopped by the session, only let go. */
   protected attached: AttachedQemu | undefined;
   protected suspendOnDetach = false;
+  /** configurationDone has come: the session has started (logpoints set from now on have earlier hits). */
+  protected configured = false;
+  /** The client shows DAP progress events (initialize's `supportsProgressReporting`). */
+  private clientShowsProgress = false;
+  /** Passes over the whole recording: hit history, earlier logpoint hits, last write, compare (history.ts). */
+  protected readonly history = new RecordingHistory({
+    need: () => this.need(),
+    sendEvent: (event) => this.sendEvent(event),
+    serial: () => this.serial,
+    showsProgress: () => this.clientShowsProgress,
+  });
 
   constructor() {
     super();
@@ -117,7 +129,8 @@ export abstract class SessionBase extends LoggingDebugSession {
 
   // ---- lifecycle -------------------------------------------------------------------------------------------
 
-  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.clientShowsProgress = args.supportsProgressReporting === true;
     response.body = { ...CAPABILITIES };
     this.sendResponse(response);
   }
@@ -223,6 +236,7 @@ export abstract class SessionBase extends LoggingDebugSession {
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
     this.handle(response, () => {
       const { engine, exec } = this.need();
+      this.configured = true;
       if (engine.options.mode === 'record' && this.emulator) this.recorder?.start(engine, exec, this.emulator.recordLimit);
       if (this.stopOnEntry) {
         const entry = this.emulator?.entry;
@@ -265,7 +279,7 @@ export abstract class SessionBase extends LoggingDebugSession {
       }
       const entry = hitBreakpoint(stop, breakpoints);
       if (entry?.logMessage) {
-        this.log(`${await formatLogMessage(entry.logMessage, inspector)}\n`, 'console');
+        this.log(`${await formatLogMessage(entry.logMessage, async (e) => (await inspector.evaluate(e)).result)}\n`, 'console');
         this.runAndReport(() => engine.forward('-exec-continue'));
         return;
       }
@@ -342,10 +356,12 @@ export abstract class SessionBase extends LoggingDebugSession {
 
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse, args?: DebugProtocol.DisconnectArguments): void {
     this.suspendOnDetach = args?.suspendDebuggee === true;
+    this.history.cancelAll(); // a pass in progress ends now, rather than being waited for
     this.handle(response, async () => { await this.end('session stopped'); });
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.history.cancelAll();
     this.handle(response, async () => { await this.end('session stopped'); });
   }
 }

@@ -7,7 +7,6 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Stop } from '../engine/execution';
 import { errorMessage } from '../errors';
 import type { Breakpoints } from './breakpoints';
-import type { Inspector } from './inspect';
 
 type BreakpointEntry = NonNullable<ReturnType<Breakpoints['lookup']>>;
 
@@ -22,7 +21,9 @@ export function stoppedEvent(stop: Stop, entry: BreakpointEntry | undefined, bre
   let reason: string = stop.reason;
   const hit: number[] = [];
   if (stop.reason === 'breakpoint' || stop.reason === 'watchpoint') {
-    reason = entry?.kind === 'function' ? 'function breakpoint' : entry?.kind === 'instruction' ? 'instruction breakpoint' : entry?.kind === 'data' ? 'data breakpoint' : 'breakpoint';
+    // A watchpoint stop of no DAP breakpoint is a write found by `lastWrite` (its own watch, gone since).
+    reason = entry?.kind === 'function' ? 'function breakpoint' : entry?.kind === 'instruction' ? 'instruction breakpoint'
+      : entry?.kind === 'data' || (!entry && stop.reason === 'watchpoint') ? 'data breakpoint' : 'breakpoint';
     if (entry) hit.push(entry.dapId);
   } else if (stop.reason === 'icount breakpoint') {
     reason = 'breakpoint';
@@ -41,12 +42,12 @@ export function stoppedEvent(stop: Stop, entry: BreakpointEntry | undefined, bre
 }
 
 /** A logpoint's message: each `{expression}` replaced by its value (or the error, in angle brackets). */
-export async function formatLogMessage(template: string, inspector: Inspector): Promise<string> {
+export async function formatLogMessage(template: string, evaluate: (expression: string) => Promise<string>): Promise<string> {
   let out = '';
   let last = 0;
   for (const m of template.matchAll(/\{([^}]+)\}/g)) {
     out += template.slice(last, m.index);
-    out += await inspector.evaluate(m[1]).then((r) => r.result, (e: unknown) => `<${errorMessage(e)}>`);
+    out += await evaluate(m[1]).catch((e: unknown) => `<${errorMessage(e)}>`);
     last = m.index + m[0].length;
   }
   return out + template.slice(last);

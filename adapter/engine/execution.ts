@@ -24,6 +24,8 @@ export interface Stop {
   text?: string;
   /** Why the stop is not where the user would expect it, said once in the Debug Console. */
   note?: string;
+  /** A write watchpoint's stop: the value before and after the write, as gdb prints them. */
+  watchValue?: { old?: string; new?: string };
   /** The interrupt of withTargetStopped: not a stop for the user (the run resumes after the change). */
   interruptedForChange?: boolean;
 }
@@ -131,8 +133,32 @@ export class Execution extends EventEmitter<ExecutionEvents> {
     }
   }
 
+  private pass: Promise<void> | undefined;
+
+  /**
+   * A pass over the recording that the user did not ask to see (hit history, a retroactive logpoint, a search for a
+   * write): it moves the replay and comes back. Requests that read state or run the guest wait for it (`whenQuiet`,
+   * `passInProgress`), as they wait for a seek; it is cancelled, not waited for, when the session ends.
+   */
+  async duringPass<T>(run: () => Promise<T>): Promise<T> {
+    while (this.pass) await this.pass;
+    let done!: () => void;
+    this.pass = new Promise<void>((r) => (done = r));
+    try {
+      return await run();
+    } finally {
+      this.pass = undefined;
+      done();
+    }
+  }
+
+  /** The pass in progress, if any (see duringPass). */
+  get passInProgress(): Promise<void> | undefined {
+    return this.pass;
+  }
+
   async whenQuiet(): Promise<void> {
-    while (this.qmpRun) await this.qmpRun;
+    while (this.qmpRun || this.pass) await (this.qmpRun ?? this.pass);
   }
 
   /** Fails fast for requests that need a stopped target. */
@@ -223,7 +249,7 @@ export class Execution extends EventEmitter<ExecutionEvents> {
       case 'watchpoint-trigger':
       case 'read-watchpoint-trigger':
       case 'access-watchpoint-trigger':
-        return { ...base, reason: 'watchpoint', gdbBreakpoint: record.watchpoint };
+        return { ...base, reason: 'watchpoint', gdbBreakpoint: record.watchpoint, ...(record.watchValue ? { watchValue: record.watchValue } : {}) };
       case 'end-stepping-range':
       case 'function-finished':
         return { ...base, reason: 'step' };

@@ -63,8 +63,11 @@ export class Position {
     return { record, icount };
   }
 
-  /** QMP drives the run; gdb is not spoken to until it is over, then its caches are dropped. */
-  async qmpSeek(icount: number): Promise<void> {
+  /**
+   * QMP drives the run; gdb is not spoken to until it is over, then its caches are dropped. `quiet`: a move the user
+   * does not see (a pass over the recording that comes back): the serial output it passes is not shown.
+   */
+  async qmpSeek(icount: number, quiet = false): Promise<void> {
     const qmp = this.qmp!;
     const from = this.lastIcount;
     this.icountKnown = false;
@@ -86,7 +89,7 @@ export class Position {
     await flushCaches(this.exec.gdb);
     this.lastIcount = icount;
     this.icountKnown = true;
-    if (icount > from) this.progress(from, icount);
+    if (icount > from && !quiet) this.progress(from, icount);
   }
 
   /**

@@ -19,6 +19,7 @@ import { breakDelete, breakInsert, isReadable, stackInfoFrame, type MiStopRecord
 import type { QmpClient } from '../qemu/qmp';
 import { Execution, GdbRunCommand, Stop } from './execution';
 import { SnapshotPlacement } from './placement';
+import { FoundWrite, HitScan, RecordingPasses, WriteSearch } from './history';
 import { Position } from './position';
 import { ReverseOperations } from './reverse';
 import { INITIAL_SNAPSHOT, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
@@ -76,6 +77,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   private readonly pos: Position;
   private readonly placement: SnapshotPlacement;
   private readonly reverse: ReverseOperations;
+  private readonly passes: RecordingPasses;
 
   constructor(readonly exec: Execution, readonly qmp: QmpClient | undefined, readonly options: EngineOptions) {
     super();
@@ -85,6 +87,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     this.placement = new SnapshotPlacement(exec, qmp, options, this.snapshots, this.policy, this.pos, (list) => this.emit('snapshotsChanged', list));
     this.reverse = new ReverseOperations(exec, qmp, this.snapshots, this.pos, this.placement, () => this.icountBreakpoints,
       { version: options.qemuVersion, architecture: options.architecture });
+    this.passes = new RecordingPasses(exec, this.pos, () => this.end ?? 0);
     exec.on('running', () => this.emit('running'));
   }
 
@@ -228,6 +231,30 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   reverseContinue(): Promise<Stop> {
     this.requireReplay('Reverse continue');
     return this.reverse.reverseContinue();
+  }
+
+  // ---- the whole recording: passes that come back to the position (history.ts) -------------------------------
+
+  /** Every hit of some breakpoints in [from, to); false when cancelled. */
+  hitHistory(scan: HitScan): Promise<boolean> {
+    this.requireReplay('Hit history');
+    checkIcount(scan.from, 'The start of the range', this.end);
+    checkIcount(scan.to, 'The end of the range', undefined);
+    return this.passes.hits(scan);
+  }
+
+  /** The last write before the position, or the next after it, of what `search.watch` names; moves there. */
+  findWrite(search: WriteSearch): Promise<FoundWrite | undefined> {
+    this.requireReplay('Finding where a value changed');
+    this.exec.assertStopped('look for a write');
+    return this.passes.write(search);
+  }
+
+  /** `read` at each icount (the replay stands there meanwhile), then back to the position. */
+  atMoments<T>(icounts: readonly number[], read: (icount: number) => Promise<T>): Promise<T[]> {
+    this.requireReplay('Comparing moments');
+    for (const i of icounts) checkIcount(i, 'A moment to compare', this.end);
+    return this.passes.atMoments(icounts, read);
   }
 
   // ---- time: seek, icount breakpoints ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ import {
   type MiBreakpointLocation,
 } from '../gdb/mi';
 import type { ArchitectureName } from '../../common/protocol';
+import type { Gdb } from '../gdb/gdb';
 import type { QmpClient } from '../qemu/qmp';
 import { hasQuirk, type QemuVersion, type QuirkId } from '../qemu/version';
 import { lastStopBefore } from './reverseByReplay';
@@ -286,16 +287,22 @@ export class ReverseOperations {
     return await enabledBreakpointLocations(this.exec.gdb);
   }
 
-  private async breakpointAt(pc: string | undefined, bps: MiBreakpointLocation[]): Promise<string | undefined> {
-    if (!pc) return undefined;
-    for (const bp of bps) {
-      if (!bp.addr || bp.type.includes('watchpoint') || BigInt(bp.addr) !== BigInt(pc)) continue;
-      if (bp.cond) {
-        const v = await evaluateExpression(this.exec.gdb, bp.cond).catch(() => undefined);
-        if (v === undefined || v === '0' || v === 'false') continue;
-      }
-      return bp.number;
-    }
-    return undefined;
+  private breakpointAt(pc: string | undefined, bps: MiBreakpointLocation[]): Promise<string | undefined> {
+    return breakpointAt(this.exec.gdb, pc, bps);
   }
+
+}
+
+/** The number of the breakpoint among `bps` that stops at `pc` (its condition true there), if any. */
+export async function breakpointAt(gdb: Gdb, pc: string | undefined, bps: readonly MiBreakpointLocation[]): Promise<string | undefined> {
+  if (!pc) return undefined;
+  for (const bp of bps) {
+    if (!bp.addr || bp.type.includes('watchpoint') || BigInt(bp.addr) !== BigInt(pc)) continue;
+    if (bp.cond) {
+      const v = await evaluateExpression(gdb, bp.cond).catch(() => undefined);
+      if (v === undefined || v === '0' || v === 'false') continue;
+    }
+    return bp.number;
+  }
+  return undefined;
 }

@@ -18,6 +18,10 @@ export interface ScanHost {
   pos: Position;
   /** Whether a breakpoint (and its condition) stops at `pc`, for the hit exactly where a window starts. */
   breakpointAt(pc: string | undefined): Promise<string | undefined>;
+  /** Called after each seek to a window's start, before it is run (a watch set afresh there). */
+  afterSeek?(): Promise<void>;
+  /** Polled before each run: true stops the search (nothing found). */
+  cancelled?(): boolean;
 }
 
 /**
@@ -30,7 +34,8 @@ export async function lastStopBefore(host: ScanHost, before: number, accept: (st
   let hi = before;
   for (let span = FIRST_WINDOW; hi > 0; span *= 4) {
     const lo = Math.max(0, hi - span);
-    await pos.qmpSeek(lo);
+    await pos.qmpSeek(lo, true);
+    await host.afterSeek?.();
     let last: Stop | undefined;
     // A hit exactly at `lo`: gdb did not stop there itself, so it may report it at once or (when its last stop
     // happened to be at the same pc) step over it. Checked here, and not counted twice below.
@@ -41,6 +46,7 @@ export async function lastStopBefore(host: ScanHost, before: number, accept: (st
       if (await accept(stop)) last = stop;
     }
     for (;;) {
+      if (host.cancelled?.()) return undefined;
       const { record, icount } = await pos.runForward('-exec-continue', hi);
       if (icount >= hi) break;
       const stop = exec.classify(record, icount, {});

@@ -34,6 +34,8 @@ export interface MiBreakpoint extends MiCodePlace {
   /** What a pending breakpoint waits for (the location as given). */
   pending?: string;
   cond?: string;
+  /** Hits gdb still ignores before the next stop (`-break-after`), a decimal string; undefined when none. */
+  ignore?: string;
   /** The locations of a breakpoint gdb placed at several addresses (empty when it reports one, in its own fields). */
   locations: MiBreakpointPlace[];
 }
@@ -46,7 +48,7 @@ export function toBreakpoint(t: MiTuple | undefined): MiBreakpoint | undefined {
   if (!t) return undefined;
   return {
     ...toPlace(t), number: miString(t.number), type: miString(t.type), enabled: miString(t.enabled),
-    pending: miString(t.pending), cond: miString(t.cond),
+    pending: miString(t.pending), cond: miString(t.cond), ignore: miString(t.ignore),
     locations: miList(t.locations).map(miTuple).filter((l): l is MiTuple => l !== undefined)
       .map((l) => ({ ...toPlace(l), number: miString(l.number), enabled: miString(l.enabled) })),
   };
@@ -77,6 +79,11 @@ export async function breakInsertAt(gdb: Gdb, location: string, options: MiBreak
 /** Disables a breakpoint or one location of it (`N.M`). */
 export async function breakDisable(gdb: Gdb, number: string): Promise<void> {
   await gdb.command(`-break-disable ${number}`);
+}
+
+/** Enables a breakpoint or one location of it (`N.M`); a location disabled on its own stays disabled. */
+export async function breakEnable(gdb: Gdb, number: string): Promise<void> {
+  await gdb.command(`-break-enable ${number}`);
 }
 
 /** Every breakpoint and watchpoint (`-break-list`), in gdb's order. */

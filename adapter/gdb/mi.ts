@@ -36,15 +36,19 @@ export interface MiStopRecord {
   /** The number of the watchpoint a `*-watchpoint-trigger` names (`wpt`, `hw-awpt` or `hw-rwpt`). */
   watchpoint?: string;
   signalName?: string;
+  /** A write watchpoint's values (`value={old,new}`), as gdb prints them. */
+  watchValue?: { old?: string; new?: string };
 }
 
 export function toStopRecord(record: MiTuple): MiStopRecord {
   const reasons = (Array.isArray(record.reason) ? record.reason : [record.reason]).map(miString)
     .filter((r): r is string => r !== undefined);
   const wpt = miTuple(record.wpt) ?? miTuple(record['hw-awpt']) ?? miTuple(record['hw-rwpt']); // gdb/MI's names
+  const value = miTuple(record.value);
   return {
     reasons, frame: toFrame(miTuple(record.frame)), breakpoint: miString(record.bkptno), watchpoint: miString(wpt?.number),
     signalName: miString(record['signal-name']),
+    ...(value ? { watchValue: { old: miString(value.old), new: miString(value.new) } } : {}),
   };
 }
 

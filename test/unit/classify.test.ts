@@ -24,6 +24,8 @@ void test('one reason: breakpoint, watchpoint, step', () => {
   assert.equal(exec.classify(stopped(`*stopped,reason="end-stepping-range",${frame}`), 5, { step: true }).reason, 'step');
   const wp = exec.classify(stopped(`*stopped,reason="watchpoint-trigger",wpt={number="3",exp="jiffies"},value={old="1",new="2"},${frame}`), 9, {});
   assert.deepEqual([wp.reason, wp.gdbBreakpoint], ['watchpoint', '3']);
+  assert.deepEqual(wp.watchValue, { old: '1', new: '2' }, 'a write watchpoint says the value before and after');
+  assert.equal(exec.classify(stopped(`*stopped,reason="breakpoint-hit",bkptno="1",${frame}`), 1, {}).watchValue, undefined);
 });
 
 void test('a step or reverse finish that ends on a breakpoint reports the breakpoint (gdb sends both reasons)', () => {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Gdb, GdbError } from '../../adapter/gdb/gdb';
 import { enabledBreakpointLocations, evaluateExpression, stackInfoDepth, stackInfoFrame } from '../../adapter/gdb/mi';
 import {
-  breakAfter, breakCondition, breakDisable, breakInsertAt, breakList, breakWatch,
+  breakAfter, breakCondition, breakDisable, breakEnable, breakInsertAt, breakList, breakWatch,
 } from '../../adapter/gdb/mi-breakpoints';
 import {
   complete, dataDisassembleWithSource, dataReadMemoryBytes, symbolInfoFunctions, symbolInfoVariables,
@@ -48,7 +48,7 @@ void test('-break-insert: the command line (condition, ignore count, quoted loca
   const b = await breakInsertAt(gdb, 'prog.c:50', { condition: 'n == 3', ignoreCount: 2 });
   assert.deepEqual(b, {
     number: '2', type: 'breakpoint', enabled: 'y', addr: '0x0000000040080148', func: 'fib', file: 'prog.c', fullname: PROG,
-    line: '50', pending: undefined, cond: 'n == 3', locations: [],
+    line: '50', pending: undefined, cond: 'n == 3', ignore: '2', locations: [],
   });
   const a = await breakInsertAt(gdb, '*0x40080000', { ignoreCount: 0 });
   assert.deepEqual([a?.number, a?.func, a?.line, a?.addr], ['3', undefined, '5', '0x0000000040080000']);
@@ -69,9 +69,10 @@ void test('a breakpoint with several locations (an ftrace kernel function): each
 });
 
 void test('-break-list: every row typed; the engine\'s enabled locations read from the same records', async () => {
-  const table = `^done,BreakpointTable={nr_rows="3",nr_cols="6",hdr=[{width="7",alignment="-1",col_name="number",colhdr="Num"}],body=[bkpt={number="1",type="breakpoint",disp="keep",enabled="y",addr="0x000000004008011c",func="fib",file="prog.c",fullname="${PROG}",line="46",thread-groups=["i1"],times="0",original-location="fib"},bkpt={number="2",type="breakpoint",disp="keep",enabled="y",addr="<MULTIPLE>",cond="x > 1",times="0",locations=[{number="2.1",enabled="n",addr="0x10"},{number="2.2",enabled="y",addr="0x18",func="g"}]},bkpt={number="4",type="acc watchpoint",disp="keep",enabled="y",what="origin.x",times="0",original-location="origin.x"},bkpt={number="5",type="breakpoint",disp="keep",enabled="n",addr="0x20",times="0"}]}`;
+  const table = `^done,BreakpointTable={nr_rows="3",nr_cols="6",hdr=[{width="7",alignment="-1",col_name="number",colhdr="Num"}],body=[bkpt={number="1",type="breakpoint",disp="keep",enabled="y",addr="0x000000004008011c",func="fib",file="prog.c",fullname="${PROG}",line="46",thread-groups=["i1"],times="0",original-location="fib"},bkpt={number="2",type="breakpoint",disp="keep",enabled="y",addr="<MULTIPLE>",cond="x > 1",times="0",locations=[{number="2.1",enabled="n",addr="0x10"},{number="2.2",enabled="y",addr="0x18",func="g"}]},bkpt={number="4",type="acc watchpoint",disp="keep",enabled="y",what="origin.x",times="0",original-location="origin.x"},bkpt={number="5",type="breakpoint",disp="keep",enabled="n",addr="0x20",times="0",ignore="3"}]}`;
   const { gdb, sent } = fakeGdb({ '-break-list': table });
   const rows = await breakList(gdb);
+  assert.deepEqual(rows.map((r) => r.ignore), [undefined, undefined, undefined, '3'], 'the hits gdb still ignores (-break-after)');
   assert.deepEqual(rows.map((r) => [r.number, r.type, r.enabled, r.func, r.locations.map((l) => l.func)]), [
     ['1', 'breakpoint', 'y', 'fib', []], ['2', 'breakpoint', 'y', undefined, [undefined, 'g']],
     ['4', 'acc watchpoint', 'y', undefined, []], ['5', 'breakpoint', 'n', undefined, []],
@@ -84,7 +85,7 @@ void test('-break-list: every row typed; the engine\'s enabled locations read fr
   assert.deepEqual(sent, ['-break-list', '-break-list']);
 });
 
-void test('-break-watch (write, read, access: MI names each differently), -break-condition, -break-after, -break-disable', async () => {
+void test('-break-watch (write, read, access: MI names each differently), -break-condition, -break-after, -break-disable, -break-enable', async () => {
   const { gdb, sent } = fakeGdb({
     '-break-watch "counter"': '^done,wpt={number="5",exp="counter"}',
     '-break-watch -r "counter"': '^done,hw-rwpt={number="6",exp="counter"}',
@@ -92,6 +93,7 @@ void test('-break-watch (write, read, access: MI names each differently), -break
     '-break-condition 4 "origin.x == \\"a\\""': '^done',
     '-break-after 4 2': '^done',
     '-break-disable 1.1': '^done',
+    '-break-enable 1': '^done',
   });
   assert.equal(await breakWatch(gdb, 'counter'), '5');
   assert.equal(await breakWatch(gdb, 'counter', 'read'), '6');
@@ -99,7 +101,8 @@ void test('-break-watch (write, read, access: MI names each differently), -break
   await breakCondition(gdb, '4', 'origin.x == "a"');
   await breakAfter(gdb, '4', 2);
   await breakDisable(gdb, '1.1');
-  assert.equal(sent.length, 6);
+  await breakEnable(gdb, '1');
+  assert.equal(sent.length, 7);
 });
 
 void test('-symbol-info-functions and -symbol-info-variables: symbols by file', async () => {

@@ -1,0 +1,207 @@
+/**
+ * Passes over the whole recording that come back to where the user is: every hit of some breakpoints (hit history,
+ * retroactive logpoints), the last or next write of a piece of memory, and the state at other moments (compare).
+ *
+ * A pass runs the replay forward with only the breakpoints it is about enabled (the user's others are disabled for
+ * its duration, and enabled again after), bounded by QEMU's replay breakpoint, one gdb stop per hit: no DAP round
+ * trip, no snapshot work. The replay is deterministic, so what a pass finds is what a forward continue would stop at.
+ * Each pass holds the target (Execution.exclusive) and counts as a pass (Execution.duringPass: requests wait for it);
+ * the user's position is shown throughout (Position.shownIcount) and restored by one seek at the end.
+ */
+import { breakDelete, enabledBreakpointLocations, flushCaches, stackInfoFrame } from '../gdb/mi';
+import { breakAfter, breakDisable, breakEnable, breakList, breakWatch } from '../gdb/mi-breakpoints';
+import type { Execution, Stop } from './execution';
+import type { Position } from './position';
+import { breakpointAt } from './reverse';
+import { lastStopBefore } from './reverseByReplay';
+
+export interface HitScan {
+  /** gdb numbers of the breakpoints whose hits are wanted. */
+  breakpoints: readonly string[];
+  /** The range: hits at icounts in [from, to). */
+  from: number;
+  to: number;
+  /** Per breakpoint: how many of its first hits to leave out (a hit count "N" stops first at the N-th hit). */
+  skip?: ReadonlyMap<string, number>;
+  /** Called for each hit, in icount order; the replay stands at the hit meanwhile (read what you need there). */
+  onHit(stop: Stop): Promise<void> | void;
+  /** Polled between hits; a run in progress is interrupted by the caller (Execution.pause). */
+  cancelled(): boolean;
+}
+
+export interface WriteSearch {
+  /** An lvalue gdb can watch anywhere: `*(type *) 0x…`, so no frame scope ends the watch. */
+  watch: string;
+  direction: 'backward' | 'forward';
+  cancelled(): boolean;
+}
+
+export interface FoundWrite {
+  /** The stop after the write (the position has moved there). */
+  stop: Stop;
+  /** The writing instruction's frame (the one before the stop). */
+  writer?: Stop['frame'];
+}
+
+export class RecordingPasses {
+  constructor(
+    private readonly exec: Execution,
+    private readonly pos: Position,
+    /** The last icount a replay can stop at. */
+    private readonly end: () => number,
+  ) {}
+
+  /**
+   * Every hit of `scan.breakpoints` in [from, to), in order. Resolves true when the whole range was searched, false
+   * when it was cancelled (or the replay could go no further). The position is where it was afterwards.
+   */
+  hits(scan: HitScan): Promise<boolean> {
+    return this.around(async () => {
+      const keep = new Set(scan.breakpoints);
+      return await this.withOnly(keep, true, async () => {
+        const seen = new Map<string, number>();
+        const take = async (stop: Stop): Promise<void> => {
+          const n = stop.gdbBreakpoint!;
+          const count = (seen.get(n) ?? 0) + 1;
+          seen.set(n, count);
+          if (count > (scan.skip?.get(n) ?? 0)) await scan.onHit(stop);
+        };
+        const to = Math.min(scan.to, this.end());
+        const from = Math.max(0, scan.from);
+        if (from >= to) return true;
+        await this.pos.qmpSeek(from, true);
+        // A hit exactly where the range starts: gdb did not stop there itself, so it may report it at once or step
+        // over it (see lastStopBefore); looked at here, and not counted twice below.
+        const bps = (await enabledBreakpointLocations(this.exec.gdb)).filter((b) => keep.has(b.number));
+        const frame = await stackInfoFrame(this.exec.gdb);
+        const atFrom = await breakpointAt(this.exec.gdb, frame?.addr, bps);
+        if (atFrom) await take({ reason: 'breakpoint', icount: from, gdbBreakpoint: atFrom, frame });
+        for (;;) {
+          if (scan.cancelled()) return false;
+          const { record, icount } = await this.pos.runForward('-exec-continue', to);
+          if (icount >= to) return true;
+          const stop = this.exec.classify(record, icount, {});
+          if (stop.reason !== 'breakpoint' && stop.reason !== 'watchpoint') return false; // cancelled (a pause), a fault
+          if (!stop.gdbBreakpoint || !keep.has(stop.gdbBreakpoint)) continue;
+          if (icount === from && atFrom) continue;
+          await take(stop);
+        }
+      });
+    });
+  }
+
+  /**
+   * The last write of `search.watch` before the position (`backward`: the stop after it is before the position)
+   * or the first after it (`forward`), with the position moved to the instruction after it; undefined when the
+   * recording has none (the position is where it was).
+   */
+  write(search: WriteSearch): Promise<FoundWrite | undefined> {
+    return this.exec.exclusive(() => this.exec.duringPass(async () => {
+      const here = this.pos.icountKnown ? this.pos.lastIcount : await this.pos.refreshIcount();
+      this.pos.shownIcount = here;
+      let found: Stop | undefined;
+      try {
+        found = await this.withOnly(new Set(), false, async () => {
+          let wp: string | undefined;
+          // gdb compares a watched value with the one it read when the watch was set (or last triggered): after a
+          // seek that value is another moment's, so the watch is set afresh at every place the search starts.
+          const watchHere = async (): Promise<void> => {
+            if (wp) await breakDelete(this.exec.gdb, wp).catch(() => undefined);
+            wp = await breakWatch(this.exec.gdb, search.watch, 'write');
+          };
+          try {
+            if (search.direction === 'forward') {
+              await watchHere();
+              const end = this.end();
+              if (here >= end) return undefined;
+              for (;;) {
+                if (search.cancelled()) return undefined;
+                const { record, icount } = await this.pos.runForward('-exec-continue', end);
+                const stop = this.exec.classify(record, icount, { guard: end });
+                if (stop.reason === 'watchpoint' && stop.gdbBreakpoint === wp && icount < end) return stop;
+                if (stop.reason !== 'watchpoint') return undefined;
+              }
+            }
+            return await lastStopBefore(
+              { exec: this.exec, pos: this.pos, breakpointAt: () => Promise.resolve(undefined), afterSeek: watchHere, cancelled: () => search.cancelled() },
+              here, (stop) => Promise.resolve(stop.reason === 'watchpoint' && stop.gdbBreakpoint === wp),
+            );
+          } finally {
+            if (wp) await breakDelete(this.exec.gdb, wp).catch(() => undefined);
+          }
+        });
+      } finally {
+        this.pos.shownIcount = undefined;
+      }
+      if (!found) {
+        await this.pos.qmpSeek(here, true);
+        return undefined;
+      }
+      // The writing instruction is the one before the stop: its place, then the stop itself.
+      let writer: Stop['frame'];
+      if (found.icount > 0) {
+        await this.pos.qmpSeek(found.icount - 1, true);
+        writer = await stackInfoFrame(this.exec.gdb);
+      }
+      await this.pos.qmpSeek(found.icount, found.icount <= here);
+      return { stop: { ...found, frame: await stackInfoFrame(this.exec.gdb) }, writer };
+    }));
+  }
+
+  /** `read` at each icount in turn (the replay stands there), then back to the position. */
+  atMoments<T>(icounts: readonly number[], read: (icount: number) => Promise<T>): Promise<T[]> {
+    return this.around(async () => {
+      const out: T[] = [];
+      for (const icount of icounts) {
+        await this.pos.qmpSeek(icount, true);
+        out.push(await read(icount));
+      }
+      return out;
+    });
+  }
+
+  /** Runs `work` as a pass that ends where it began. */
+  private around<T>(work: (here: number) => Promise<T>): Promise<T> {
+    return this.exec.exclusive(() => this.exec.duringPass(async () => {
+      const here = this.pos.icountKnown ? this.pos.lastIcount : await this.pos.refreshIcount();
+      this.pos.shownIcount = here;
+      try {
+        return await work(here);
+      } finally {
+        this.pos.shownIcount = undefined;
+        // Back where the user is, even after a failure (unless QEMU is gone: then the session ends anyway).
+        await this.pos.qmpSeek(here, true).catch(() => undefined);
+        await flushCaches(this.exec.gdb).catch(() => undefined);
+      }
+    }));
+  }
+
+  /**
+   * Runs `work` with only the breakpoints in `keep` enabled; `resetHitCounts`: they stop at every hit meanwhile
+   * (the pass counts hits itself), and gdb's remaining ignore counts are put back after.
+   */
+  private async withOnly<T>(keep: ReadonlySet<string>, resetHitCounts: boolean, work: () => Promise<T>): Promise<T> {
+    const gdb = this.exec.gdb;
+    const all = await breakList(gdb);
+    const disabled: string[] = [];
+    const ignores: Array<{ number: string; count: number }> = [];
+    try {
+      for (const b of all) {
+        if (!b.number) continue;
+        if (!keep.has(b.number)) {
+          if (b.enabled === 'y') {
+            await breakDisable(gdb, b.number);
+            disabled.push(b.number);
+          }
+        } else if (resetHitCounts && Number(b.ignore ?? 0) > 0) {
+          ignores.push({ number: b.number, count: Number(b.ignore) });
+          await breakAfter(gdb, b.number, 0);
+        }
+      }
+      return await work();
+    } finally {
+      for (const n of disabled) await breakEnable(gdb, n).catch(() => undefined);
+      for (const { number, count } of ignores) await breakAfter(gdb, number, count).catch(() => undefined);
+    }
+  }
+}
