@@ -49,6 +49,8 @@ export class RecordingPasses {
     private readonly pos: Position,
     /** The last icount a replay can stop at. */
     private readonly end: () => number,
+    /** The icount of the latest snapshot at or before an icount (0 without snapshots). */
+    private readonly snapshotBefore: (icount: number) => Promise<number>,
   ) {}
 
   /**
@@ -123,7 +125,10 @@ export class RecordingPasses {
               }
             }
             return await lastStopBefore(
-              { exec: this.exec, pos: this.pos, breakpointAt: () => Promise.resolve(undefined), afterSeek: watchHere, cancelled: () => search.cancelled() },
+              {
+                exec: this.exec, pos: this.pos, breakpointAt: () => Promise.resolve(undefined), afterSeek: watchHere,
+                cancelled: () => search.cancelled(), snapshotBefore: this.snapshotBefore, reachBack: 1024,
+              },
               here, (stop) => Promise.resolve(stop.reason === 'watchpoint' && stop.gdbBreakpoint === wp),
             );
           } finally {

@@ -22,7 +22,7 @@ import { SnapshotPlacement } from './placement';
 import { FoundWrite, HitScan, RecordingPasses, WriteSearch } from './history';
 import { Position } from './position';
 import { ReverseOperations } from './reverse';
-import { INITIAL_SNAPSHOT, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
+import { INITIAL_SNAPSHOT, latestSnapshotIcount, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
 
 export interface EngineOptions {
   mode: ReplayMode;
@@ -87,7 +87,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     this.placement = new SnapshotPlacement(exec, qmp, options, this.snapshots, this.policy, this.pos, (list) => this.emit('snapshotsChanged', list));
     this.reverse = new ReverseOperations(exec, qmp, this.snapshots, this.pos, this.placement, () => this.icountBreakpoints,
       { version: options.qemuVersion, architecture: options.architecture });
-    this.passes = new RecordingPasses(exec, this.pos, () => this.end ?? 0);
+    this.passes = new RecordingPasses(exec, this.pos, () => this.end ?? 0,
+      async (icount) => (this.snapshots ? latestSnapshotIcount(await this.snapshots.list(), icount) : 0));
     exec.on('running', () => this.emit('running'));
   }
 

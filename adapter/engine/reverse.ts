@@ -16,7 +16,7 @@ import type { Execution, GdbRunCommand, Stop } from './execution';
 import type { SnapshotPlacement } from './placement';
 import type { Position } from './position';
 import { FrameAt, ReverseNextHost, frameAt, reverseNextByReplay } from './reverseNext';
-import type { SnapshotStore } from './snapshots';
+import { latestSnapshotIcount, type SnapshotStore } from './snapshots';
 import type { StepGranularity } from './replayEngine';
 
 /** The most instructions a step back by line walks by seeks (byReplay), one seek each. */
@@ -49,7 +49,10 @@ export class ReverseOperations {
   }
 
   private scanHost(bps: MiBreakpointLocation[]) {
-    return { exec: this.exec, pos: this.pos, breakpointAt: (pc: string | undefined) => this.breakpointAt(pc, bps) };
+    return {
+      exec: this.exec, pos: this.pos, breakpointAt: (pc: string | undefined) => this.breakpointAt(pc, bps),
+      snapshotBefore: async (icount: number) => (this.snapshots ? latestSnapshotIcount(await this.snapshots.list(), icount) : 0),
+    };
   }
 
   /** One instruction back by a seek; its frame. */

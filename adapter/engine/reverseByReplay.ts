@@ -22,6 +22,25 @@ export interface ScanHost {
   afterSeek?(): Promise<void>;
   /** Polled before each run: true stops the search (nothing found). */
   cancelled?(): boolean;
+  /** The icount of the latest snapshot at or before `icount` (0: the recording's start). */
+  snapshotBefore?(icount: number): Promise<number>;
+  /**
+   * After the first window, how many spans back a snapshot may be and still start the window (default 4). A search
+   * for something rare (a write to one variable) takes the whole stretch from the snapshot: one load, one replay.
+   */
+  reachBack?: number;
+}
+
+/**
+ * Where a window ending at `hi` starts. A seek to `hi - span` is a snapshot load and a replay from that snapshot: when
+ * the snapshot is not much further back (within four spans), the window starts at the snapshot itself, so the replay
+ * the seek would do unobserved is searched too, for no more time.
+ */
+async function windowStart(host: ScanHost, hi: number, span: number, first: boolean): Promise<number> {
+  const lo = Math.max(0, hi - span);
+  if (!host.snapshotBefore || lo === 0) return lo;
+  const snap = await host.snapshotBefore(lo);
+  return hi - snap <= (first ? 4 : host.reachBack ?? 4) * span ? snap : lo;
 }
 
 /**
@@ -33,7 +52,7 @@ export async function lastStopBefore(host: ScanHost, before: number, accept: (st
   const { exec, pos } = host;
   let hi = before;
   for (let span = FIRST_WINDOW; hi > 0; span *= 4) {
-    const lo = Math.max(0, hi - span);
+    const lo = await windowStart(host, hi, span, span === FIRST_WINDOW);
     await pos.qmpSeek(lo, true);
     await host.afterSeek?.();
     let last: Stop | undefined;

@@ -100,6 +100,8 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
   let bpAddress: bigint;
   const hits: Place[] = [];
   const times: Record<string, number[]> = {};
+  /** Where forward continues with a data breakpoint on jiffies stopped (the jiffies test). */
+  const jiffiesWrites: Array<{ icount: number; pc: bigint; value: bigint }> = [];
 
   before(async () => {
     let t = Date.now();
@@ -266,7 +268,7 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
     const set = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId, accessType: 'write' }] });
     assert.equal(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
     const value = async () => BigInt((await dc.evaluateRequest({ expression: 'jiffies', context: 'watch' })).body.result);
-    const writes: Array<{ icount: number; pc: bigint; value: bigint }> = [];
+    const writes = jiffiesWrites;
     for (let i = 0; i < 3; i++) {
       const stop = await timed('continue to a write', times, () => dc.continueToStop());
       assert.equal(stop.reason, 'data breakpoint', stop.description);
@@ -284,6 +286,37 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
     assert.equal(at.pc, writes[1].pc);
     assert.equal(await value(), writes[1].value);
     await dc.setDataBreakpointsRequest({ breakpoints: [] });
+  });
+
+  test('lastWrite of jiffies, forward and backward, lands where the data breakpoint\'s forward continues stopped', async () => {
+    const writes = jiffiesWrites;
+    assert.equal(writes.length, 3, 'the jiffies test ran');
+    assert.equal((await place(dc)).icount, writes[1].icount);
+    const next = await timed('lastWrite forward', times, () => dc.custom('lastWrite', { expression: 'jiffies', direction: 'forward' }));
+    assert.equal(next.found, true, next.message);
+    assert.equal(next.icount, writes[2].icount);
+    assert.equal(BigInt(next.newValue!), writes[2].value);
+    assert.equal((await place(dc)).pc, writes[2].pc);
+    const back = await timed('lastWrite backward', times, () => dc.custom('lastWrite', { expression: 'jiffies', direction: 'backward' }));
+    assert.equal(back.icount, writes[1].icount);
+    const back2 = await timed('lastWrite backward', times, () => dc.custom('lastWrite', { expression: 'jiffies', direction: 'backward' }));
+    assert.equal(back2.icount, writes[0].icount);
+    assert.equal(BigInt(back2.newValue!), writes[0].value);
+    assert.ok(back2.function, 'the writing function is named');
+  });
+
+  test(`hit history of ${HOT} over a range: exactly the forward oracle's hits, and the position stays`, async () => {
+    const bp = (await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: HOT }] })).body.breakpoints[0];
+    try {
+      const before = await place(dc);
+      const r = await timed('hitHistory', times, () => dc.custom('hitHistory', { breakpointId: bp.id!, from: hits[0].icount, to: hits[HITS - 1].icount + 1 }));
+      assert.equal(r.complete, true);
+      assert.deepEqual(r.hits.map((h) => h.icount), hits.map((h) => h.icount));
+      assert.ok(r.hits.every((h) => BigInt(h.pc) === bpAddress && h.function === HOT && /core\.c$/.test(h.source?.path ?? '')));
+      assert.deepEqual(await place(dc), before);
+    } finally {
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    }
   });
 
   test('a function breakpoint on a traced function (_printk, with ftrace\'s patchable entry) stops once per call, at its first line', async () => {
