@@ -15,6 +15,9 @@ import type { Position } from './position';
 import { breakpointAt } from './reverse';
 import { lastStopBefore } from './reverseByReplay';
 
+/** The first window of a search for a write, in instructions. */
+const WRITE_FIRST_WINDOW = 20_000;
+
 export interface HitScan {
   /** gdb numbers of the breakpoints whose hits are wanted. */
   breakpoints: readonly string[];
@@ -127,7 +130,11 @@ export class RecordingPasses {
             return await lastStopBefore(
               {
                 exec: this.exec, pos: this.pos, breakpointAt: () => Promise.resolve(undefined), afterSeek: watchHere,
-                cancelled: () => search.cancelled(), snapshotBefore: this.snapshotBefore, reachBack: 1024,
+                cancelled: () => search.cancelled(), snapshotBefore: this.snapshotBefore,
+                // A variable written every few hundred instructions is found in the first, short window (each write
+                // on the way is a stop: ~4-10 ms); one not written there is rarer, and later windows take the whole
+                // stretch back to a snapshot when it is within 16 spans.
+                firstWindow: WRITE_FIRST_WINDOW, reachBack: 16,
               },
               here, (stop) => Promise.resolve(stop.reason === 'watchpoint' && stop.gdbBreakpoint === wp),
             );

@@ -29,18 +29,21 @@ export interface ScanHost {
    * for something rare (a write to one variable) takes the whole stretch from the snapshot: one load, one replay.
    */
   reachBack?: number;
+  /** The first window's span (default FIRST_WINDOW). */
+  firstWindow?: number;
 }
 
 /**
- * Where a window ending at `hi` starts. A seek to `hi - span` is a snapshot load and a replay from that snapshot: when
+ * Where a window ending at `hi` starts (after the first, which is exactly its span: the nearest stops are found
+ * with the fewest stops on the way). A seek to `hi - span` is a snapshot load and a replay from that snapshot: when
  * the snapshot is not much further back (within four spans), the window starts at the snapshot itself, so the replay
  * the seek would do unobserved is searched too, for no more time.
  */
-async function windowStart(host: ScanHost, hi: number, span: number, first: boolean): Promise<number> {
+async function windowStart(host: ScanHost, hi: number, span: number): Promise<number> {
   const lo = Math.max(0, hi - span);
   if (!host.snapshotBefore || lo === 0) return lo;
   const snap = await host.snapshotBefore(lo);
-  return hi - snap <= (first ? 4 : host.reachBack ?? 4) * span ? snap : lo;
+  return hi - snap <= (host.reachBack ?? 4) * span ? snap : lo;
 }
 
 /**
@@ -51,8 +54,9 @@ async function windowStart(host: ScanHost, hi: number, span: number, first: bool
 export async function lastStopBefore(host: ScanHost, before: number, accept: (stop: Stop) => Promise<boolean>): Promise<Stop | undefined> {
   const { exec, pos } = host;
   let hi = before;
-  for (let span = FIRST_WINDOW; hi > 0; span *= 4) {
-    const lo = await windowStart(host, hi, span, span === FIRST_WINDOW);
+  const first = host.firstWindow ?? FIRST_WINDOW;
+  for (let span = first; hi > 0; span *= 4) {
+    const lo = span === first ? Math.max(0, hi - span) : await windowStart(host, hi, span);
     await pos.qmpSeek(lo, true);
     await host.afterSeek?.();
     let last: Stop | undefined;
