@@ -5,10 +5,10 @@
  *   node --import tsx scripts/bench-history.ts [--smoke]
  *   BENCH_HISTORY_INSTRUCTIONS (default 1.05e9, smoke 3e7), BENCH_REPS (default 3, smoke 1), BENCH_THINK_MS (600)
  *
- * - hit history of main-print (a hit every ~1e5 instructions) over 1e8 instructions (~1,000 hits) and over the whole
- *   recording (~10,000 hits): from the request to its answer. Baselines, on a copy with only the initial snapshot:
- *   plain QEMU replaying the same range without breakpoints (QMP seeks), and plain gdb continuing from hit to hit
- *   over the 1e8 range;
+ * - hit history of a breakpoint hit ~1,000 times over a 1e9 recording (main-print of a guest printing every 4096
+ *   rounds), and of main-print in the usual bench guest (a hit every ~1.4e5 instructions) over 1e8 instructions and
+ *   over the whole recording: from the request to its answer. Baselines, on a copy with only the initial snapshot:
+ *   plain QEMU replaying the same range without breakpoints (QMP seeks), and plain gdb continuing from hit to hit;
  * - a logpoint with ~10,000 earlier hits (main-print, set at the end of the recording): the time to its 100th
  *   `[icount N]` line, and to the last;
  * - "last write" of a variable written once near the start (squares[63], by fill_squares), from positions 5e6-1e7
@@ -29,6 +29,8 @@ const INSTRUCTIONS = Number(process.env.BENCH_HISTORY_INSTRUCTIONS ?? (smoke ? 3
 const REPS = Number(process.env.BENCH_REPS ?? (smoke ? 1 : 3));
 const THINK = Number(process.env.BENCH_THINK_MS ?? 600);
 const program = path.join(root, 'test/guests/build/bench/aarch64/prog.elf');
+/** The same guest printing every 4096 rounds: main-print is hit ~1,000 times in 1e9 instructions. */
+const sparseProgram = path.join(root, 'test/guests/build/bench-sparse/aarch64/prog.elf');
 const source = path.join(root, 'test/guests/prog.c');
 const tagLine = (tag: string) => readFileSync(source, 'utf8').split('\n').findIndex((l) => l.includes(`TAG: ${tag}`)) + 1;
 
@@ -38,25 +40,25 @@ const rows: Row[] = [];
 const rangeOf = (end: number) => ({ from: Math.floor(end / 10), to: Math.floor(end / 10) + Math.min(1e8, Math.floor(end / 2)) });
 let rangeHits = 0;
 
-async function recordLong(dir: string): Promise<void> {
+async function recordLong(dir: string, elf = program): Promise<void> {
   const dc = await client();
   const done = dc.waitForEvent('terminated', 900_000);
   const init = dc.waitForEvent('initialized');
   await dc.initializeRequest();
-  await dc.launch({ mode: 'record', program, recording: dir, stopOnEntry: false, recordLimit: { instructions: INSTRUCTIONS } });
+  await dc.launch({ mode: 'record', program: elf, recording: dir, stopOnEntry: false, recordLimit: { instructions: INSTRUCTIONS } });
   await init;
   await dc.configurationDoneRequest();
   await done;
   await dc.stop();
 }
 
-async function session(dir: string): Promise<DebugClient> {
+async function session(dir: string, elf = program): Promise<DebugClient> {
   const dc = await client();
   dc.defaultTimeout = 900_000;
   const stopped = dc.waitForEvent('stopped', 60_000);
   const init = dc.waitForEvent('initialized');
   await dc.initializeRequest();
-  await dc.launch({ mode: 'replay', recording: dir, program });
+  await dc.launch({ mode: 'replay', recording: dir, program: elf });
   await init;
   await dc.configurationDoneRequest();
   await stopped;
@@ -125,7 +127,7 @@ async function ours(dir: string, end: number): Promise<void> {
     const { from, to } = rangeOf(end);
     for (let i = 0; i < REPS; i++) ({ ms: h1[i], hits: n1 } = await hitHistory(dc, { from, to }));
     rangeHits = n1;
-    rows.push({ op: `hit history, ${n1.toLocaleString('en-US')} hits in [${from.toExponential(1)}, ${to.toExponential(1)})`, ours: h1, target: '≤ 1.5× plain replay' });
+    rows.push({ op: `hit history, ${n1.toLocaleString('en-US')} hits in [${from.toExponential(1)}, ${to.toExponential(1)})`, ours: h1, note: '10× denser than the target\'s case' });
     log('hit history, ~10,000 hits');
     const h2 = await hitHistory(dc);
     rows.push({ op: `hit history, ${h2.hits.toLocaleString('en-US')} hits over ${end.toExponential(2)}`, ours: [h2.ms], note: `first batch after ${fmt(h2.firstMs)}` });
@@ -157,6 +159,50 @@ async function ours(dir: string, end: number): Promise<void> {
     await dc.terminateRequest().catch(() => undefined);
     await dc.stop();
   }
+}
+
+/**
+ * The target's case: a breakpoint hit ~1,000 times over the whole recording (the sparse guest): hit history against
+ * plain QEMU replaying the same recording without breakpoints, and against plain gdb continuing hit by hit.
+ */
+async function sparse(work: string): Promise<void> {
+  const dir = path.join(work, 'sparse');
+  log(`recording ${INSTRUCTIONS.toExponential(2)} instructions of the sparse guest`);
+  await recordLong(dir, sparseProgram);
+  const end = (JSON.parse(readFileSync(path.join(dir, 'recording.json'), 'utf8')) as { endIcount: number }).endIcount;
+  const dc = await session(dir, sparseProgram);
+  const ours: number[] = [];
+  let hits = 0;
+  try {
+    log('hit history, sparse guest');
+    for (let i = 0; i < REPS; i++) ({ ms: ours[i], hits } = await hitHistory(dc));
+  } finally {
+    await dc.terminateRequest().catch(() => undefined);
+    await dc.stop();
+  }
+  const copy = baselineCopy(dir, '-baseline');
+  const p = await PlainReplay.start(copy, sparseProgram);
+  const base: number[] = [];
+  const gdbAlone: number[] = [];
+  try {
+    for (let i = 0; i < Math.min(REPS, 2); i++) {
+      await p.seek(0);
+      const t = now();
+      await p.seek(end - 1);
+      base.push(now() - t);
+    }
+    const bp = await p.gdb.command(`-break-insert ${source}:${tagLine('main-print')}`);
+    await p.seek(0);
+    await p.qemu.qmp.call('replay-break', { icount: end - 1 });
+    const t = now();
+    while ((await p.icount()) < end - 1) await p.exec('-exec-continue');
+    gdbAlone.push(now() - t);
+    await p.gdb.command(`-break-delete ${(bp.bkpt as { number: string }).number}`);
+  } finally {
+    await p.stop();
+    rmSync(copy, { recursive: true, force: true });
+  }
+  rows.unshift({ op: `hit history, ${hits.toLocaleString('en-US')} hits over ${end.toExponential(2)} (sparse guest)`, ours, base, gdb: gdbAlone, target: '≤ 1.5× plain replay' });
 }
 
 /**
@@ -210,6 +256,8 @@ async function main(): Promise<void> {
     const end = (JSON.parse(readFileSync(path.join(dir, 'recording.json'), 'utf8')) as { endIcount: number }).endIcount;
     await ours(dir, end);
     await baseline(dir, end);
+    rmSync(dir, { recursive: true, force: true });
+    await sparse(work);
     printTable(['operation', 'ours median', 'ours p95', 'plain replay median', 'ratio (median)', 'gdb alone, hit by hit', 'target', 'note'], rows.map((r) => [
       r.op, fmt(r.ours && median(r.ours)), fmt(r.ours && quantile(r.ours, 0.95)), fmt(r.base && median(r.base)),
       r.ours && r.base ? `${(median(r.ours) / median(r.base)).toFixed(2)}×` : '', fmt(r.gdb && median(r.gdb)), r.target ?? '', r.note ?? '',

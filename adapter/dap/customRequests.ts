@@ -12,7 +12,7 @@ import type { RecordingHistory } from './history';
 /** What the custom requests need from the session (see QemuReplaySession). */
 export interface CustomRequestHost {
   /** Answers the request with what `work` returns, or with its error; waits for a seek in progress first. */
-  handle<R extends DebugProtocol.Response>(response: R, work: () => Promise<R['body'] | void> | R['body'] | void): void;
+  handle<R extends DebugProtocol.Response>(response: R, work: () => Promise<R['body'] | void> | R['body'] | void, pass?: boolean): void;
   /**
    * Starts a run (answered at once) and reports where it stops. `announce`: the run is one VS Code did not ask for
    * with a request of its own, so the session says the thread runs (see QemuReplaySession.announceRun).
@@ -85,7 +85,7 @@ export function handleCustomRequest(
       host.run(response, (e) => e.reverseStepOut(), true);
       return true;
     case 'hitHistory':
-      host.handle(response, () => host.history.hitHistory(a, response.request_seq));
+      host.handle(response, () => host.history.hitHistory(a, response.request_seq), true);
       return true;
     case 'lastWrite':
       host.handle(response, async () => {
@@ -96,10 +96,10 @@ export function handleCustomRequest(
           host.reportStop(stop);
         }
         return result;
-      });
+      }, true);
       return true;
     case 'compare':
-      host.handle(response, () => host.history.compare(a));
+      host.handle(response, () => host.history.compare(a), true);
       return true;
     case 'guestOutput':
       host.handle(response, () => host.history.guestOutput());

@@ -28,10 +28,18 @@ export class QemuReplaySession extends SessionBase {
   private run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>, announce = false): void {
     // Requests are handled in order: a run must not start before breakpoint changes received before it are in
     // place (VS Code sends setBreakpoints then continue without waiting for the answer).
-    const settled = this.breakpointUpdates.settled() ?? this.exec?.passInProgress;
+    const settled = this.breakpointUpdates.settled();
     if (settled) {
-      // A pass over the recording (hit history, earlier logpoint hits) comes back to the position: run from there.
       void settled.then(() => this.run(response, op, announce));
+      return;
+    }
+    const pass = this.exec?.passInProgress;
+    if (pass) {
+      // A pass over the recording (hit history, earlier logpoint hits) gives way and comes back to the position:
+      // the run starts from there.
+      const exec = this.exec!;
+      exec.userRequestStarted();
+      void pass.then(() => { exec.userRequestEnded(); this.run(response, op, announce); });
       return;
     }
     try {
@@ -244,7 +252,7 @@ export class QemuReplaySession extends SessionBase {
   }
 
   private readonly customRequestHost: CustomRequestHost = {
-    handle: (response, work) => this.handle(response, work),
+    handle: (response, work, pass) => this.handle(response, work, pass),
     run: (response, op, announce) => this.run(response, op, announce),
     announceRun: () => this.announceRun(),
     need: () => this.need(),

@@ -81,15 +81,21 @@ export abstract class SessionBase extends LoggingDebugSession {
 
   // ---- plumbing: every async handler answers, even when it fails -------------------------------------------
 
-  protected handle<R extends DebugProtocol.Response>(response: R, work: () => Promise<R['body'] | void> | R['body'] | void): void {
+  /**
+   * `pass`: the request is itself a pass over the recording (hitHistory, lastWrite, compare): it waits for one in
+   * progress like any other, but is not a user's request for a hit pass to give way to (Execution.userRequestStarted).
+   */
+  protected handle<R extends DebugProtocol.Response>(response: R, work: () => Promise<R['body'] | void> | R['body'] | void, pass = false): void {
+    const exec = this.exec;
+    if (!pass) exec?.userRequestStarted();
     // Nothing may talk to gdb while QMP drives a seek: every request waits for it to finish.
-    Promise.resolve(this.exec?.whenQuiet()).then(work).then(
+    Promise.resolve(exec?.whenQuiet()).then(work).then(
       (body) => {
         if (body !== undefined) response.body = body;
         this.sendResponse(response);
       },
       (err: unknown) => this.fail(response, err),
-    );
+    ).finally(() => { if (!pass) exec?.userRequestEnded(); });
   }
 
   protected fail(response: DebugProtocol.Response, error: unknown, waited = false): void {
@@ -223,7 +229,8 @@ export abstract class SessionBase extends LoggingDebugSession {
     this.inspector.readOnly = this.console.readOnly = readOnly;
     engine.on('progress', (_from, to) => this.serial?.reached(to));
     engine.on('snapshotsChanged', (snapshots) => this.sendEvent(new Event('snapshotsChanged', { snapshots })));
-    engine.on('running', () => this.sendState(true));
+    // A pass over the recording runs the guest where the user is not: the user's position is still stopped.
+    engine.on('running', () => { if (!exec.passInProgress) this.sendState(true); });
     return engine;
   }
 

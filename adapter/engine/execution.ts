@@ -142,6 +142,7 @@ export class Execution extends EventEmitter<ExecutionEvents> {
    */
   async duringPass<T>(run: () => Promise<T>): Promise<T> {
     while (this.pass) await this.pass;
+    if (this.userRequests === 0) this.yieldWanted = false; // what it gave way to is answered
     let done!: () => void;
     this.pass = new Promise<void>((r) => (done = r));
     try {
@@ -155,6 +156,53 @@ export class Execution extends EventEmitter<ExecutionEvents> {
   /** The pass in progress, if any (see duringPass). */
   get passInProgress(): Promise<void> | undefined {
     return this.pass;
+  }
+
+  // ---- the user's requests, to which a long pass gives way --------------------------------------------------
+
+  private userRequests = 0;
+  private lastUserRequest = 0;
+  private yieldWanted = false;
+  private userQuietWaiters: Array<() => void> = [];
+
+  /**
+   * A request of the user's is being answered (the session counts every request but the passes themselves). A pass
+   * that can give way (hit history, a logpoint's earlier hits) then stops at its next hit, or now if it runs, and
+   * comes back to the position, so the request is answered at once; it goes on once the user is quiet (userQuiet).
+   */
+  userRequestStarted(): void {
+    this.userRequests++;
+    this.lastUserRequest = Date.now();
+    if (this.pass && !this.yieldWanted) {
+      this.yieldWanted = true;
+      if (this.runningNow) void this.pause().catch(() => undefined);
+    }
+  }
+
+  userRequestEnded(): void {
+    this.userRequests = Math.max(0, this.userRequests - 1);
+    this.lastUserRequest = Date.now();
+    if (this.userRequests === 0) {
+      const w = this.userQuietWaiters;
+      this.userQuietWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  /** Whether a pass should give way now (a user's request waits for it). */
+  get userWaiting(): boolean {
+    return this.yieldWanted;
+  }
+
+  /** Resolves once no request of the user's is in flight and none has come for `graceMs` (VS Code's come in bursts). */
+  async userQuiet(graceMs: number): Promise<void> {
+    for (;;) {
+      if (this.userRequests > 0) await new Promise<void>((r) => this.userQuietWaiters.push(r));
+      const left = this.lastUserRequest + graceMs - Date.now();
+      if (left <= 0 && this.userRequests === 0) break;
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
+    }
+    this.yieldWanted = false;
   }
 
   async whenQuiet(): Promise<void> {

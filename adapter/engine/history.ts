@@ -15,6 +15,9 @@ import type { Position } from './position';
 import { breakpointAt } from './reverse';
 import { lastStopBefore } from './reverseByReplay';
 
+/** How long the user must have been quiet before a pass that gave way goes on (VS Code's requests come in bursts). */
+const USER_GRACE_MS = 300;
+
 /** The first window of a search for a write, in instructions. */
 const WRITE_FIRST_WINDOW = 20_000;
 
@@ -60,39 +63,54 @@ export class RecordingPasses {
    * Every hit of `scan.breakpoints` in [from, to), in order. Resolves true when the whole range was searched, false
    * when it was cancelled (or the replay could go no further). The position is where it was afterwards.
    */
-  hits(scan: HitScan): Promise<boolean> {
-    return this.around(async () => {
-      const keep = new Set(scan.breakpoints);
-      return await this.withOnly(keep, true, async () => {
-        const seen = new Map<string, number>();
-        const take = async (stop: Stop): Promise<void> => {
-          const n = stop.gdbBreakpoint!;
-          const count = (seen.get(n) ?? 0) + 1;
-          seen.set(n, count);
-          if (count > (scan.skip?.get(n) ?? 0)) await scan.onHit(stop);
-        };
-        const to = Math.min(scan.to, this.end());
-        const from = Math.max(0, scan.from);
-        if (from >= to) return true;
-        await this.pos.qmpSeek(from, true);
-        // A hit exactly where the range starts: gdb did not stop there itself, so it may report it at once or step
-        // over it (see lastStopBefore); looked at here, and not counted twice below.
-        const bps = (await enabledBreakpointLocations(this.exec.gdb)).filter((b) => keep.has(b.number));
-        const frame = await stackInfoFrame(this.exec.gdb);
-        const atFrom = await breakpointAt(this.exec.gdb, frame?.addr, bps);
-        if (atFrom) await take({ reason: 'breakpoint', icount: from, gdbBreakpoint: atFrom, frame });
-        for (;;) {
-          if (scan.cancelled()) return false;
-          const { record, icount } = await this.pos.runForward('-exec-continue', to);
-          if (icount >= to) return true;
-          const stop = this.exec.classify(record, icount, {});
-          if (stop.reason !== 'breakpoint' && stop.reason !== 'watchpoint') return false; // cancelled (a pause), a fault
-          if (!stop.gdbBreakpoint || !keep.has(stop.gdbBreakpoint)) continue;
-          if (icount === from && atFrom) continue;
-          await take(stop);
-        }
-      });
-    });
+  async hits(scan: HitScan): Promise<boolean> {
+    const keep = new Set(scan.breakpoints);
+    const seen = new Map<string, number>();
+    const take = async (stop: Stop): Promise<void> => {
+      const n = stop.gdbBreakpoint!;
+      const count = (seen.get(n) ?? 0) + 1;
+      seen.set(n, count);
+      if (count > (scan.skip?.get(n) ?? 0)) await scan.onHit(stop);
+    };
+    const to = Math.min(scan.to, this.end());
+    let from = Math.max(0, scan.from);
+    // In segments: when the user asks for something meanwhile, the pass goes back to the position, lets the
+    // requests be answered, and goes on from where it stopped once the user is quiet.
+    for (;;) {
+      if (from >= to) return true;
+      const segment = await this.around(() => this.withOnly(keep, true, () => this.hitSegment(keep, from, to, take, scan)));
+      if (segment.done) return segment.complete;
+      from = segment.resumeAt;
+      await this.exec.userQuiet(USER_GRACE_MS);
+    }
+  }
+
+  /** One stretch of a hit pass, from `from` until `to`, a cancel, or the user's request (resume there). */
+  private async hitSegment(
+    keep: ReadonlySet<string>, from: number, to: number, take: (stop: Stop) => Promise<void>, scan: HitScan,
+  ): Promise<{ done: true; complete: boolean } | { done: false; resumeAt: number }> {
+    await this.pos.qmpSeek(from, true);
+    // A hit exactly where the stretch starts: gdb did not stop there itself, so it may report it at once or step
+    // over it (see lastStopBefore); looked at here, and not counted twice below.
+    const bps = (await enabledBreakpointLocations(this.exec.gdb)).filter((b) => keep.has(b.number));
+    const frame = await stackInfoFrame(this.exec.gdb);
+    const atFrom = await breakpointAt(this.exec.gdb, frame?.addr, bps);
+    if (atFrom) await take({ reason: 'breakpoint', icount: from, gdbBreakpoint: atFrom, frame });
+    for (;;) {
+      if (scan.cancelled()) return { done: true, complete: false };
+      if (this.exec.userWaiting) return { done: false, resumeAt: this.pos.lastIcount + (atFrom || this.pos.lastIcount > from ? 1 : 0) };
+      const { record, icount } = await this.pos.runForward('-exec-continue', to);
+      if (icount >= to) return { done: true, complete: true };
+      const stop = this.exec.classify(record, icount, {});
+      if (stop.reason === 'pause' && !scan.cancelled() && this.exec.userWaiting) {
+        // Interrupted for the user: nothing was hit before here; a hit exactly here is looked at when it resumes.
+        return { done: false, resumeAt: icount };
+      }
+      if (stop.reason !== 'breakpoint' && stop.reason !== 'watchpoint') return { done: true, complete: false }; // cancelled (a pause), a fault
+      if (!stop.gdbBreakpoint || !keep.has(stop.gdbBreakpoint)) continue;
+      if (icount === from && atFrom) continue;
+      await take(stop);
+    }
   }
 
   /**

@@ -153,6 +153,34 @@ describe('the whole recording at a glance (aarch64)', () => {
     }
   });
 
+  test('a hit pass gives way to the user: a request sent meanwhile is answered before the pass ends, at the position, and no hit is lost', async () => {
+    const { dc } = session;
+    const [bp] = await setLine(dc, [{ line: tagLine('fib-loop') }]);
+    try {
+      await dc.seek({ icount: 2000 });
+      const top = await topFrame(dc);
+      const whole = await dc.custom('hitHistory', { breakpointId: bp.id! });
+      assert.ok(whole.hits.length > 300);
+      const first = dc.expectEvent('hitHistory', { filter: (b) => b.breakpointId === bp.id && b.hits.length > 0 });
+      let historyDone = false;
+      const pending = dc.custom('hitHistory', { breakpointId: bp.id! }).then((r) => { historyDone = true; return r; });
+      await first;
+      // Asked while the pass runs: answered from the user's position, while the pass is still going.
+      const during = await dc.stackTraceRequest({ threadId: 1 });
+      const evaluated = await dc.evaluateRequest({ expression: 'counter', frameId: top.id, context: 'hover' });
+      assert.equal(historyDone, false, 'the requests did not wait for the whole pass');
+      assert.equal(during.body.stackFrames[0].instructionPointerReference, top.instructionPointerReference);
+      assert.equal(during.body.stackFrames[0].line, top.line);
+      assert.ok(evaluated.body.result !== '');
+      const r = await pending;
+      assert.equal(r.complete, true);
+      assert.deepEqual(r.hits, whole.hits, 'the same hits as a pass nobody interrupted');
+      assert.equal(await icount(dc), 2000);
+    } finally {
+      await setLine(dc, []);
+    }
+  });
+
   test('a logpoint set in a replay prints every earlier hit, stamped and in order, then the later ones as the replay runs', async () => {
     const { dc } = session;
     const line = tagLine('mix-xor');
