@@ -52,9 +52,15 @@ export function hitPlace(hit: HistoryHit): string {
   return hit.function ? `${hit.function}  ${where}` : where;
 }
 
-/** A hit as the view lists it: `icount 1,234  fib  prog.c:47`. */
-export function hitLabel(hit: HistoryHit): string {
-  return `icount ${formatIcount(hit.icount)}  ${hitPlace(hit)}`;
+/**
+ * A hit as the view lists it: `icount 1,234  fib  prog.c:47`; a logpoint's hit leads with its message
+ * (`icount 1,234  round 8`), its place in the description (the sidebar is narrow: what matters first).
+ */
+export function hitLabel(hit: HistoryHit): { label: string; description?: string } {
+  const at = `icount ${formatIcount(hit.icount)}`;
+  return hit.message !== undefined
+    ? { label: `${at}  ${hit.message}`, description: hitPlace(hit) }
+    : { label: `${at}  ${hitPlace(hit)}` };
 }
 
 /** Hover text of a hit, one fact a line. */
@@ -280,6 +286,21 @@ export function parseMemoryRange(text: string): MemoryRangeParse {
   return { ok: true, range: { address, length } };
 }
 
+/**
+ * The address a memory range starts at, from what gdb says of its expression (a DAP `evaluate` answer): a pointer's
+ * value (`(struct point *) 0x400906f0 <origin>`), else where the value lives (its `memoryReference`: `origin`,
+ * `squares`, `counter`), else a plain number (`0x40001000`, `1073745920`). Undefined when it has none.
+ */
+export function addressFromEvaluation(result: string, memoryReference?: string): string | undefined {
+  const pointer = /^\([^()]*\*\)\s*(0x[0-9a-f]+)/i.exec(result.trim());
+  if (pointer) return pointer[1];
+  if (memoryReference && /^0x[0-9a-f]+$/i.test(memoryReference)) return memoryReference;
+  const t = result.trim();
+  if (/^0x[0-9a-f]+$/i.test(t)) return t;
+  if (/^\d+$/.test(t)) return `0x${BigInt(t).toString(16)}`;
+  return undefined;
+}
+
 /** Printable ASCII of one byte (two hex digits, or `??` when unreadable) for a hex dump's text column. */
 const asciiOf = (hex: string): string => {
   if (!/^[0-9a-f]{2}$/i.test(hex)) return '?';
@@ -333,25 +354,26 @@ export function compareSummary(r: CompareResult): string {
 
 /**
  * The two documents of a comparison, line for line the same layout (so a diff editor marks exactly the lines whose
- * values differ): the moment, what differs, the registers, the locals of the chosen frame, the memory as a hex dump.
+ * values differ): the moment, what differs, the locals of the chosen frame, the memory as a hex dump, the registers.
  */
-export function compareDocuments(r: CompareResult): { a: string; b: string } {
+export function compareDocuments(r: CompareResult, memoryExpression?: string): { a: string; b: string } {
   const frameLabel = r.a.function && r.a.function === r.b.function ? `${r.a.function}()` : 'the selected frame';
   const doc = (side: 'a' | 'b'): string => {
+    // What the user chose to look at first (locals, memory); the registers, a long list, last.
     const lines = [
       `Moment ${side.toUpperCase()}: ${momentHeading(r[side])}`,
       compareSummary(r),
-      '',
-      '== Registers ==',
-      ...itemLines(r.registers, side),
       '',
       `== Locals of ${frameLabel} ==`,
       ...(r.localsNote ? [`(${r.localsNote})`] : []),
       ...(r.locals.length ? itemLines(r.locals, side) : r.localsNote ? [] : ['(none)']),
     ];
     if (r.memory) {
-      lines.push('', `== Memory at ${r.memory.address}, ${plural(r.memory[side].length, 'byte')} ==`, ...hexDump(r.memory.address, r.memory[side], 16, r.memory.changed));
+      const what = memoryExpression && memoryExpression !== r.memory.address ? ` (${memoryExpression})` : '';
+      lines.push('', `== Memory at ${r.memory.address}${what}, ${plural(r.memory[side].length, 'byte')} ==`,
+        ...hexDump(r.memory.address, r.memory[side], 16, r.memory.changed));
     }
+    lines.push('', '== Registers ==', ...itemLines(r.registers, side));
     return `${lines.join('\n')}\n`;
   };
   return { a: doc('a'), b: doc('b') };

@@ -33,6 +33,8 @@ export interface TimelineSession {
   snapshots: TimelineSnapshot[];
   icountBreakpoints: number[];
   stops: TimelineStop[];
+  /** The known hits of the Recording History view (every section), ascending, one per icount. */
+  hits?: number[];
 }
 
 /** The timeline's whole input: a session, or why there is none (the empty state). */
@@ -54,6 +56,8 @@ export interface TimelineRendered {
   snapshotMarkers: number;
   breakpointMarkers: number;
   stopMarkers: number;
+  /** Marks drawn for known hits (near ones share a mark). */
+  hitMarkers?: number;
 }
 
 export type WebviewToExtension =

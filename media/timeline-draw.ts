@@ -4,15 +4,15 @@
  */
 import { formatBytes, formatIcount, formatIcountShort } from '../common/ui-icount';
 import type { TimelineSession } from '../common/ui-messages';
-import { icountToX, ticks, type Viewport } from '../common/ui-timeline';
+import { icountToX, thinMarks, ticks, type Viewport } from '../common/ui-timeline';
 
 const SVG = 'http://www.w3.org/2000/svg';
-export const HEIGHT = 132;
+export const HEIGHT = 152;
 /** Rows of the drawing, top to bottom. */
-const Y = { snapshot: 22, breakpoint: 48, stop: 70, axis: 92, label: 110 };
+const Y = { snapshot: 22, breakpoint: 46, hit: 68, stop: 90, axis: 112, label: 130 };
 
 export interface Marker {
-  kind: 'snapshot' | 'breakpoint' | 'stop';
+  kind: 'snapshot' | 'breakpoint' | 'stop' | 'hit';
   icount: number;
   x: number;
   /** Hover and screen-reader text. */
@@ -23,7 +23,7 @@ export interface Marker {
 
 export interface Drawing {
   markers: Marker[];
-  counts: { snapshots: number; breakpoints: number; stops: number };
+  counts: { snapshots: number; breakpoints: number; stops: number; hits: number };
 }
 
 function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number>, parent: Element): SVGElementTagNameMap[K] {
@@ -56,7 +56,7 @@ export function draw(
   const x = (icount: number): number => icountToX(icount, vp, width);
 
   // Row labels help the eye without a legend lookup.
-  for (const [label, y] of [['snapshots', Y.snapshot], ['breakpoints', Y.breakpoint], ['stops', Y.stop]] as const) {
+  for (const [label, y] of [['snapshots', Y.snapshot], ['breakpoints', Y.breakpoint], ['known hits', Y.hit], ['stops', Y.stop]] as const) {
     el('text', { x: 4, y: y - 10, class: 'row-label' }, svg).textContent = label;
   }
 
@@ -93,6 +93,18 @@ export function draw(
     const text = `Stopped (${s.reason}) at icount ${formatIcount(s.icount)}`;
     titled(dot, text);
     markers.push({ kind: 'stop', icount: s.icount, x: sx, text });
+  }
+
+  // Known hits (Recording History): one mark per few pixels, a taller one where several hits share it.
+  for (const m of thinMarks(session.hits ?? [], vp, width)) {
+    const hx = x(m.icount);
+    const many = m.count > 1;
+    const mark = el('rect', { x: hx - 1, y: Y.hit - (many ? 7 : 5), width: 2, height: many ? 14 : 10, class: many ? 'hit hit-many' : 'hit' }, svg);
+    const text = many
+      ? `${formatIcount(m.count)} hits, icount ${formatIcount(m.icount)} – ${formatIcount(m.last)} (click: the first)`
+      : `Hit at icount ${formatIcount(m.icount)}`;
+    titled(mark, text);
+    markers.push({ kind: 'hit', icount: m.icount, x: hx, text });
   }
 
   for (const b of session.icountBreakpoints) {
@@ -134,6 +146,7 @@ export function draw(
       snapshots: markers.filter((m) => m.kind === 'snapshot').length,
       breakpoints: markers.filter((m) => m.kind === 'breakpoint').length,
       stops: markers.filter((m) => m.kind === 'stop').length,
+      hits: markers.filter((m) => m.kind === 'hit').length,
     },
   };
 }

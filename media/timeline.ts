@@ -32,7 +32,7 @@ let follow = persisted.follow ?? true;
 /** Keyboard cursor: where Enter would go. */
 let cursor: number | undefined;
 let preview: number | undefined;
-let drawing: Drawing = { markers: [], counts: { snapshots: 0, breakpoints: 0, stops: 0 } };
+let drawing: Drawing = { markers: [], counts: { snapshots: 0, breakpoints: 0, stops: 0, hits: 0 } };
 let dom: ReturnType<typeof buildSessionDom> | undefined;
 
 const total = (s: TimelineSession): number => Math.max(s.endIcount ?? 0, s.icount, 1);
@@ -106,6 +106,7 @@ function buildSessionDom() {
     h('p', { className: 'legend' },
       h('span', { className: 'key key-snapshot', textContent: '◆' }), ' snapshot  ',
       h('span', { className: 'key key-breakpoint', textContent: '●' }), ' icount breakpoint  ',
+      h('span', { className: 'key key-hit', textContent: '▮' }), ' known hit  ',
       h('span', { className: 'key key-stop', textContent: '•' }), ' stop  ',
       h('span', { className: 'key key-position', textContent: '▼' }), ' current position'),
     h('h2', { textContent: 'Snapshots' }), snapshots,
@@ -169,6 +170,7 @@ function onState(state: TimelineState): void {
   api.postMessage({ type: 'rendered', rendered: {
     sessionId: next.id, icountText: dom.icount.textContent ?? '', modeText: dom.mode.textContent ?? '',
     snapshotMarkers: drawing.counts.snapshots, breakpointMarkers: drawing.counts.breakpoints, stopMarkers: drawing.counts.stops,
+    hitMarkers: drawing.counts.hits,
   } });
 }
 
@@ -262,7 +264,7 @@ function onKey(e: KeyboardEvent): void {
   if (!session || !viewport) return;
   const s = session;
   const at = cursor ?? s.icount;
-  const markers = [...s.snapshots.map((m) => m.icount), ...s.icountBreakpoints, ...s.stops.map((m) => m.icount), 0, total(s)];
+  const markers = [...s.snapshots.map((m) => m.icount), ...s.icountBreakpoints, ...s.stops.map((m) => m.icount), ...(s.hits ?? []), 0, total(s)];
   let next: number | undefined;
   switch (e.key) {
     case 'ArrowLeft': next = at - keyboardStep(viewport, e.shiftKey); break;

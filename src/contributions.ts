@@ -29,6 +29,13 @@ export const Command = {
   reverseStepOut: 'qemuReplay.reverseStepOut',
   recordAndReplay: 'qemuReplay.recordAndReplay',
   checkSetup: 'qemuReplay.checkSetup',
+  showAllHits: 'qemuReplay.showAllHits',
+  showHitsAgain: 'qemuReplay.showHitsAgain',
+  removeHits: 'qemuReplay.removeHits',
+  clearHistory: 'qemuReplay.clearHistory',
+  lastWrite: 'qemuReplay.lastWrite',
+  nextWrite: 'qemuReplay.nextWrite',
+  compare: 'qemuReplay.compare',
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];
 
@@ -46,6 +53,7 @@ export const BuiltinCommand = {
   openWalkthrough: 'workbench.action.openWalkthrough',
   showDebugView: 'workbench.view.debug',
   lockEditorGroup: 'workbench.action.lockEditorGroup',
+  diff: 'vscode.diff',
 } as const;
 
 /** Context keys the extension sets (`setContext`) for `when` clauses. */
@@ -63,7 +71,11 @@ export type ContextKeyName = (typeof ContextKey)[keyof typeof ContextKey];
 
 export const View = {
   snapshots: 'qemuReplay.snapshots',
+  history: 'qemuReplay.history',
 } as const;
+
+/** The URI scheme of the read-only documents of Compare Two Moments (one per moment). */
+export const COMPARE_SCHEME = 'qemu-replay-compare';
 
 /** The timeline's webview panel type (also in package.json's `activationEvents`, for its serializer). */
 export const TIMELINE_VIEW_TYPE = 'qemuReplay.timeline';
@@ -76,6 +88,10 @@ export const WALKTHROUGH = 'qemuReplay.start';
 /** Snapshot kinds as the Snapshots view's tree items say them in `contextValue` (`snapshot.<kind>`). */
 export type SnapshotItemKind = 'initial' | 'automatic' | 'user';
 export const snapshotItemContext = (kind: SnapshotItemKind): string => `snapshot.${kind}`;
+
+/** Rows of the Recording History view as `contextValue` (`history.<kind>`): a pass's section (running or done), a hit. */
+export type HistoryItemKind = 'section' | 'sectionRunning' | 'page' | 'hit' | 'output' | 'outputLine';
+export const historyItemContext = (kind: HistoryItemKind): string => `history.${kind}`;
 
 // ---- settings
 
@@ -101,12 +117,16 @@ const not = (key: ContextKeyName): When => `!${key}`;
 const and = (...parts: When[]): When => parts.join(' && ');
 const inView = (view: (typeof View)[keyof typeof View]): When => `view == ${view}`;
 const ourDebugType: When = `debugType == '${DEBUG_TYPE}'`;
+/** Commands of a view's rows only: the palette would run them without a row. */
+const never: When = 'false';
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** `viewItem =~ /^snapshot\.(a|b)$/`, or any snapshot row without kinds. */
 const snapshotItem = (...kinds: SnapshotItemKind[]): When => {
   const prefix = escapeRegExp(snapshotItemContext('' as SnapshotItemKind));
   return `viewItem =~ /^${prefix}${kinds.length ? `(${kinds.join('|')})$` : ''}/`;
 };
+const historyItem = (...kinds: HistoryItemKind[]): When =>
+  `viewItem =~ /^${escapeRegExp(historyItemContext('' as HistoryItemKind))}(${kinds.join('|')})$/`;
 
 // ---- commands
 
@@ -139,12 +159,21 @@ export const commands: { readonly [K in CommandId]: CommandDefinition } = {
   [Command.reverseStepOut]: { title: 'Reverse Step Out', icon: mediaIcon('reverse-step-out'), palette: has(ContextKey.replaying) },
   [Command.recordAndReplay]: { title: 'Record and Replay', icon: codicon('record') },
   [Command.checkSetup]: { title: 'Check Setup', icon: codicon('checklist') },
+  [Command.showAllHits]: { title: 'Show All Hits in the Recording…', icon: codicon('list-ordered'), palette: has(ContextKey.replaying) },
+  [Command.showHitsAgain]: { title: 'Search Again', icon: codicon('refresh'), palette: never },
+  [Command.removeHits]: { title: 'Remove from History', icon: codicon('close'), palette: never },
+  [Command.clearHistory]: { title: 'Clear Recording History', icon: codicon('clear-all'), palette: has(ContextKey.active) },
+  [Command.lastWrite]: { title: 'When Did This Change?', icon: codicon('debug-reverse-continue'), palette: has(ContextKey.replaying) },
+  [Command.nextWrite]: { title: 'Next Write', icon: codicon('debug-continue'), palette: has(ContextKey.replaying) },
+  [Command.compare]: { title: 'Compare Two Moments…', icon: codicon('diff'), palette: has(ContextKey.replaying) },
 };
 
 /** The Command Palette's entries, in package.json order (the palette itself sorts by title). */
 const PALETTE_ORDER: readonly CommandId[] = [
   Command.goToIcount, Command.goToStart, Command.goToEnd, Command.addIcountBreakpoint, Command.goToSnapshot,
   Command.reverseStepIn, Command.reverseStepOut, Command.saveSnapshot, Command.deleteSnapshot, Command.refreshSnapshots,
+  Command.showAllHits, Command.lastWrite, Command.nextWrite, Command.compare, Command.clearHistory,
+  Command.showHitsAgain, Command.removeHits,
 ];
 
 // ---- menus, views, welcome content, walkthrough
@@ -155,19 +184,39 @@ const inSnapshots = inView(View.snapshots);
 const canGoToSnapshot = and(inSnapshots, snapshotItem(), has(ContextKey.replaying));
 const canDeleteSnapshot = and(inSnapshots, snapshotItem('automatic', 'user'));
 const replayToolbar = and(ourDebugType, has(ContextKey.replaying));
+const inHistory = inView(View.history);
+const replayingHere = and(ourDebugType, has(ContextKey.replaying));
+/** "When did this change?" and "Next write" on a variable or a watch expression, in a replay. */
+const writeMenu = (group: string): MenuItem[] => [
+  { command: Command.lastWrite, when: replayingHere, group: `${group}@1` },
+  { command: Command.nextWrite, when: replayingHere, group: `${group}@2` },
+];
 
 const menus: Record<string, readonly MenuItem[]> = {
   'view/title': [
     { command: Command.saveSnapshot, when: and(inSnapshots, has(ContextKey.active)), group: 'navigation@1' },
     { command: Command.showTimeline, when: inSnapshots, group: 'navigation@2' },
     { command: Command.refreshSnapshots, when: and(inSnapshots, has(ContextKey.active)), group: 'navigation@3' },
+    { command: Command.showAllHits, when: and(inHistory, has(ContextKey.replaying)), group: 'navigation@1' },
+    { command: Command.compare, when: and(inHistory, has(ContextKey.replaying)), group: 'navigation@2' },
+    { command: Command.clearHistory, when: and(inHistory, has(ContextKey.active)), group: 'navigation@3' },
   ],
   'view/item/context': [
     { command: Command.goToSnapshot, when: canGoToSnapshot, group: 'inline@1' },
     { command: Command.deleteSnapshot, when: canDeleteSnapshot, group: 'inline@2' },
     { command: Command.goToSnapshot, when: canGoToSnapshot, group: '1_navigate@1' },
     { command: Command.deleteSnapshot, when: canDeleteSnapshot, group: '2_modify@1' },
+    { command: Command.showHitsAgain, when: and(inHistory, historyItem('section'), has(ContextKey.replaying)), group: 'inline@1' },
+    { command: Command.removeHits, when: and(inHistory, historyItem('section', 'sectionRunning')), group: 'inline@2' },
+    { command: Command.showHitsAgain, when: and(inHistory, historyItem('section'), has(ContextKey.replaying)), group: '1_navigate@1' },
+    { command: Command.removeHits, when: and(inHistory, historyItem('section', 'sectionRunning')), group: '2_modify@1' },
   ],
+  // Between VS Code's own "Set Value"/"Copy" (3_…) and "Add to Watch"/"Break on Value Change" (z_commands).
+  'debug/variables/context': writeMenu('5_qemuReplay'),
+  'debug/watch/context': writeMenu('5_qemuReplay'),
+  // The editor's line-number (and breakpoint gutter) context menu: the hits of that line's breakpoint. VS Code has no
+  // contribution point in the Breakpoints view's context menu (microsoft/vscode#274072).
+  'editor/lineNumber/context': [{ command: Command.showAllHits, when: has(ContextKey.replaying), group: 'z_qemuReplay@1' }],
   commandPalette: PALETTE_ORDER.map((command) => {
     const when = commands[command].palette;
     if (!when) throw new Error(`${command} is in PALETTE_ORDER but has no palette clause`);
@@ -188,6 +237,17 @@ export const walkthroughArgument = `${PUBLISHER}.${EXTENSION_NAME}#${WALKTHROUGH
 const walkthroughLink = `New to time-travel debugging? ${builtinLink('Open the walkthrough', BuiltinCommand.openWalkthrough, walkthroughArgument)}.`;
 
 const viewsWelcome = [
+  { view: View.history, when: not(ContextKey.active), contents: [
+    'No QEMU Replay session. In a replay, this view lists every hit of a breakpoint in the whole recording, the '
+    + 'output of a logpoint at each of them, and the guest\'s serial output, each with its instruction count: click '
+    + 'one to go there.',
+    link(Command.recordAndReplay)] },
+  { view: View.history, when: and(has(ContextKey.active), has(ContextKey.recording)), contents: [
+    'Recording. The hits of breakpoints in the whole recording, and its output line by line, show here in the replay.'] },
+  { view: View.history, when: and(has(ContextKey.active), not(ContextKey.recording)), contents: [
+    'Every hit of a breakpoint in the whole recording, with its instruction count, function and line: pick a '
+    + 'breakpoint, and one pass of the replay finds them. A logpoint set in a replay lists its message at every hit.',
+    link(Command.showAllHits), link(Command.compare)] },
   { view: View.snapshots, when: not(ContextKey.active), contents: [
     'No QEMU Replay session. Snapshots of a recording show here while you debug its replay.',
     link(Command.recordAndReplay), link(Command.checkSetup), walkthroughLink] },
@@ -258,7 +318,10 @@ export function contributions(debuggers: readonly unknown[]): Record<string, unk
     commands: Object.entries(commands).map(([command, c]) =>
       ({ command, title: c.title, category: CATEGORY, ...(c.enablement ? { enablement: c.enablement } : {}), icon: c.icon })),
     views: {
-      debug: [{ id: View.snapshots, name: 'Snapshots', when: ourDebugType, contextualTitle: CATEGORY, icon: codicon('device-camera') }],
+      debug: [
+        { id: View.snapshots, name: 'Snapshots', when: ourDebugType, contextualTitle: CATEGORY, icon: codicon('device-camera') },
+        { id: View.history, name: 'Recording History', when: ourDebugType, contextualTitle: CATEGORY, icon: codicon('list-ordered') },
+      ],
     },
     viewsWelcome,
     menus,

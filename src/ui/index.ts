@@ -5,6 +5,9 @@
 import * as vscode from 'vscode';
 import { BuiltinCommand, Command, ContextKey, type CommandId, type ContextKeyName } from '../contributions';
 import { ReplayCommands, guarded } from './commands';
+import { HistoryCommands } from './historyCommands';
+import { HistoryStore } from './historyStore';
+import { HistoryView } from './historyView';
 import { SlowOperations } from './progress';
 import { recordAndReplay } from './recordAndReplay';
 import { DEBUG_TYPE } from './session';
@@ -21,10 +24,13 @@ export function activateReplayUi(context: vscode.ExtensionContext): void {
   const slow = new SlowOperations();
   const commands = new ReplayCommands(store);
   const view = new SnapshotsView(store);
+  const history = new HistoryStore(store);
+  const historyView = new HistoryView(store, history);
+  const historyCommands = new HistoryCommands(commands, history, historyView);
   const statusBar = new ReplayStatusBar(store);
-  const timeline = new TimelinePanel(context.extensionUri, store, commands);
+  const timeline = new TimelinePanel(context.extensionUri, store, commands, history);
   const setup = new SetupChecker();
-  context.subscriptions.push(store, slow, view, statusBar, timeline, setup,
+  context.subscriptions.push(store, slow, view, history, historyView, historyCommands, statusBar, timeline, setup,
     vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, new ReplayTrackerFactory(store, slow)));
 
   // One handler per contributed command: the mapped type makes a command declared in src/contributions.ts and not
@@ -43,6 +49,13 @@ export function activateReplayUi(context: vscode.ExtensionContext): void {
     [Command.reverseStepOut]: ['Reverse Step Out', () => commands.reverseStep('out')],
     [Command.recordAndReplay]: ['Record and Replay', (arg) => recordAndReplay(store, arg)],
     [Command.checkSetup]: ['Check Setup', (arg) => setup.run(typeof arg === 'object' && arg !== null ? arg : undefined)],
+    [Command.showAllHits]: ['Show All Hits in the Recording', (arg) => historyCommands.showAllHits(arg)],
+    [Command.showHitsAgain]: ['Search Again', (arg) => historyCommands.showHitsAgain(arg)],
+    [Command.removeHits]: ['Remove from History', (arg) => historyCommands.removeHits(arg)],
+    [Command.clearHistory]: ['Clear Recording History', () => historyCommands.clearHistory()],
+    [Command.lastWrite]: ['When Did This Change?', (arg) => historyCommands.lastWrite('backward', arg)],
+    [Command.nextWrite]: ['Next Write', (arg) => historyCommands.lastWrite('forward', arg)],
+    [Command.compare]: ['Compare Two Moments', (arg) => historyCommands.compare(arg)],
   };
   for (const [id, [what, body]] of Object.entries(handlers)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, guarded(what, body)));
@@ -66,6 +79,6 @@ export function activateReplayUi(context: vscode.ExtensionContext): void {
   updateContext();
 
   if (context.extensionMode === vscode.ExtensionMode.Test || process.env.QEMU_REPLAY_TEST_HOOKS === '1') {
-    registerTestHooks(context, { store, view, statusBar, timeline, slow });
+    registerTestHooks(context, { store, view, statusBar, timeline, slow, history, historyView });
   }
 }

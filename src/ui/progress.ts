@@ -18,7 +18,15 @@ const SLOW: Record<string, { title: (args: Record<string, unknown>) => string; e
   reverseContinue: { title: () => 'Running backwards to the previous breakpoint', endsWith: 'stopped' },
   reverseStepIn: { title: () => 'Reverse step into', endsWith: 'stopped' },
   reverseStepOut: { title: () => 'Reverse step out', endsWith: 'stopped' },
+  // hitHistory has no entry: the adapter reports its progress itself (DAP progress events, with Cancel).
+  lastWrite: { title: lastWriteTitle, endsWith: 'response' },
+  compare: { title: (a) => `Reading the machine at icount ${formatIcount(Number(a.a))} and ${formatIcount(Number(a.b))}`, endsWith: 'response' },
 };
+
+function lastWriteTitle(args: Record<string, unknown>): string {
+  const what = typeof args.expression === 'string' ? args.expression : 'the expression';
+  return args.direction === 'forward' ? `Looking for the next write to ${what}` : `Looking for the last write to ${what}`;
+}
 
 function seekTitle(args: Record<string, unknown>): string {
   if (typeof args.icount === 'number') return `Going to instruction ${formatIcount(args.icount)}`;

@@ -11,6 +11,7 @@ import {
 } from '../../common/ui-messages';
 import { BuiltinCommand, Command, TIMELINE_VIEW_TYPE } from '../contributions';
 import type { ReplayCommands } from './commands';
+import { HistoryStore, type SessionHistory } from './historyStore';
 import type { ReplayStore, SessionModel } from './sessionStore';
 
 export { TIMELINE_VIEW_TYPE };
@@ -41,9 +42,11 @@ export class TimelinePanel implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly store: ReplayStore,
     private readonly commands: ReplayCommands,
+    private readonly history?: HistoryStore,
   ) {
     this.disposables.push(
       store.onDidChange(() => this.post()),
+      ...(history ? [history.onDidChange(() => this.post())] : []),
       vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
         deserializeWebviewPanel: (panel) => {
           // The webview restores its zoom from its own saved state (getState); the session is whatever is active now.
@@ -185,7 +188,7 @@ export class TimelinePanel implements vscode.Disposable {
   /** Sends the active session's state; a webview that has not said `ready` yet would drop it. */
   private post(): void {
     if (!this.panel || !this.ready) return;
-    const state = timelineState(this.store.active, this.store.lastEnd?.failure);
+    const state = timelineState(this.store.active, this.store.lastEnd?.failure, this.history?.active);
     this.lastSent = state;
     const message: ExtensionToWebview = { type: 'state', state };
     void this.panel.webview.postMessage(message);
@@ -243,7 +246,7 @@ async function lockOwnGroup(panel: vscode.WebviewPanel): Promise<void> {
 }
 
 /** The webview's whole input for the active session, or the empty state saying how to get one. */
-export function timelineState(model: SessionModel | undefined, lastFailure: string | undefined): TimelineState {
+export function timelineState(model: SessionModel | undefined, lastFailure: string | undefined, history?: SessionHistory): TimelineState {
   if (!model) {
     return lastFailure
       ? { kind: 'empty', reason: 'ended', detail: lastFailure }
@@ -264,6 +267,16 @@ export function timelineState(model: SessionModel | undefined, lastFailure: stri
       snapshots: model.snapshots.map((s) => ({ name: s.name, icount: s.icount, kind: s.kind, vmStateSize: s.vmStateSize, date: s.date })),
       icountBreakpoints: [...state.icountBreakpoints],
       stops: [...model.stops],
+      hits: history && history.sessionId === model.session.id ? knownHits(history) : [],
     },
   };
+}
+
+/** Every known hit of the session's history, ascending, one per icount (sections may share icounts). */
+function knownHits(history: SessionHistory): number[] {
+  const sections = HistoryStore.sections(history);
+  if (sections.length === 1) return sections[0].hits.map((h) => h.icount);
+  const all = new Set<number>();
+  for (const s of sections) for (const h of s.hits) all.add(h.icount);
+  return [...all].sort((a, b) => a - b);
 }

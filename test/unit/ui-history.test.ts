@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CompareResult, HistoryHit } from '../../common/protocol';
 import {
-  breakpointDetail, breakpointName, compareDocuments, compareSummary, expressionOfMenuArgument, hexDump, hitLabel,
+  addressFromEvaluation, breakpointDetail, breakpointName, compareDocuments, compareSummary, expressionOfMenuArgument, hexDump, hitLabel,
   hitPlace, lastWriteSummary, lowerBound, mergeHits, momentChoices, nameFromHits, outputSectionLabel, outputText,
   pageDescription, pageLabel, pages, parseMemoryRange, sectionDescription, sectionLabel,
 } from '../../common/ui-history';
@@ -28,7 +28,8 @@ void test('breakpoints are named as the Breakpoints view shows them', () => {
 });
 
 void test('a hit reads icount, function, file:line; without symbols its pc', () => {
-  assert.equal(hitLabel(hit(1234567)), 'icount 1,234,567  work  prog.c:75');
+  assert.deepEqual(hitLabel(hit(1234567)), { label: 'icount 1,234,567  work  prog.c:75' });
+  assert.deepEqual(hitLabel(hit(8, { message: 'round 8' })), { label: 'icount 8  round 8', description: 'work  prog.c:75' });
   assert.equal(hitPlace({ icount: 1, pc: '0x40000010' }), '0x40000010');
   assert.equal(hitPlace({ icount: 1, pc: '0x40000010', function: 'start' }), 'start  0x40000010');
 });
@@ -142,6 +143,16 @@ void test('memory ranges: an address or expression, then an optional length', ()
   assert.equal(parseMemoryRange('64').ok, true);   // an address alone
 });
 
+void test('the address of a memory range from what gdb evaluates', () => {
+  assert.equal(addressFromEvaluation('(struct point *) 0x400906f0 <origin>', '0x400906f0'), '0x400906f0');
+  assert.equal(addressFromEvaluation('(int *) 0x40090100 <squares+4>'), '0x40090100');
+  assert.equal(addressFromEvaluation('{x = 3, y = 4}', '0x400906f0'), '0x400906f0');
+  assert.equal(addressFromEvaluation('5', '0x400905ec'), '0x400905ec');
+  assert.equal(addressFromEvaluation('0x40001000'), '0x40001000');
+  assert.equal(addressFromEvaluation('1073745920'), '0x40001000');
+  assert.equal(addressFromEvaluation('{x = 3, y = 4}'), undefined);
+});
+
 void test('hex dump: 16 bytes a line, address, ASCII, ?? for unreadable, changed bytes marked below', () => {
   const bytes = [...'Hello, world!!!!'].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).concat(['00', '??', 'ff']);
   const lines = hexDump('0x40001000', bytes, 16, [1, 17]);
@@ -174,10 +185,11 @@ void test('compare documents: the same layout line for line, only the values dif
   const differing = la.map((l, i) => (l === lb[i] ? undefined : i)).filter((i) => i !== undefined).map((i) => `${la[i]} | ${lb[i]}`);
   assert.deepEqual(differing, [
     'Moment A: icount 1,000 — work() at prog.c:75 | Moment B: icount 2,000 — work() at prog.c:77',
-    'x0  0x1 | x0  0x2',
     'round  1 | round  2',
     '0x40001000  00 01 02 03                                      |....| | 0x40001000  00 05 02 03                                      |....|',
+    'x0  0x1 | x0  0x2',
   ]);
+  assert.ok(compareDocuments(result, '&origin').a.includes('== Memory at 0x40001000 (&origin), 4 bytes =='));
   assert.ok(la.includes('== Locals of work() =='));
   assert.ok(la.includes('== Memory at 0x40001000, 4 bytes =='));
   assert.equal(compareSummary(result), 'Differs: 1 of 2 registers, 1 of 2 locals, 1 of 4 bytes');
