@@ -85,6 +85,11 @@ interface Prepared {
   manifestBase?: Emulator['manifestBase'];
   architecture?: ArchitectureName;
   warnings: string[];
+  /**
+   * Replay: whether the program changed since it was recorded (a warning, or undefined). Hashing a kernel's vmlinux
+   * the first time takes ~1 s: it runs while QEMU starts and gdb's symbol index is made, and is awaited at the end.
+   */
+  programCheck?: Promise<string | undefined>;
 }
 
 interface Context {
@@ -103,7 +108,7 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
   const gdbPath = checkExecutable(args.gdbPath ?? 'gdb-multiarch', 'gdb', 'Install it: apt-get install gdb-multiarch, or set "gdbPath".');
   const program = args.program ? checkProgram(resolvePath(args.program, cwd), 'program') : undefined;
   const ctx: Context = { args, cwd, env, recordingDir, program };
-  const { recording, cmd, manifestBase, architecture, warnings } = args.mode === 'record' ? await prepareRecord(ctx) : await prepareReplay(ctx);
+  const { recording, cmd, manifestBase, architecture, warnings, programCheck } = args.mode === 'record' ? await prepareRecord(ctx) : await prepareReplay(ctx);
 
   const symbols = program ?? (args.mode === 'replay' ? existingProgram(recording as OpenedRecording) : undefined);
   // Meanwhile QEMU and gdb start: the symbol index of a large ELF (see indexCache).
@@ -124,6 +129,8 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
       throw errors.snapshotsFromOtherRecording(recording.file('snapshots'), initial, recording.manifest.initialSnapshot);
     }
     await startGdb(gdb, gdbPath, qemu, ctx, symbols, await index);
+    const changed = await programCheck;
+    if (changed) warnings.push(changed);
     const entry = symbols ? (await readElfHeader(symbols).catch(() => undefined))?.entry : undefined;
     return { mode: args.mode, qemu, gdb, recording, warnings, program: symbols, entry, recordLimit: args.recordLimit, manifestBase, qemuVersion: running, architecture };
   } catch (err) {
@@ -176,15 +183,18 @@ async function prepareReplay({ args, env, recordingDir, program }: Context): Pro
   const running = parseVersion(await qemuVersion(qemuPath).catch(() => ''));
   const other = running ? checkReplayVersion(m.qemu.version, m.qemu.path, running, qemuPath) : undefined;
   if (other) warnings.push(other);
-  if (program && m.program && (await cachedSha256(program, env)) !== m.program.sha256) {
-    warnings.push(`${program} changed since it was recorded: symbols may not match what ran. Rebuild the same source, or record again.`);
-  }
+  const recorded = m.program?.sha256;
+  const programCheck = program && recorded
+    ? cachedSha256(program, env).then(
+      (sha) => (sha !== recorded ? `${program} changed since it was recorded: symbols may not match what ran. Rebuild the same source, or record again.` : undefined),
+      () => undefined)
+    : undefined;
   const cmd: QemuCommand = {
     qemuPath, machine: m.machine, cpu: m.cpu, memory: m.memory, kernel: opened.file('kernel'), icountShift: m.icountShift,
     rr: 'replay', replayFile: opened.file('log'), snapshotImage: opened.file('snapshots'), archArgs: m.archArgs,
     userArgs: m.qemuArgs,
   };
-  return { recording: opened, cmd, architecture: arch?.name, warnings };
+  return { recording: opened, cmd, architecture: arch?.name, warnings, programCheck };
 }
 
 /** QEMU started and QMP connected; its failures said in the user's terms. */
