@@ -3,11 +3,14 @@
  * continue to the end of the recording, terminate — and no process left behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parseReplayLog } from '../../adapter/qemu/replayLog';
-import { guestElf, icount, processesMentioning, QEMU_UNDER_TEST, recording as sharedRecording, withReplay, topFrame } from './support';
+import {
+  collectOutput, guestElf, icount, launchSession, processesMentioning, QEMU_UNDER_TEST, qemuPathFor, recording as sharedRecording, startClient, withReplay, topFrame,
+} from './support';
 
 /** Instructions the board runs before the program's entry: riscv64 virt's reset ROM runs 6 (-bios none). */
 const BEFORE_ENTRY = { aarch64: 0, riscv64: 6 } as const;
@@ -79,6 +82,29 @@ for (const arch of ['aarch64', 'riscv64'] as const) {
     });
   });
 }
+
+describe('a replay whose program changed since it was recorded', () => {
+  test('says so once, as a warning, and replays with the program given', async () => {
+    const rec = await sharedRecording('aarch64');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qr-changed-'));
+    const changed = path.join(dir, 'prog.elf');
+    // The same ELF with a byte more at the end: still the program, no longer the file that was recorded.
+    writeFileSync(changed, Buffer.concat([readFileSync(guestElf('aarch64')), Buffer.from([0])]));
+    const dc = await startClient();
+    const output = collectOutput(dc);
+    try {
+      const entry = await dc.stopAfter(() => launchSession(dc, { mode: 'replay', recording: rec, program: changed, ...(qemuPathFor('aarch64') ? { qemuPath: qemuPathFor('aarch64') } : {}) }));
+      assert.equal(entry.reason, 'entry');
+      const warnings = output.join('').split('\n').filter((l) => l.startsWith('Warning:'));
+      assert.deepEqual(warnings, [`Warning: ${changed} changed since it was recorded: symbols may not match what ran. Rebuild the same source, or record again.`]);
+      assert.equal((await topFrame(dc)).name, '_start');
+    } finally {
+      await dc.terminateRequest().catch(() => undefined);
+      await dc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 function readdirPartial(recording: string): boolean {
   const parent = path.dirname(recording);
