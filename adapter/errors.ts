@@ -197,7 +197,11 @@ export const errors = {
   lastWriteDirectionInvalid: (direction: unknown) =>
     err('history', `"direction" must be "backward" (the last write before the position) or "forward" (the next one), not ${JSON.stringify(direction)}.`),
   lastWriteRegister: (expression: string) =>
-    err('history', `${expression} is a register: gdb can watch memory only (a register watch single-steps the whole replay). Step back by instruction, or compare two moments to see when it differs.`),
+    err('history', `${expression} is not memory: a register is named alone ($x0), without an expression around it.`),
+  lastWriteRegisterFrame: (expression: string) =>
+    err('history', `${expression} of an outer frame is saved on the stack, not in the CPU: look for its change from the innermost frame (frame 0).`),
+  lastWriteRegisterUnknown: (expression: string, some: readonly string[]) =>
+    err('history', `${expression} is not one of the CPU's registers (${some.join(', ')}, …).`),
   lastWriteNotMemory: (expression: string, why: string) =>
     err('history', `${expression} has no memory to watch: ${why.replace(/\.$/, '')}. Use a variable, a field, an array element or *(type *) address.`),
   compareMemoryInvalid: (value: unknown) =>

@@ -25,6 +25,8 @@ import { formatLogMessage } from './stops';
 /** Hits are sent in batches of at most this many, or whatever has gathered after BATCH_MS. */
 const BATCH_HITS = 200;
 const BATCH_MS = 100;
+/** How far a register's last change is looked for (single steps: ~1-2 ms each). */
+const REGISTER_REACH = 4096;
 /** The largest memory range `compare` reads. */
 const MAX_COMPARE_BYTES = 64 * 1024;
 
@@ -198,11 +200,16 @@ export class RecordingHistory {
     if (!engine.replaying) throw errors.needsReplay('Finding where a value changed', engine.options.mode === 'record');
     exec.assertStopped('look for a write');
     const at = typeof args.frameId === 'number' ? splitFrameId(args.frameId) : undefined;
-    const watch = await watchableLvalue(exec, expression.trim(), at);
     const here = engine.state().icount;
-    const found = await this.withPass(`Last write to ${expression}`, requestSeq, (pass) => engine.findWrite({ watch, direction, cancelled: () => pass.cancelled }));
+    const register = /^\$\w+$/.test(expression.trim()) ? await registerNumber(exec, expression.trim(), at) : undefined;
+    const found = register !== undefined
+      ? await this.withPass(`Last change of ${expression}`, requestSeq, (pass) => engine.findRegisterChange({ register, direction, reach: REGISTER_REACH, cancelled: () => pass.cancelled }))
+      : await this.withPass(`Last write to ${expression}`, requestSeq, async (pass) => engine.findWrite({ watch: await watchableLvalue(exec, expression.trim(), at), direction, cancelled: () => pass.cancelled }));
     if (!found) {
       const where = direction === 'backward' ? `before icount ${here}` : `after icount ${here}`;
+      if (register !== undefined) {
+        return { result: { found: false, message: `${expression} does not change in the ${REGISTER_REACH.toLocaleString('en-US')} instructions ${where} (a register is followed one instruction at a time, so the search stops there).` } };
+      }
       return { result: { found: false, message: `No write to ${expression} ${where} in the recording changes its value.` } };
     }
     const { stop, writer } = found;
@@ -391,4 +398,16 @@ async function watchableLvalue(exec: Execution, expression: string, at: { thread
     return `*(${pointer}) ${address}`;
   }
   return `*(unsigned char (*)[${size}]) ${address}`;
+}
+
+/**
+ * gdb's number of a register named `$name`: one of the CPU's (gdb's convenience variables, `$foo`, are not the
+ * guest's). Registers are the innermost frame's: one of an outer frame (saved on the stack) is refused.
+ */
+async function registerNumber(exec: Execution, expression: string, at: { thread: number; frame: number } | undefined): Promise<number> {
+  if (at && at.frame !== 0) throw errors.lastWriteRegisterFrame(expression);
+  const names = await dataListRegisterNames(exec.gdb);
+  const index = names.indexOf(expression.slice(1));
+  if (index < 0) throw errors.lastWriteRegisterUnknown(expression, names.filter(Boolean).slice(0, 12));
+  return index;
 }

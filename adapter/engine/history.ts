@@ -10,6 +10,7 @@
  */
 import { breakDelete, enabledBreakpointLocations, flushCaches, stackInfoFrame } from '../gdb/mi';
 import { breakAfter, breakDisable, breakEnable, breakList, breakWatch } from '../gdb/mi-breakpoints';
+import { dataListRegisterValues } from '../gdb/mi-variables';
 import type { Execution, Stop } from './execution';
 import type { Position } from './position';
 import { breakpointAt } from './reverse';
@@ -20,6 +21,17 @@ const USER_GRACE_MS = 300;
 
 /** The first window of a search for a write, in instructions. */
 const WRITE_FIRST_WINDOW = 20_000;
+/** A register's search single-steps: it starts with this many instructions (registers change often). */
+const REGISTER_FIRST_WINDOW = 64;
+
+export interface RegisterSearch {
+  /** gdb's number of the register. */
+  register: number;
+  direction: 'backward' | 'forward';
+  /** At most this many instructions from the position. */
+  reach: number;
+  cancelled(): boolean;
+}
 
 export interface HitScan {
   /** gdb numbers of the breakpoints whose hits are wanted. */
@@ -163,19 +175,67 @@ export class RecordingPasses {
       } finally {
         this.pos.shownIcount = undefined;
       }
-      if (!found) {
-        await this.pos.qmpSeek(here, true);
-        return undefined;
-      }
-      // The writing instruction is the one before the stop: its place, then the stop itself.
-      let writer: Stop['frame'];
-      if (found.icount > 0) {
-        await this.pos.qmpSeek(found.icount - 1, true);
-        writer = await stackInfoFrame(this.exec.gdb);
-      }
-      await this.pos.qmpSeek(found.icount, found.icount <= here);
-      return { stop: { ...found, frame: await stackInfoFrame(this.exec.gdb) }, writer };
+      return await this.landAfter(found, here);
     }));
+  }
+
+  /**
+   * The last change of a register before the position, or the next after it, within `search.reach` instructions:
+   * single steps (gdb can watch a register only so), in windows of 64, 256, … instructions, reading it after each.
+   */
+  registerChange(search: RegisterSearch): Promise<FoundWrite | undefined> {
+    return this.exec.exclusive(() => this.exec.duringPass(async () => {
+      const here = this.pos.icountKnown ? this.pos.lastIcount : await this.pos.refreshIcount();
+      const read = async () => (await dataListRegisterValues(this.exec.gdb, 'x', [search.register], { thread: 1, frame: 0 }))[0]?.value ?? '';
+      let found: Stop | undefined;
+      this.pos.shownIcount = here;
+      try {
+        if (search.direction === 'forward') {
+          const end = Math.min(this.end(), here + search.reach);
+          let prev = await read();
+          while (!found && !search.cancelled()) {
+            const { icount } = await this.pos.runForward('-exec-step-instruction', end);
+            const value = await read();
+            if (value !== prev) found = { reason: 'watchpoint', icount, watchValue: { old: prev, new: value } };
+            prev = value;
+            if (icount >= end) break;
+          }
+        } else {
+          const limit = Math.max(0, here - search.reach);
+          // Windows [lo, hi) back from the position; a change is the landing of a step, accepted before the position.
+          for (let span = REGISTER_FIRST_WINDOW, hi = here; hi > limit && !found && !search.cancelled(); hi = Math.max(limit, hi - span), span *= 4) {
+            const lo = Math.max(limit, hi - span);
+            await this.pos.qmpSeek(lo, true);
+            let prev = await read();
+            for (let icount = lo; icount < hi && !search.cancelled();) {
+              ({ icount } = await this.pos.runForward('-exec-step-instruction', here));
+              const value = await read();
+              if (value !== prev && icount < here) found = { reason: 'watchpoint', icount, watchValue: { old: prev, new: value } };
+              prev = value;
+            }
+          }
+        }
+      } finally {
+        this.pos.shownIcount = undefined;
+      }
+      return await this.landAfter(found, here);
+    }));
+  }
+
+  /** Moves to where a found write landed (the stop after it) and reads the writer's place; or back to `here`. */
+  private async landAfter(found: Stop | undefined, here: number): Promise<FoundWrite | undefined> {
+    if (!found) {
+      await this.pos.qmpSeek(here, true);
+      return undefined;
+    }
+    // The writing instruction is the one before the stop: its place, then the stop itself.
+    let writer: Stop['frame'];
+    if (found.icount > 0) {
+      await this.pos.qmpSeek(found.icount - 1, true);
+      writer = await stackInfoFrame(this.exec.gdb);
+    }
+    await this.pos.qmpSeek(found.icount, found.icount <= here);
+    return { stop: { ...found, frame: await stackInfoFrame(this.exec.gdb) }, writer };
   }
 
   /** `read` at each icount in turn (the replay stands there), then back to the position. */

@@ -19,7 +19,7 @@ import { breakDelete, breakInsert, isReadable, stackInfoFrame, type MiStopRecord
 import type { QmpClient } from '../qemu/qmp';
 import { Execution, GdbRunCommand, Stop } from './execution';
 import { SnapshotPlacement } from './placement';
-import { FoundWrite, HitScan, RecordingPasses, WriteSearch } from './history';
+import { FoundWrite, HitScan, RecordingPasses, RegisterSearch, WriteSearch } from './history';
 import { Position } from './position';
 import { ReverseOperations } from './reverse';
 import { INITIAL_SNAPSHOT, latestSnapshotIcount, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
@@ -249,6 +249,13 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     this.requireReplay('Finding where a value changed');
     this.exec.assertStopped('look for a write');
     return this.passes.write(search);
+  }
+
+  /** The last change of a register before the position, or the next after it, within `search.reach`; moves there. */
+  findRegisterChange(search: RegisterSearch): Promise<FoundWrite | undefined> {
+    this.requireReplay('Finding where a value changed');
+    this.exec.assertStopped('look for a change');
+    return this.passes.registerChange(search);
   }
 
   /** `read` at each icount (the replay stands there meanwhile), then back to the position. */

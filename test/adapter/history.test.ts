@@ -280,6 +280,47 @@ describe('the whole recording at a glance (aarch64)', () => {
     }
   });
 
+  test('lastWrite of a register: back to where it last changed and forward to its next change, as instruction steps see it', async () => {
+    const { dc } = session;
+    await setLine(dc, [{ line: tagLine('mix-return') }]);
+    try {
+      await dc.seek({ icount: 0 });
+      for (let k = 0; k < 5; k++) await dc.continueToStop();
+    } finally {
+      await setLine(dc, []);
+    }
+    const here = await icount(dc);
+    const x = async () => (await dc.evaluateRequest({ expression: '$x1', context: 'watch' })).body.result;
+    // The oracle: one instruction back at a time until x1 differs from its value here.
+    const now = await x();
+    let s = here;
+    for (;;) {
+      await dc.stopAfter(() => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+      if ((await x()) !== now) break;
+      s--;
+    }
+    const before = await x();
+    await dc.seek({ icount: here });
+    const stopped = dc.expectEvent('stopped');
+    const back = await dc.custom('lastWrite', { expression: '$x1', direction: 'backward' });
+    assert.equal((await stopped).reason, 'data breakpoint');
+    assert.equal(back.found, true, back.message);
+    assert.equal(back.icount, s);
+    assert.equal(await icount(dc), s);
+    assert.equal(BigInt(back.newValue!), BigInt(now));
+    assert.equal(BigInt(back.oldValue!), BigInt(before));
+    // Forward from one before the change: the change itself.
+    await dc.seek({ icount: s - 1 });
+    const fwd = await dc.custom('lastWrite', { expression: '$x1', direction: 'forward' });
+    assert.equal(fwd.icount, s);
+    // An outer frame's register is refused.
+    const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    if (frames.length > 1) {
+      const outer = await dc.refusal('lastWrite', { expression: '$x1', frameId: frames[1].id, direction: 'backward' });
+      assert.match(outer.message ?? '', /of an outer frame is saved on the stack/);
+    }
+  });
+
   test('lastWrite: none in the recording says so and leaves the position; registers and bad input are refused clearly', async () => {
     const { dc } = session;
     await dc.seek({ icount: 5000 });
@@ -287,8 +328,10 @@ describe('the whole recording at a glance (aarch64)', () => {
     assert.equal(none.found, false);
     assert.match(none.message!, /No write to banner\[0\] before icount 5000/);
     assert.equal(await icount(dc), 5000);
-    const reg = await dc.refusal('lastWrite', { expression: '$x0', direction: 'backward' });
-    assert.match(reg.message ?? '', /\$x0 is a register: gdb can watch memory only/);
+    const reg = await dc.refusal('lastWrite', { expression: '$x0 + 4', direction: 'backward' });
+    assert.match(reg.message ?? '', /\$x0 \+ 4 is not memory: a register is named alone/);
+    const unknown = await dc.refusal('lastWrite', { expression: '$foo', direction: 'backward' });
+    assert.match(unknown.message ?? '', /\$foo is not one of the CPU's registers \(x0, x1, /);
     const notMem = await dc.refusal('lastWrite', { expression: '1 + 2', direction: 'backward' });
     assert.match(notMem.message ?? '', /1 \+ 2 has no memory to watch/);
     const dir = await dc.refusal('lastWrite', { expression: 'checksum', direction: 'sideways' });
