@@ -287,16 +287,16 @@ export function parseMemoryRange(text: string): MemoryRangeParse {
 }
 
 /**
- * The address a memory range starts at, from what gdb says of its expression (a DAP `evaluate` answer): a pointer's
- * value (`(struct point *) 0x400906f0 <origin>`), else where the value lives (its `memoryReference`: `origin`,
- * `squares`, `counter`), else a plain number (`0x40001000`, `1073745920`). Undefined when it has none.
+ * The address a memory range starts at, from what gdb says of its expression (a DAP `evaluate` answer): an address
+ * value — a pointer's (`0x400906f0 <origin>`, `(struct point *) 0x400906f0`) or a number typed in hex — is where it
+ * points; else where the value lives (its `memoryReference`: `origin`, `squares`, `counter`); else a plain decimal
+ * number. Undefined when it has none.
  */
 export function addressFromEvaluation(result: string, memoryReference?: string): string | undefined {
-  const pointer = /^\([^()]*\*\)\s*(0x[0-9a-f]+)/i.exec(result.trim());
-  if (pointer) return pointer[1];
-  if (memoryReference && /^0x[0-9a-f]+$/i.test(memoryReference)) return memoryReference;
   const t = result.trim();
-  if (/^0x[0-9a-f]+$/i.test(t)) return t;
+  const value = /^(?:\([^()]*\*\)\s*)?(0x[0-9a-f]+)(?:\s+<[^>]*>)?$/i.exec(t);
+  if (value) return value[1];
+  if (memoryReference && /^0x[0-9a-f]+$/i.test(memoryReference)) return memoryReference;
   if (/^\d+$/.test(t)) return `0x${BigInt(t).toString(16)}`;
   return undefined;
 }

@@ -227,7 +227,7 @@ export class HistoryCommands implements vscode.Disposable {
       expression = (await vscode.window.showInputBox({
         title: direction === 'backward' ? 'When Did This Change?' : 'Next Write',
         prompt: `Go to the ${direction === 'backward' ? 'last write before' : 'next write after'} this point of the memory `
-          + 'of an expression: a variable, a field, an array element or *pointer',
+          + 'of an expression: a variable, a field, an array element, *pointer, or a register ($x1) nearby',
         value: selected && !selected.includes('\n') ? selected : undefined,
         placeHolder: 'counter',
         validateInput: (t) => (t.trim() ? undefined : 'Enter an expression, e.g. counter, origin.x, squares[3].'),

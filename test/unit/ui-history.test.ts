@@ -146,6 +146,8 @@ void test('memory ranges: an address or expression, then an optional length', ()
 void test('the address of a memory range from what gdb evaluates', () => {
   assert.equal(addressFromEvaluation('(struct point *) 0x400906f0 <origin>', '0x400906f0'), '0x400906f0');
   assert.equal(addressFromEvaluation('(int *) 0x40090100 <squares+4>'), '0x40090100');
+  assert.equal(addressFromEvaluation('0x400804f8 <origin>', '0x400804f8'), '0x400804f8');   // gdb/MI's way, the type apart
+  assert.equal(addressFromEvaluation('0x40001000 <buf>', '0x40090010'), '0x40001000');   // a pointer variable: where it points
   assert.equal(addressFromEvaluation('{x = 3, y = 4}', '0x400906f0'), '0x400906f0');
   assert.equal(addressFromEvaluation('5', '0x400905ec'), '0x400905ec');
   assert.equal(addressFromEvaluation('0x40001000'), '0x40001000');

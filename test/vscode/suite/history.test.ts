@@ -297,4 +297,30 @@ test('"When Did This Change?" from the Variables view goes back to the write; Co
   assert.match(text, /== Memory at 0x[0-9a-f]+ \(&origin\), 8 bytes ==/, text.slice(0, 600));
   assert.equal(requestsSince(compared, 'seek'), 0, 'the position stays');
   await screenshot('history-compare');
+
+  // Next Write from the Watch view: `counter` typed in as a watch expression, right-clicked.
+  const watchHeader = '.pane-header:has-text("Watch")';
+  if (await ui.attribute(watchHeader, 'aria-expanded') === 'false') await ui.click(watchHeader);
+  await ui.hover(watchHeader);
+  await ui.click(`${watchHeader} .action-label[aria-label="Add Expression"]`);
+  await ui.waitFor('.pane:has(.pane-header:has-text("Watch")) input');
+  await ui.type('counter');
+  await ui.press('Enter');
+  const watchRow = '.pane:has(.pane-header:has-text("Watch")) .monaco-list-row:has-text("counter")';
+  await ui.waitFor(watchRow);
+  await ui.click(watchRow, { button: 'right' });
+  // The menu ignores a click that comes as it opens (the right button's release): point at the entry first.
+  const nextItem = '.monaco-menu .action-item:has-text("Next Write")';
+  await ui.waitFor(nextItem);
+  await ui.hover(nextItem);
+  await ui.click(nextItem);
+  const next = await stopAfter(session, compared);
+  assert.equal(next.reason, 'data breakpoint');
+  assert.ok(next.icount > written.icount, `forward: ${next.icount} > ${written.icount}`);
+  const nextAnswer = await dap.waitFor((m) => m.direction === 'in' && m.message.type === 'response' && m.message.command === 'lastWrite',
+    { since: compared, timeoutMs: 30_000, what: 'the lastWrite response of Next Write' });
+  const nextRequest = dap.messages.slice(compared).find((m) => m.direction === 'out' && m.message.command === 'lastWrite');
+  assert.deepEqual({ ...(nextRequest?.message.arguments as object), frameId: undefined }, { expression: 'counter', direction: 'forward', frameId: undefined });
+  assert.equal((nextAnswer.message.body as LastWriteResult).line, guest.line('counter-increment'), 'counter++ writes it');
+  await shownAt(next.icount, 'Next Write');
 }, { timeoutMs: 240_000 });
