@@ -89,13 +89,18 @@ export function handleCustomRequest(
       return true;
     case 'lastWrite':
       host.handle(response, async () => {
-        const { result, stop } = await host.history.lastWrite(a, response.request_seq);
-        if (stop) {
-          // The position moved: VS Code hears that the thread ran, then where it stopped (as for a seek).
-          host.announceRun();
+        const { engine } = host.need();
+        let announced = false;
+        try {
+          // VS Code hears that the thread runs before the search moves the replay, then where it stopped (as for a
+          // seek); nothing found: the stop is where it was, said again.
+          const { result, stop } = await host.history.lastWrite(a, response.request_seq, () => { host.announceRun(); announced = true; });
           host.reportStop(stop);
+          return result;
+        } catch (err) {
+          if (announced) host.reportStop({ reason: 'signal', icount: engine.state().icount, text: `The search failed: ${errorMessage(err)}` });
+          throw err;
         }
-        return result;
       }, true);
       return true;
     case 'compare':

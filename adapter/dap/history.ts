@@ -189,9 +189,11 @@ export class RecordingHistory {
   // ---- when did this change? ---------------------------------------------------------------------------------
 
   /**
-   * The `lastWrite` request. Resolves with the result and, when found, the stop to report (the position moved).
+   * The `lastWrite` request. `moving` is called once the arguments are good, right before the search moves the
+   * replay (the session tells the client the thread runs: VS Code shows the stop that follows afresh only then).
+   * Resolves with the result and the stop to report: where the write landed, or the position, unchanged.
    */
-  async lastWrite(args: Record<string, unknown>, requestSeq: number): Promise<{ result: LastWriteResult; stop?: Stop }> {
+  async lastWrite(args: Record<string, unknown>, requestSeq: number, moving: () => void): Promise<{ result: LastWriteResult; stop: Stop }> {
     const { engine, exec } = this.host.need();
     const expression = args.expression;
     const direction = args.direction;
@@ -202,15 +204,17 @@ export class RecordingHistory {
     const at = typeof args.frameId === 'number' ? splitFrameId(args.frameId) : undefined;
     const here = engine.state().icount;
     const register = /^\$\w+$/.test(expression.trim()) ? await registerNumber(exec, expression.trim(), at) : undefined;
+    const watch = register === undefined ? await watchableLvalue(exec, expression.trim(), at) : undefined;
+    moving();
     const found = register !== undefined
       ? await this.withPass(`Last change of ${expression}`, requestSeq, (pass) => engine.findRegisterChange({ register, direction, reach: REGISTER_REACH, cancelled: () => pass.cancelled }))
-      : await this.withPass(`Last write to ${expression}`, requestSeq, async (pass) => engine.findWrite({ watch: await watchableLvalue(exec, expression.trim(), at), direction, cancelled: () => pass.cancelled }));
+      : await this.withPass(`Last write to ${expression}`, requestSeq, (pass) => engine.findWrite({ watch: watch!, direction, cancelled: () => pass.cancelled }));
     if (!found) {
       const where = direction === 'backward' ? `before icount ${here}` : `after icount ${here}`;
-      if (register !== undefined) {
-        return { result: { found: false, message: `${expression} does not change in the ${REGISTER_REACH.toLocaleString('en-US')} instructions ${where} (a register is followed one instruction at a time, so the search stops there).` } };
-      }
-      return { result: { found: false, message: `No write to ${expression} ${where} in the recording changes its value.` } };
+      const message = register !== undefined
+        ? `${expression} does not change in the ${REGISTER_REACH.toLocaleString('en-US')} instructions ${where} (a register is followed one instruction at a time, so the search stops there).`
+        : `No write to ${expression} ${where} in the recording changes its value.`;
+      return { result: { found: false, message }, stop: { reason: 'pause', icount: here, text: message } };
     }
     const { stop, writer } = found;
     const place = writer ?? stop.frame;
