@@ -191,3 +191,25 @@ export async function stopAllSessions(): Promise<void> {
 afterEach(stopAllSessions);
 // No breakpoint outlives its test, even one that failed before its own clean-up (it would stop the next test's runs).
 afterEach(() => { if (vscode.debug.breakpoints.length) vscode.debug.removeBreakpoints(vscode.debug.breakpoints); });
+
+/** The sample guest's recording of the workspace's "QEMU Replay: Record" configuration, made once if missing. */
+export async function ensureSampleRecording(): Promise<void> {
+  if (fs.existsSync(workspacePath('.recordings', 'run1', 'recording.json'))) return;
+  await sessionEnded(await startDebugging('QEMU Replay: Record', 60_000), 90_000);
+}
+
+/**
+ * The "QEMU Replay: Replay" session, stopped on entry, once the UI knows its state (read with `uiState`, the test
+ * hook) and the stop's source has opened (with the keyboard focus: what a person sees before acting).
+ */
+export async function startSampleReplay(uiState: () => Promise<{ active?: { state?: unknown } }>): Promise<{ session: vscode.DebugSession; end: number }> {
+  const mark = dap.mark();
+  const session = await startDebugging('QEMU Replay: Replay', 60_000);
+  await dap.waitForEvent('stopped', { since: mark, timeoutMs: 60_000, sessionId: session.id });
+  const end = await waitUntil(async () => {
+    const st = (await uiState()).active?.state as { mode: string; running: boolean; endIcount?: number } | undefined;
+    return st?.mode === 'play' && !st.running ? st.endIcount : undefined;
+  }, 20_000, 'the replay state in the UI');
+  await waitUntil(() => vscode.window.activeTextEditor, 15_000, 'the stop\'s source in an editor');
+  return { session, end };
+}

@@ -14,12 +14,10 @@ import type { TimelineRendered } from '../../../common/ui-messages';
 import type { UiState } from '../../../src/ui/testHooks';
 import { runFromPalette, TIMELINE_FRAMES, ui } from './driver';
 import {
-  activateExtension, dap, EXTENSION_ID, executeCommand, screenshot, sessionEnded, startDebugging, waitUntil, workspacePath,
+  activateExtension, dap, ensureSampleRecording, EXTENSION_ID, executeCommand, screenshot, startSampleReplay, waitUntil,
 } from './helpers';
 import { onFailureReport, test } from './runner';
 
-const REPLAY = 'QEMU Replay: Replay';
-const RECORD = 'QEMU Replay: Record';
 const CALL_STACK = '.pane-header:has-text("Call Stack")';
 const HISTORY = '.pane:has(.pane-header:has-text("Recording History"))';
 const VARIABLES = '.pane:has(.pane-header:has-text("Variables"))';
@@ -42,23 +40,6 @@ function guestSource(): { file: string; line: (tag: string) => number } {
   } };
 }
 
-async function ensureRecording(): Promise<void> {
-  if (fs.existsSync(workspacePath('.recordings', 'run1', 'recording.json'))) return;
-  await sessionEnded(await startDebugging(RECORD, 60_000), 90_000);
-}
-
-/** The replay, stopped on entry, once the UI knows its state and the stop's source has opened. */
-async function startReplay(): Promise<{ session: vscode.DebugSession; end: number }> {
-  const mark = dap.mark();
-  const session = await startDebugging(REPLAY, 60_000);
-  await dap.waitForEvent('stopped', { since: mark, timeoutMs: 60_000, sessionId: session.id });
-  const end = await waitUntil(async () => {
-    const st = (await uiState()).active?.state as { mode: string; running: boolean; endIcount?: number } | undefined;
-    return st?.mode === 'play' && !st.running ? st.endIcount : undefined;
-  }, 20_000, 'the replay state in the UI');
-  await waitUntil(() => vscode.window.activeTextEditor, 15_000, 'the stop\'s source in an editor');
-  return { session, end };
-}
 
 const callStackHeader = async (): Promise<string> => (await ui.texts(CALL_STACK))[0] ?? '';
 
@@ -91,8 +72,8 @@ const requestsSince = (mark: number, command: string): number => dap.messages.sl
 
 test('Show All Hits from the palette lists every hit with its icount; a click on one goes there; the timeline marks them', async () => {
   await activateExtension();
-  await ensureRecording();
-  const { session, end } = await startReplay();
+  await ensureSampleRecording();
+  const { session, end } = await startSampleReplay(uiState);
   const guest = guestSource();
   const line = guest.line('counter-increment');   // once per round: 40 times
   vscode.debug.addBreakpoints([new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(guest.file), new vscode.Position(line - 1, 0)))]);
@@ -222,8 +203,8 @@ test('Show All Hits from the palette lists every hit with its icount; a click on
 
 test('"When Did This Change?" from the Variables view goes back to the write; Compare Two Moments shows a diff', async () => {
   await activateExtension();
-  await ensureRecording();
-  const { session } = await startReplay();
+  await ensureSampleRecording();
+  const { session } = await startSampleReplay(uiState);
   const guest = guestSource();
   // Stop at counter++ in the third round: f = fib(2) = 1 was written on the work-fib line.
   const bp = new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(guest.file), new vscode.Position(guest.line('counter-increment') - 1, 0)),

@@ -4,38 +4,17 @@
  * breakpoint behind the position can be added from the Command Palette (issue #18 items 4 and 5).
  */
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { formatIcount } from '../../../common/ui-icount';
 import type { UiState } from '../../../src/ui/testHooks';
 import { runFromPalette, TIMELINE_FRAMES, ui } from './driver';
-import { activateExtension, dap, executeCommand, screenshot, sessionEnded, startDebugging, waitUntil, workspacePath } from './helpers';
+import { activateExtension, ensureSampleRecording, executeCommand, screenshot, startSampleReplay, waitUntil } from './helpers';
 import { reloadWindow, test } from './runner';
 
-const REPLAY = 'QEMU Replay: Replay';
-const RECORD = 'QEMU Replay: Record';
 const inTimeline = { frames: TIMELINE_FRAMES };
 
 const uiState = (): Promise<UiState> => executeCommand<UiState>('qemuReplay.test.getUiState');
 
-async function ensureRecording(): Promise<void> {
-  if (fs.existsSync(workspacePath('.recordings', 'run1', 'recording.json'))) return;
-  await sessionEnded(await startDebugging(RECORD, 60_000), 90_000);
-}
-
-/** The replay, stopped on entry; returns the recording's end icount. */
-async function startReplay(): Promise<{ session: vscode.DebugSession; end: number }> {
-  const mark = dap.mark();
-  const session = await startDebugging(REPLAY, 60_000);
-  await dap.waitForEvent('stopped', { since: mark, timeoutMs: 60_000, sessionId: session.id });
-  const end = await waitUntil(async () => {
-    const st = (await uiState()).active?.state as { mode: string; running: boolean; endIcount?: number } | undefined;
-    return st?.mode === 'play' && !st.running ? st.endIcount : undefined;
-  }, 20_000, 'the replay state in the UI');
-  // The stop's source opens (with the keyboard focus) a moment after the stop: what a person sees before acting.
-  await waitUntil(() => vscode.window.activeTextEditor, 15_000, 'the stop\'s source in an editor');
-  return { session, end };
-}
 
 /** The icount the status bar shows (what a person reads): "icount 1,234 / 16,341". */
 async function statusIcount(): Promise<number | undefined> {
@@ -68,8 +47,8 @@ async function showTimeline(): Promise<void> {
 
 test('the timeline keeps the keyboard after its own seeks: click, then arrows and Enter go on moving in time', async () => {
   await activateExtension();
-  await ensureRecording();
-  const { end } = await startReplay();
+  await ensureSampleRecording();
+  const { end } = await startSampleReplay(uiState);
   await showTimeline();
 
   // A click at 30 % of the axis: the replay goes there, and the source of the stop opens beside.
@@ -101,8 +80,8 @@ interface ZoomSaved { range: string; follow: boolean }
 
 test('the timeline keeps its zoom and follow setting across a window reload', async () => {
   await activateExtension();
-  await ensureRecording();
-  await startReplay();
+  await ensureSampleRecording();
+  await startSampleReplay(uiState);
   await showTimeline();
   const full = (await ui.texts('.range', inTimeline))[0];
   await ui.click('button[aria-label="Zoom in (+)"]', inTimeline);
@@ -123,7 +102,7 @@ test('the timeline keeps its zoom and follow setting across a window reload', as
     await activateExtension();
     // The reload ended the session; the panel is back (serializer) with no session, then the replay starts again.
     await ui.waitFor('.tab:has-text("Replay Timeline")', { timeoutMs: 30_000 });
-    await startReplay();
+    await startSampleReplay(uiState);
     await showTimeline();
     await waitUntil(async () => (await ui.texts('.range', inTimeline))[0] === range, 15_000,
       `the zoomed range "${range}" after the reload`);
@@ -138,8 +117,8 @@ test('the timeline keeps its zoom and follow setting across a window reload', as
 
 test('Add Breakpoint at Instruction Count from the palette takes an icount behind the position; Reverse stops there', async () => {
   await activateExtension();
-  await ensureRecording();
-  const { end } = await startReplay();
+  await ensureSampleRecording();
+  const { end } = await startSampleReplay(uiState);
   const ahead = Math.floor(end * 0.6);
   const behind = Math.floor(end * 0.2);
   await runFromPalette('QEMU Replay: Go to Instruction Count');
