@@ -78,7 +78,11 @@ export class RecordingPasses {
   async hits(scan: HitScan): Promise<boolean> {
     const keep = new Set(scan.breakpoints);
     const seen = new Map<string, number>();
+    // The icount of the last hit counted: a stretch that gave way resumes after it, never on it again (the user's
+    // interrupt can land where the hit was just taken, before the step over it).
+    let counted = -1;
     const take = async (stop: Stop): Promise<void> => {
+      counted = Math.max(counted, stop.icount);
       const n = stop.gdbBreakpoint!;
       const count = (seen.get(n) ?? 0) + 1;
       seen.set(n, count);
@@ -92,7 +96,7 @@ export class RecordingPasses {
       if (from >= to) return true;
       const segment = await this.around(() => this.withOnly(keep, true, () => this.hitSegment(keep, from, to, take, scan)));
       if (segment.done) return segment.complete;
-      from = segment.resumeAt;
+      from = Math.max(segment.resumeAt, counted + 1);
       await this.exec.userQuiet(USER_GRACE_MS);
     }
   }
@@ -110,12 +114,13 @@ export class RecordingPasses {
     if (atFrom) await take({ reason: 'breakpoint', icount: from, gdbBreakpoint: atFrom, frame });
     for (;;) {
       if (scan.cancelled()) return { done: true, complete: false };
-      if (this.exec.userWaiting) return { done: false, resumeAt: this.pos.lastIcount + (atFrom || this.pos.lastIcount > from ? 1 : 0) };
+      if (this.exec.userWaiting) return { done: false, resumeAt: this.pos.lastIcount };
       const { record, icount } = await this.pos.runForward('-exec-continue', to);
       if (icount >= to) return { done: true, complete: true };
       const stop = this.exec.classify(record, icount, {});
       if (stop.reason === 'pause' && !scan.cancelled() && this.exec.userWaiting) {
-        // Interrupted for the user: nothing was hit before here; a hit exactly here is looked at when it resumes.
+        // Interrupted for the user: nothing new was hit before here; a hit exactly here (not counted yet) is looked
+        // at when it resumes.
         return { done: false, resumeAt: icount };
       }
       if (stop.reason !== 'breakpoint' && stop.reason !== 'watchpoint') return { done: true, complete: false }; // cancelled (a pause), a fault
