@@ -55,18 +55,11 @@ export function handleCustomRequest(
       host.handle(response, async () => {
         const { engine, exec } = host.need();
         exec.assertStopped('seek');
-        const moving = engine.seek(a); // arguments it cannot take throw here, before anything moves
-        host.announceRun();
-        let stop: Stop;
-        try {
-          stop = await moving;
-        } catch (err) {
-          // VS Code was told the thread runs: it must hear where it is now, or its views would say "Running".
-          host.reportStop({ reason: 'signal', icount: engine.state().icount, text: `The seek failed: ${errorMessage(err)}` });
-          throw err;
-        }
-        host.reportStop(stop);
-        return engine.state(false);
+        return await announcedMove(host, 'The seek', async (announce) => {
+          const moving = engine.seek(a); // arguments it cannot take throw here, before anything moves
+          announce();
+          return { stop: await moving, result: engine.state(false) };
+        });
       });
       return true;
     case 'listSnapshots':
@@ -88,20 +81,8 @@ export function handleCustomRequest(
       host.handle(response, () => host.history.hitHistory(a, response.request_seq), true);
       return true;
     case 'lastWrite':
-      host.handle(response, async () => {
-        const { engine } = host.need();
-        let announced = false;
-        try {
-          // VS Code hears that the thread runs before the search moves the replay, then where it stopped (as for a
-          // seek); nothing found: the stop is where it was, said again.
-          const { result, stop } = await host.history.lastWrite(a, response.request_seq, () => { host.announceRun(); announced = true; });
-          host.reportStop(stop);
-          return result;
-        } catch (err) {
-          if (announced) host.reportStop({ reason: 'signal', icount: engine.state().icount, text: `The search failed: ${errorMessage(err)}` });
-          throw err;
-        }
-      }, true);
+      // Nothing found: the stop is where it was, said again (VS Code was told the thread runs).
+      host.handle(response, () => announcedMove(host, 'The search', (announce) => host.history.lastWrite(a, response.request_seq, announce)), true);
       return true;
     case 'compare':
       host.handle(response, () => host.history.compare(a), true);
@@ -111,5 +92,23 @@ export function handleCustomRequest(
       return true;
     default:
       return false;
+  }
+}
+
+/**
+ * A move of the replay that VS Code did not ask for with a run request of its own (seek, lastWrite): `move` calls
+ * `announce` once its arguments are good, right before the replay moves, so VS Code hears that the thread runs and
+ * then shows the stop that follows afresh. Reports that stop, or after a failure where the replay is now.
+ */
+async function announcedMove<R>(host: CustomRequestHost, what: string, move: (announce: () => void) => Promise<{ stop: Stop; result: R }>): Promise<R> {
+  let announced = false;
+  try {
+    const { stop, result } = await move(() => { host.announceRun(); announced = true; });
+    host.reportStop(stop);
+    return result;
+  } catch (err) {
+    // VS Code was told the thread runs: it must hear where it is now, or its views would say "Running".
+    if (announced) host.reportStop({ reason: 'signal', icount: host.need().engine.state().icount, text: `${what} failed: ${errorMessage(err)}` });
+    throw err;
   }
 }

@@ -8,7 +8,7 @@
  * Each pass holds the target (Execution.exclusive) and counts as a pass (Execution.duringPass: requests wait for it);
  * the user's position is shown throughout (Position.shownIcount) and restored by one seek at the end.
  */
-import { breakDelete, enabledBreakpointLocations, flushCaches, stackInfoFrame } from '../gdb/mi';
+import { breakDelete, enabledBreakpointLocations, stackInfoFrame } from '../gdb/mi';
 import { breakAfter, breakDisable, breakEnable, breakList, breakWatch } from '../gdb/mi-breakpoints';
 import { dataListRegisterValues } from '../gdb/mi-variables';
 import type { Execution, Stop } from './execution';
@@ -136,51 +136,41 @@ export class RecordingPasses {
    * recording has none (the position is where it was).
    */
   write(search: WriteSearch): Promise<FoundWrite | undefined> {
-    return this.exec.exclusive(() => this.exec.duringPass(async () => {
-      const here = this.pos.icountKnown ? this.pos.lastIcount : await this.pos.refreshIcount();
-      this.pos.shownIcount = here;
-      let found: Stop | undefined;
+    return this.landing((here) => this.withOnly(new Set(), false, async () => {
+      let wp: string | undefined;
+      // gdb compares a watched value with the one it read when the watch was set (or last triggered): after a
+      // seek that value is another moment's, so the watch is set afresh at every place the search starts.
+      const watchHere = async (): Promise<void> => {
+        if (wp) await breakDelete(this.exec.gdb, wp).catch(() => undefined);
+        wp = await breakWatch(this.exec.gdb, search.watch, 'write');
+      };
       try {
-        found = await this.withOnly(new Set(), false, async () => {
-          let wp: string | undefined;
-          // gdb compares a watched value with the one it read when the watch was set (or last triggered): after a
-          // seek that value is another moment's, so the watch is set afresh at every place the search starts.
-          const watchHere = async (): Promise<void> => {
-            if (wp) await breakDelete(this.exec.gdb, wp).catch(() => undefined);
-            wp = await breakWatch(this.exec.gdb, search.watch, 'write');
-          };
-          try {
-            if (search.direction === 'forward') {
-              await watchHere();
-              const end = this.end();
-              if (here >= end) return undefined;
-              for (;;) {
-                if (search.cancelled()) return undefined;
-                const { record, icount } = await this.pos.runForward('-exec-continue', end);
-                const stop = this.exec.classify(record, icount, { guard: end });
-                if (stop.reason === 'watchpoint' && stop.gdbBreakpoint === wp && icount < end) return stop;
-                if (stop.reason !== 'watchpoint') return undefined;
-              }
-            }
-            return await lastStopBefore(
-              {
-                exec: this.exec, pos: this.pos, breakpointAt: () => Promise.resolve(undefined), afterSeek: watchHere,
-                cancelled: () => search.cancelled(), snapshotBefore: this.snapshotBefore,
-                // A variable written every few hundred instructions is found in the first, short window (each write
-                // on the way is a stop: ~4-10 ms); one not written there is rarer, and later windows take the whole
-                // stretch back to a snapshot when it is within 16 spans.
-                firstWindow: WRITE_FIRST_WINDOW, reachBack: 16,
-              },
-              here, (stop) => Promise.resolve(stop.reason === 'watchpoint' && stop.gdbBreakpoint === wp),
-            );
-          } finally {
-            if (wp) await breakDelete(this.exec.gdb, wp).catch(() => undefined);
+        if (search.direction === 'forward') {
+          await watchHere();
+          const end = this.end();
+          if (here >= end) return undefined;
+          for (;;) {
+            if (search.cancelled()) return undefined;
+            const { record, icount } = await this.pos.runForward('-exec-continue', end);
+            const stop = this.exec.classify(record, icount, { guard: end });
+            if (stop.reason === 'watchpoint' && stop.gdbBreakpoint === wp && icount < end) return stop;
+            if (stop.reason !== 'watchpoint') return undefined;
           }
-        });
+        }
+        return await lastStopBefore(
+          {
+            exec: this.exec, pos: this.pos, breakpointAt: () => Promise.resolve(undefined), afterSeek: watchHere,
+            cancelled: () => search.cancelled(), snapshotBefore: this.snapshotBefore,
+            // A variable written every few hundred instructions is found in the first, short window (each write
+            // on the way is a stop: ~4-10 ms); one not written there is rarer, and later windows take the whole
+            // stretch back to a snapshot when it is within 16 spans.
+            firstWindow: WRITE_FIRST_WINDOW, reachBack: 16,
+          },
+          here, (stop) => Promise.resolve(stop.reason === 'watchpoint' && stop.gdbBreakpoint === wp),
+        );
       } finally {
-        this.pos.shownIcount = undefined;
+        if (wp) await breakDelete(this.exec.gdb, wp).catch(() => undefined);
       }
-      return await this.landAfter(found, here);
     }));
   }
 
@@ -189,58 +179,64 @@ export class RecordingPasses {
    * single steps (gdb can watch a register only so), in windows of 64, 256, … instructions, reading it after each.
    */
   registerChange(search: RegisterSearch): Promise<FoundWrite | undefined> {
-    return this.exec.exclusive(() => this.exec.duringPass(async () => {
-      const here = this.pos.icountKnown ? this.pos.lastIcount : await this.pos.refreshIcount();
-      const read = async () => (await dataListRegisterValues(this.exec.gdb, 'x', [search.register], { thread: 1, frame: 0 }))[0]?.value ?? '';
+    const read = async () => (await dataListRegisterValues(this.exec.gdb, 'x', [search.register], { thread: 1, frame: 0 }))[0]?.value ?? '';
+    return this.landing(async (here) => {
       let found: Stop | undefined;
-      this.pos.shownIcount = here;
-      try {
-        if (search.direction === 'forward') {
-          const end = Math.min(this.end(), here + search.reach);
+      if (search.direction === 'forward') {
+        const end = Math.min(this.end(), here + search.reach);
+        let prev = await read();
+        while (!found && !search.cancelled()) {
+          const { icount } = await this.pos.runForward('-exec-step-instruction', end);
+          const value = await read();
+          if (value !== prev) found = { reason: 'watchpoint', icount, watchValue: { old: prev, new: value } };
+          prev = value;
+          if (icount >= end) break;
+        }
+      } else {
+        const limit = Math.max(0, here - search.reach);
+        // Windows [lo, hi) back from the position; a change is the landing of a step, accepted before the position.
+        for (let span = REGISTER_FIRST_WINDOW, hi = here; hi > limit && !found && !search.cancelled(); hi = Math.max(limit, hi - span), span *= 4) {
+          const lo = Math.max(limit, hi - span);
+          await this.pos.qmpSeek(lo, true);
           let prev = await read();
-          while (!found && !search.cancelled()) {
-            const { icount } = await this.pos.runForward('-exec-step-instruction', end);
+          for (let icount = lo; icount < hi && !search.cancelled();) {
+            ({ icount } = await this.pos.runForward('-exec-step-instruction', here));
             const value = await read();
-            if (value !== prev) found = { reason: 'watchpoint', icount, watchValue: { old: prev, new: value } };
+            if (value !== prev && icount < here) found = { reason: 'watchpoint', icount, watchValue: { old: prev, new: value } };
             prev = value;
-            if (icount >= end) break;
-          }
-        } else {
-          const limit = Math.max(0, here - search.reach);
-          // Windows [lo, hi) back from the position; a change is the landing of a step, accepted before the position.
-          for (let span = REGISTER_FIRST_WINDOW, hi = here; hi > limit && !found && !search.cancelled(); hi = Math.max(limit, hi - span), span *= 4) {
-            const lo = Math.max(limit, hi - span);
-            await this.pos.qmpSeek(lo, true);
-            let prev = await read();
-            for (let icount = lo; icount < hi && !search.cancelled();) {
-              ({ icount } = await this.pos.runForward('-exec-step-instruction', here));
-              const value = await read();
-              if (value !== prev && icount < here) found = { reason: 'watchpoint', icount, watchValue: { old: prev, new: value } };
-              prev = value;
-            }
           }
         }
-      } finally {
-        this.pos.shownIcount = undefined;
       }
-      return await this.landAfter(found, here);
-    }));
+      return found;
+    });
   }
 
-  /** Moves to where a found write landed (the stop after it) and reads the writer's place; or back to `here`. */
-  private async landAfter(found: Stop | undefined, here: number): Promise<FoundWrite | undefined> {
-    if (!found) {
-      await this.pos.qmpSeek(here, true);
-      return undefined;
-    }
-    // The writing instruction is the one before the stop: its place, then the stop itself.
-    let writer: Stop['frame'];
-    if (found.icount > 0) {
-      await this.pos.qmpSeek(found.icount - 1, true);
-      writer = await stackInfoFrame(this.exec.gdb);
-    }
-    await this.pos.qmpSeek(found.icount, found.icount <= here);
-    return { stop: { ...found, frame: await stackInfoFrame(this.exec.gdb) }, writer };
+  /**
+   * Runs a search for a write as a pass, then moves to where the write it found landed (the stop after it) and reads
+   * the writer's place; with none found, or after a failure, the replay goes back to the position.
+   */
+  private landing(search: (here: number) => Promise<Stop | undefined>): Promise<FoundWrite | undefined> {
+    return this.held(async (here) => {
+      let found: Stop | undefined;
+      try {
+        found = await search(here);
+      } catch (err) {
+        await this.pos.qmpSeek(here, true).catch(() => undefined);
+        throw err;
+      }
+      if (!found) {
+        await this.pos.qmpSeek(here, true);
+        return undefined;
+      }
+      // The writing instruction is the one before the stop: its place, then the stop itself.
+      let writer: Stop['frame'];
+      if (found.icount > 0) {
+        await this.pos.qmpSeek(found.icount - 1, true);
+        writer = await stackInfoFrame(this.exec.gdb);
+      }
+      await this.pos.qmpSeek(found.icount, found.icount <= here);
+      return { stop: { ...found, frame: await stackInfoFrame(this.exec.gdb) }, writer };
+    });
   }
 
   /** `read` at each icount in turn (the replay stands there), then back to the position. */
@@ -255,8 +251,20 @@ export class RecordingPasses {
     });
   }
 
-  /** Runs `work` as a pass that ends where it began. */
+  /** Runs `work` as a pass that ends where it began (a seek back, which also drops gdb's caches). */
   private around<T>(work: (here: number) => Promise<T>): Promise<T> {
+    return this.held(async (here) => {
+      try {
+        return await work(here);
+      } finally {
+        // Back where the user is, even after a failure (unless QEMU is gone: then the session ends anyway).
+        await this.pos.qmpSeek(here, true).catch(() => undefined);
+      }
+    });
+  }
+
+  /** Runs `work` holding the target as a pass, with the user's position (`here`) shown meanwhile. */
+  private held<T>(work: (here: number) => Promise<T>): Promise<T> {
     return this.exec.exclusive(() => this.exec.duringPass(async () => {
       const here = this.pos.icountKnown ? this.pos.lastIcount : await this.pos.refreshIcount();
       this.pos.shownIcount = here;
@@ -264,9 +272,6 @@ export class RecordingPasses {
         return await work(here);
       } finally {
         this.pos.shownIcount = undefined;
-        // Back where the user is, even after a failure (unless QEMU is gone: then the session ends anyway).
-        await this.pos.qmpSeek(here, true).catch(() => undefined);
-        await flushCaches(this.exec.gdb).catch(() => undefined);
       }
     }));
   }
