@@ -4,7 +4,7 @@
  * requests that run the guest or read it are in session.ts, which extends this class.
  */
 import {
-  Event, InitializedEvent, InvalidatedEvent, LoggingDebugSession, OutputEvent, TerminatedEvent,
+  Event, InitializedEvent, LoggingDebugSession, OutputEvent, TerminatedEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ReplayState } from '../../common/protocol';
@@ -294,8 +294,9 @@ export abstract class SessionBase extends LoggingDebugSession {
       if (stop.text && (stop.reason === 'end' || stop.reason === 'start')) this.log(`${stop.text}\n`, 'important');
       if (stop.note) this.log(`${stop.note}\n`, 'important');
       this.sendState(false);
+      // The stop alone refreshes every view. (An `invalidated` event after it made VS Code cancel the requests of the
+      // stop in flight, fetch the stack a second time and focus the editor again, closing a quick pick opened meanwhile.)
       this.sendEvent(ev);
-      if (stop.reason === 'seek') this.sendEvent(new InvalidatedEvent(['all']));
       if (engine.replaying) this.idleWork.due();
     })().catch((err: unknown) => this.log(`${errorMessage(err)}\n`, 'important'));
   }

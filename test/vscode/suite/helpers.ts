@@ -90,6 +90,8 @@ export interface DapMessage {
   sessionName: string;
   /** `out`: client → adapter; `in`: adapter → client. */
   direction: 'in' | 'out';
+  /** When the recorder saw it (Date.now()), for the failure transcript's timing. */
+  at: number;
   message: { type: string; seq: number; command?: string; event?: string; body?: unknown; success?: boolean;
     message?: string; arguments?: unknown };
 }
@@ -107,7 +109,7 @@ export class DapRecorder implements vscode.Disposable {
     this.registration = vscode.debug.registerDebugAdapterTrackerFactory(debugType, {
       createDebugAdapterTracker: (session) => {
         const add = (direction: 'in' | 'out', message: unknown): void => {
-          const m: DapMessage = { sessionId: session.id, sessionName: session.name, direction,
+          const m: DapMessage = { sessionId: session.id, sessionName: session.name, direction, at: Date.now(),
             message: message as DapMessage['message'] };
           this.messages.push(m);
           this.added.fire(m);
@@ -138,9 +140,11 @@ export class DapRecorder implements vscode.Disposable {
 
   /** The last `count` messages, one line each, for a failure report. */
   transcript(count = 60): string {
-    return this.messages.slice(-count).map((m) => {
+    const shown = this.messages.slice(-count);
+    return shown.map((m) => {
       const text = JSON.stringify(m.message);
-      return `  [${m.sessionName}] ${m.direction === 'out' ? '→' : '←'} ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
+      const at = `+${String(m.at - shown[0].at).padStart(6)} ms`;
+      return `  ${at} [${m.sessionName}] ${m.direction === 'out' ? '→' : '←'} ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
     }).join('\n');
   }
 

@@ -141,6 +141,7 @@ test('Show All Hits from the palette lists every hit with its icount; a click on
   await ui.click('.track svg', { frames: TIMELINE_FRAMES, position: { x: box.width * (far / Math.max(end, 1)), y: box.height * 0.45 } });
   const onMark = await stopAfter(session, markClick);
   assert.ok(icounts.includes(onMark.icount), `a click on the mark of icount ${far} went to ${onMark.icount}, a hit`);
+  await shownAt(onMark.icount, 'a click on a hit mark');   // as a person sees the stop before going on
   const round = icounts.indexOf(onMark.icount);
   assert.ok(Math.abs(round - 30) <= 3, `near the hit clicked: ${onMark.icount}`);
 
