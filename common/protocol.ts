@@ -65,7 +65,14 @@ export interface CustomRequests {
    * Answered when the pass is done (`complete`: false when it was cancelled — DAP `cancel` with this request's seq,
    * or with the progress id of its `progressStart` event); the hits also stream in `hitHistory` events meanwhile.
    */
-  hitHistory: [{ breakpointId: number; from?: number; to?: number }, { hits: HistoryHit[]; complete: boolean }];
+  hitHistory: [{ breakpointId: number; from?: number; to?: number }, {
+    hits: HistoryHit[]; complete: boolean;
+    /**
+     * How they were found: `plugin`, a second QEMU replaying in the background with the adapter's TCG plugin (a
+     * breakpoint without condition or log message; the session's replay stays where it is), or `gdb`, a stop at each.
+     */
+    method: HitHistoryMethod;
+  }];
   /**
    * Moves to the instruction after the last write before the position (`backward`) or the next write after it
    * (`forward`) of the memory of `expression` (evaluated in `frameId`, or the top frame). A `stopped` event with
@@ -79,6 +86,8 @@ export interface CustomRequests {
 }
 
 /** One hit of a breakpoint in the recording. */
+export type HitHistoryMethod = 'plugin' | 'gdb';
+
 export interface HistoryHit {
   icount: number;
   /** The program counter, `0x…`. */

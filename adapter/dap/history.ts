@@ -7,7 +7,7 @@
 import { Event, OutputEvent, ProgressEndEvent, ProgressStartEvent, ProgressUpdateEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type {
-  CompareItem, CompareResult, GuestOutputLine, HistoryHit, LastWriteResult,
+  CompareItem, CompareResult, GuestOutputLine, HistoryHit, HitHistoryMethod, LastWriteResult,
 } from '../../common/protocol';
 import type { Execution, Stop } from '../engine/execution';
 import type { ReplayEngine } from '../engine/replayEngine';
@@ -103,7 +103,7 @@ export class RecordingHistory {
   // ---- hit history -------------------------------------------------------------------------------------------
 
   /** The `hitHistory` request: every hit of one breakpoint in [from, to), streamed, then answered. */
-  async hitHistory(args: Record<string, unknown>, requestSeq: number): Promise<{ hits: HistoryHit[]; complete: boolean }> {
+  async hitHistory(args: Record<string, unknown>, requestSeq: number): Promise<{ hits: HistoryHit[]; complete: boolean; method: HitHistoryMethod }> {
     const { engine, breakpoints } = this.host.need();
     const id = args.breakpointId;
     if (typeof id !== 'number' || !Number.isInteger(id)) throw errors.breakpointIdInvalid(id);
@@ -117,27 +117,34 @@ export class RecordingHistory {
     const from = args.from ?? 0;
     const to = args.to ?? end;
     const hits: HistoryHit[] = [];
+    let method: HitHistoryMethod = 'gdb';
     const title = `Hits of ${entry.description}`;
     const complete = await this.withPass(title, requestSeq, async (pass, progress) => {
       const stream = new HitStream((batch) => this.host.sendEvent(new Event('hitHistory', { breakpointId: id, hits: batch })));
+      const report = (icount: number): void => progress((icount - (from as number)) / Math.max(1, (to as number) - (from as number)),
+        `${hits.length.toLocaleString('en-US')} hits, icount ${icount.toLocaleString('en-US')}`);
       const done = await engine.hitHistory({
         breakpoints: [entry.gdbNumber],
         from: from as number, to: to as number,
         skip: entry.hitCount && entry.hitCount > 1 ? new Map([[entry.gdbNumber, entry.hitCount - 1]]) : undefined,
         cancelled: () => pass.cancelled,
+        readsAtHits: entry.logMessage !== undefined,
         onHit: async (stop) => {
           const message = entry.logMessage ? await this.logMessage(entry.logMessage) : undefined;
           const hit = toHit(stop, message);
           hits.push(hit);
           stream.add(hit);
-          progress((stop.icount - (from as number)) / Math.max(1, (to as number) - (from as number)), `${hits.length.toLocaleString('en-US')} hits, icount ${stop.icount.toLocaleString('en-US')}`);
+          report(stop.icount);
         },
+        progress: report,
+        note: (text) => this.host.sendEvent(new OutputEvent(`${text}\n`, 'console')),
       });
       stream.flush();
       this.host.sendEvent(new Event('hitHistory', { breakpointId: id, hits: [], done: true }));
-      return done && !pass.cancelled;
+      method = done.method;
+      return done.complete && !pass.cancelled;
     });
-    return { hits, complete };
+    return { hits, complete, method };
   }
 
   /**
@@ -156,7 +163,7 @@ export class RecordingHistory {
       const streams = new Map(entries.map((e) => [e.dapId, new HitStream((batch) => this.host.sendEvent(new Event('hitHistory', { breakpointId: e.dapId, hits: batch })))]));
       let count = 0;
       await engine.hitHistory({
-        breakpoints: entries.map((e) => e.gdbNumber), from: 0, to,
+        breakpoints: entries.map((e) => e.gdbNumber), from: 0, to, readsAtHits: true,
         skip: new Map(entries.filter((e) => (e.hitCount ?? 1) > 1).map((e) => [e.gdbNumber, e.hitCount! - 1])),
         cancelled: () => pass.cancelled,
         onHit: async (stop) => {

@@ -168,6 +168,7 @@ export abstract class SessionBase extends LoggingDebugSession {
         snapshotBudgetBytes: typeof raw.snapshotBudgetMB === 'number' ? raw.snapshotBudgetMB * 1024 * 1024 : undefined,
         snapshotImage: rec.file('snapshots'),
         qemuVersion: emulator.qemuVersion, architecture: emulator.architecture,
+        background: replay ? emulator.started : undefined,
       });
       if (!(rec instanceof PendingRecording)) this.serial = new ReplaySerial(new SerialTimeline(rec.serial, rec.log.charWriteIcounts), (text) => this.log(text, 'stdout'), rec.manifest.endIcount);
       if (raw.trace === true) {
@@ -346,6 +347,7 @@ export abstract class SessionBase extends LoggingDebugSession {
       this.watchdog?.stop();
       this.recorder?.stop();
       this.idleWork.close();
+      await this.engine?.dispose();
       if (this.attached) {
         await this.detach();
         this.sendEvent(new TerminatedEvent());

@@ -45,6 +45,12 @@ export interface HitScan {
   onHit(stop: Stop): Promise<void> | void;
   /** Polled between hits; a run in progress is interrupted by the caller (Execution.pause). */
   cancelled(): boolean;
+  /** Whether onHit reads the guest at each hit (a log message): then gdb must stop there (see hitsByPlugin.ts). */
+  readsAtHits?: boolean;
+  /** Where a background pass is, now and then (its hits may be far apart). */
+  progress?(icount: number): void;
+  /** How the hits are found when that is worth saying (gdb instead of the background replay, and why). */
+  note?(text: string): void;
 }
 
 export interface WriteSearch {

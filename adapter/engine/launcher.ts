@@ -17,6 +17,7 @@ import { architectureByName } from '../qemu/architectures';
 import { launchShapeProblems } from '../../common/validateConfig';
 import { checkReplayVersion, versionWarnings } from '../qemu/compat';
 import { parseVersion, type QemuVersion } from '../qemu/version';
+import type { BackgroundReplay } from './hitsByPlugin';
 import { GDB_SOCKET_NAME, QemuCommand, QemuProcess, QemuStartError } from '../qemu/process';
 import { createSnapshotImage, OpenedRecording, openRecording, PendingRecording, qemuVersion } from '../qemu/recording';
 
@@ -35,6 +36,8 @@ export interface Emulator {
   architecture?: ArchitectureName;
   /** For a record session: everything the manifest needs when the recording is finalised. */
   manifestBase?: Parameters<PendingRecording['finalize']>[0];
+  /** How QEMU was started: a replay's background passes run the same command (hitsByPlugin.ts). */
+  started: BackgroundReplay;
 }
 
 type Checked = Required<Pick<LaunchArguments, 'mode' | 'recording'>> & LaunchArguments;
@@ -132,7 +135,8 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     const changed = await programCheck;
     if (changed) warnings.push(changed);
     const entry = symbols ? (await readElfHeader(symbols).catch(() => undefined))?.entry : undefined;
-    return { mode: args.mode, qemu, gdb, recording, warnings, program: symbols, entry, recordLimit: args.recordLimit, manifestBase, qemuVersion: running, architecture };
+    return { mode: args.mode, qemu, gdb, recording, warnings, program: symbols, entry, recordLimit: args.recordLimit, manifestBase,
+      qemuVersion: running, architecture, started: { cmd, cwd, env } };
   } catch (err) {
     await gdb.stop().catch(() => undefined);
     await qemu.kill();

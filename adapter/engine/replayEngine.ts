@@ -12,14 +12,16 @@
  * and where the engine places snapshots of its own (grid, trail, rungs, record time) in placement.ts.
  */
 import { EventEmitter } from 'node:events';
-import type { ArchitectureName, ReplayMode, ReplayState, SnapshotInfo, IcountBreakpointResult } from '../../common/protocol';
+import type { ArchitectureName, HitHistoryMethod, ReplayMode, ReplayState, SnapshotInfo, IcountBreakpointResult } from '../../common/protocol';
 import { hasQuirk, type QemuVersion } from '../qemu/version';
-import { errors } from '../errors';
+import { errorMessage, errors } from '../errors';
 import { breakDelete, breakInsert, isReadable, stackInfoFrame, type MiStopRecord } from '../gdb/mi';
 import type { QmpClient } from '../qemu/qmp';
 import { Execution, GdbRunCommand, Stop } from './execution';
 import { SnapshotPlacement } from './placement';
 import { FoundWrite, HitScan, RecordingPasses, RegisterSearch, WriteSearch } from './history';
+import { codeAddresses } from './hitAddresses';
+import { HitsByPlugin, pluginFor, type BackgroundReplay } from './hitsByPlugin';
 import { Position } from './position';
 import { ReverseOperations } from './reverse';
 import { INITIAL_SNAPSHOT, latestSnapshotIcount, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
@@ -38,6 +40,8 @@ export interface EngineOptions {
   qemuVersion?: QemuVersion;
   /** The guest's architecture, when known (launch). */
   architecture?: ArchitectureName;
+  /** A launched replay: how its QEMU was started, for passes run by a second QEMU in the background. */
+  background?: BackgroundReplay;
 }
 
 export interface EngineEvents {
@@ -78,6 +82,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   private readonly placement: SnapshotPlacement;
   private readonly reverse: ReverseOperations;
   private readonly passes: RecordingPasses;
+  private readonly pluginHits: HitsByPlugin | undefined;
 
   constructor(readonly exec: Execution, readonly qmp: QmpClient | undefined, readonly options: EngineOptions) {
     super();
@@ -89,7 +94,15 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       { version: options.qemuVersion, architecture: options.architecture });
     this.passes = new RecordingPasses(exec, this.pos, () => this.end ?? 0,
       async (icount) => (this.snapshots ? latestSnapshotIcount(await this.snapshots.list(), icount) : 0));
+    this.pluginHits = options.background && options.mode === 'play'
+      ? new HitsByPlugin(options.background, pluginFor(options.qemuVersion), (work) => exec.exclusive(work))
+      : undefined;
     exec.on('running', () => this.emit('running'));
+  }
+
+  /** Ends what runs in the background (the session ends). */
+  async dispose(): Promise<void> {
+    await this.pluginHits?.dispose();
   }
 
   get replaying(): boolean {
@@ -236,12 +249,30 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   // ---- the whole recording: passes that come back to the position (history.ts) -------------------------------
 
-  /** Every hit of some breakpoints in [from, to); false when cancelled. */
-  hitHistory(scan: HitScan): Promise<boolean> {
+  /**
+   * Every hit of some breakpoints in [from, to); false when cancelled. Without anything to read at the hits (no
+   * condition, no log message), a background replay counts them (hitsByPlugin.ts) while this one stays where the
+   * user is; otherwise, or when that cannot be used or be exact, gdb stops at each (history.ts).
+   */
+  async hitHistory(scan: HitScan): Promise<{ complete: boolean; method: HitHistoryMethod }> {
     this.requireReplay('Hit history');
     checkIcount(scan.from, 'The start of the range', this.end);
     checkIcount(scan.to, 'The end of the range', undefined);
-    return this.passes.hits(scan);
+    const to = Math.min(scan.to, this.end ?? scan.to);
+    if (this.pluginHits && !scan.readsAtHits && scan.from < to) {
+      const at = await codeAddresses(this.exec.gdb, scan.breakpoints);
+      const why = at ? this.pluginHits.unusable(at.size) : 'the breakpoint has a condition, or is a watchpoint';
+      if (!why) {
+        try {
+          return { complete: await this.pluginHits.hits({ ...scan, at: at!, to }), method: 'plugin' };
+        } catch (err) {
+          scan.note?.(`Hit history: ${errorMessage(err)}; searching again with gdb.`);
+        }
+      } else {
+        scan.note?.(`Hit history with gdb (a stop per hit): ${why}.`);
+      }
+    }
+    return { complete: await this.passes.hits(scan), method: 'gdb' };
   }
 
   /** The last write before the position, or the next after it, of what `search.watch` names; moves there. */

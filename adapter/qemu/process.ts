@@ -31,6 +31,10 @@ export interface QemuCommand {
    * private socket folder: no TCP listener that VS Code's remote port forwarding would pick up (docs/design.md).
    */
   gdbPort?: number;
+  /** No gdb server at all (a background replay of hitsByPlugin.ts: nothing attaches to it). */
+  noGdb?: boolean;
+  /** A TCG plugin and its arguments, as `-plugin` takes them (`file,arg=value,…`). */
+  plugin?: string;
   archArgs: string[];
   userArgs: string[];
   /**
@@ -60,7 +64,8 @@ export function qemuArgv(cmd: QemuCommand, qmpSocket: string, gdbSocket = path.j
     '-icount', `shift=${cmd.icountShift},rr=${cmd.rr},rrfile=${escapeOpt(cmd.replayFile)},rrsnapshot=init`,
     '-drive', `file=${escapeOpt(cmd.snapshotImage)},if=none,id=rr,format=qcow2`,
     '-qmp', `unix:${escapeOpt(qmpSocket)},server=on,wait=off`,
-    '-gdb', cmd.gdbPort !== undefined ? `tcp:127.0.0.1:${cmd.gdbPort}` : `unix:${escapeOpt(gdbSocket)},server=on,wait=off`,
+    ...(cmd.noGdb ? [] : ['-gdb', cmd.gdbPort !== undefined ? `tcp:127.0.0.1:${cmd.gdbPort}` : `unix:${escapeOpt(gdbSocket)},server=on,wait=off`]),
+    ...(cmd.plugin ? ['-plugin', cmd.plugin] : []),
     '-S', '-no-reboot',
     ...cmd.userArgs,
   );

@@ -54,6 +54,7 @@ export interface QmpCommands {
   'replay-delete-break': [NoArgs, Done];
   'replay-seek': [{ icount: number }, Done];
   stop: [NoArgs, Done];
+  cont: [NoArgs, Done];
   quit: [NoArgs, Done];
   /** HMP through QMP: the reply is the monitor's text. */
   'human-monitor-command': [{ 'command-line': string }, string];

@@ -67,6 +67,7 @@ describe('the whole recording at a glance (aarch64)', () => {
       const r = await dc.custom('hitHistory', { breakpointId: bp.id! });
       await streamed.done;
       assert.equal(r.complete, true);
+      assert.equal(r.method, 'plugin', 'a plain breakpoint: counted by the background replay, no gdb stop');
       assert.deepEqual(r.hits.map((h) => h.icount), oracle.map((o) => o.icount));
       assert.deepEqual(r.hits.map((h) => h.pc), oracle.map((o) => o.pc));
       assert.ok(r.hits.every((h) => h.line === line && h.function === 'mix' && h.source?.name === 'prog.c'));
@@ -80,6 +81,7 @@ describe('the whole recording at a glance (aarch64)', () => {
       const to = oracle[20].icount;
       const ranged = await dc.custom('hitHistory', { breakpointId: bp.id!, from, to });
       assert.deepEqual(ranged.hits.map((h) => h.icount), oracle.slice(5, 20).map((o) => o.icount));
+      assert.equal(ranged.method, 'plugin');
       assert.equal(await icount(dc), before.icount);
     } finally {
       await setLine(dc, []);
@@ -97,6 +99,7 @@ describe('the whole recording at a glance (aarch64)', () => {
       assert.deepEqual(oracle.map((s) => Number(s.values[0])), Array.from({ length: 13 }, (_, k) => 3 * (k + 1)));
       const r = await dc.custom('hitHistory', { breakpointId: bp.id! });
       assert.deepEqual(r.hits.map((h) => h.icount), oracle.map((o) => o.icount));
+      assert.equal(r.method, 'gdb', 'a condition is evaluated by gdb at each hit');
       // The other breakpoints are in place afterwards. (gdb's ignore count of the hit-count breakpoint was used up by
       // the first forward run, as it is by any run in the session: only the other two are compared.)
       const others = (stops: OracleStop[]) => stops.filter((s) => s.line !== tagLine('work-fib')).map((s) => s.icount);
@@ -116,6 +119,12 @@ describe('the whole recording at a glance (aarch64)', () => {
     const fnHits = await dc.custom('hitHistory', { breakpointId: fn.id! });
     assert.equal(fnOracle.length, 40);
     assert.deepEqual(fnHits.hits.map((h) => h.icount), fnOracle.map((o) => o.icount));
+    assert.equal(fnHits.method, 'plugin');
+    // A hit count alone needs no gdb either: the first four hits are left out, as a forward run does.
+    const counted = (await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'fib', hitCondition: '5' }] })).body.breakpoints[0];
+    const countedHits = await dc.custom('hitHistory', { breakpointId: counted.id! });
+    assert.equal(countedHits.method, 'plugin');
+    assert.deepEqual(countedHits.hits.map((h) => h.icount), fnOracle.slice(4).map((o) => o.icount));
     await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
 
     const frame = await topFrame(dc);
@@ -126,14 +135,17 @@ describe('the whole recording at a glance (aarch64)', () => {
       assert.deepEqual(oracle.map((o) => Number(o.values[0])), Array.from({ length: 40 }, (_, k) => k + 1));
       const r = await dc.custom('hitHistory', { breakpointId: data.id! });
       assert.deepEqual(r.hits.map((h) => h.icount), oracle.map((o) => o.icount));
+      assert.equal(r.method, 'gdb', 'a data breakpoint is gdb\'s watchpoint');
     } finally {
       await dc.setDataBreakpointsRequest({ breakpoints: [] });
     }
   });
 
+  // The next two are about gdb's pass (a stop per hit: a condition, here always true, keeps the hits in gdb); the
+  // background replay's cancel is tested on the kernel, whose recording lasts long enough to cancel it.
   test('hit history: cancelled by its request id, it answers complete: false and the position stays', async () => {
     const { dc } = session;
-    const [bp] = await setLine(dc, [{ line: tagLine('fib-loop') }]);
+    const [bp] = await setLine(dc, [{ line: tagLine('fib-loop'), condition: 'n < 100' }]);
     try {
       await dc.seek({ icount: 1000 });
       const first = dc.expectEvent('hitHistory', { filter: (b) => b.breakpointId === bp.id && b.hits.length > 0 });
@@ -155,12 +167,13 @@ describe('the whole recording at a glance (aarch64)', () => {
 
   test('a hit pass gives way to the user: a request sent meanwhile is answered before the pass ends, at the position, and no hit is lost', async () => {
     const { dc } = session;
-    const [bp] = await setLine(dc, [{ line: tagLine('fib-loop') }]);
+    const [bp] = await setLine(dc, [{ line: tagLine('fib-loop'), condition: 'n < 100' }]);
     try {
       await dc.seek({ icount: 2000 });
       const top = await topFrame(dc);
       const whole = await dc.custom('hitHistory', { breakpointId: bp.id! });
       assert.ok(whole.hits.length > 300);
+      assert.equal(whole.method, 'gdb');
       const batch = () => dc.expectEvent('hitHistory', { filter: (b) => b.breakpointId === bp.id && b.hits.length > 0 });
       let next = batch();
       let historyDone = false;
@@ -426,6 +439,8 @@ for (const arch of ['riscv64', 'x86_64'] as const) {
       await dc.seek({ icount: oracle[20].icount + 5 });
       const r = await dc.custom('hitHistory', { breakpointId: bp.id! });
       assert.deepEqual(r.hits.map((h) => h.icount), oracle.map((o) => o.icount));
+      assert.deepEqual(r.hits.map((h) => h.pc), oracle.map((o) => o.pc));
+      assert.equal(r.method, 'plugin');
       await setLine(dc, []);
       // The stop at the checksum-write line is before mix() runs: the 20th write lands after it, before the 21st stop.
       const back = await dc.custom('lastWrite', { expression: 'checksum', direction: 'backward' });

@@ -19,6 +19,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, r
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanup, endSession, icount, record, replay, ReplayDebugClient, scopeVariables, StoppedBody, tempDir, topFrame } from './support';
+import type { HistoryHit } from '../../common/protocol';
 
 const BOOT_ARGS = ['-append', 'console=ttyAMA0 nokaslr root=/dev/vda rootwait'];
 /** A function the boot calls many times from its first kernel threads on (notrace: one breakpoint location). */
@@ -311,8 +312,35 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
       const before = await place(dc);
       const r = await timed('hitHistory', times, () => dc.custom('hitHistory', { breakpointId: bp.id!, from: hits[0].icount, to: hits[HITS - 1].icount + 1 }));
       assert.equal(r.complete, true);
+      assert.equal(r.method, 'plugin', 'counted by a background replay, not by a gdb stop per hit');
       assert.deepEqual(r.hits.map((h) => h.icount), hits.map((h) => h.icount));
       assert.ok(r.hits.every((h) => BigInt(h.pc) === bpAddress && h.function === HOT && /core\.c$/.test(h.source?.path ?? '')));
+      assert.deepEqual(await place(dc), before);
+    } finally {
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    }
+  });
+
+  test(`hit history of ${HOT} over the whole recording (the background replay): starts with the oracle's hits; a cancel ends it early with a prefix`, async () => {
+    const bp = (await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: HOT }] })).body.breakpoints[0];
+    try {
+      const before = await place(dc);
+      const whole = await timed('hitHistory whole', times, () => dc.custom('hitHistory', { breakpointId: bp.id! }));
+      assert.equal(whole.complete, true);
+      assert.equal(whole.method, 'plugin');
+      assert.ok(whole.hits.length > HITS, `${whole.hits.length} hits`);
+      assert.deepEqual(whole.hits.slice(0, HITS).map((h) => h.icount), hits.map((h) => h.icount));
+      // Cancelled once the first hits have come (the pass replays the whole boot: seconds): what it found is exact.
+      const first = dc.expectEvent('hitHistory', { filter: (b) => b.breakpointId === bp.id && b.hits.length > 0 });
+      const requestId = (dc as unknown as { sequence: number }).sequence;
+      const pending = dc.response('hitHistory', { breakpointId: bp.id! });
+      await first;
+      await dc.response('cancel', { requestId });
+      const r = await pending;
+      const body = r.body as { hits: HistoryHit[]; complete: boolean };
+      assert.equal(body.complete, false);
+      assert.ok(body.hits.length >= 1 && body.hits.length < whole.hits.length, `${body.hits.length} of ${whole.hits.length}`);
+      assert.deepEqual(body.hits, whole.hits.slice(0, body.hits.length));
       assert.deepEqual(await place(dc), before);
     } finally {
       await dc.setFunctionBreakpointsRequest({ breakpoints: [] });

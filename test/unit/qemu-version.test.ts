@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { UserError } from '../../adapter/errors';
 import { checkReplayVersion, versionWarnings } from '../../adapter/qemu/compat';
+import { pluginFor } from '../../adapter/engine/hitsByPlugin';
 import { qemuArgv, relocatedDataDir, type QemuCommand } from '../../adapter/qemu/process';
 import { compareVersions, hasQuirk, parseVersion, versionFromQmp, versionText, type QemuVersion } from '../../adapter/qemu/version';
 
@@ -105,5 +106,30 @@ describe('a QEMU installed outside /usr', () => {
     const argv = qemuArgv(cmd, '/s/qmp.sock');
     assert.deepEqual(argv.slice(argv.indexOf('-audiodev'), argv.indexOf('-audiodev') + 2), ['-audiodev', 'none,id=qr-noaudio']);
     assert.equal(argv.includes('-L'), false);
+  });
+
+  test('a background replay (hit history) has the plugin and no gdb server; a session has gdb and no plugin', () => {
+    const session = qemuArgv(cmd, '/s/qmp.sock');
+    assert.ok(session.includes('-gdb'));
+    assert.equal(session.includes('-plugin'), false);
+    const background = qemuArgv({ ...cmd, noGdb: true, plugin: '/p/hits-api1.so,out=/t/a,,b.txt,pc=0x40' }, '/s/qmp.sock');
+    assert.equal(background.includes('-gdb'), false);
+    assert.deepEqual(background.slice(background.indexOf('-plugin'), background.indexOf('-plugin') + 2), ['-plugin', '/p/hits-api1.so,out=/t/a,,b.txt,pc=0x40']);
+    assert.ok(background.indexOf('-plugin') < background.indexOf('-S'), 'before the user\'s own arguments');
+  });
+
+  test('the hit-history plugin is chosen by its API: 1 up to QEMU 8.1, 2 from 8.2 (10.0 takes 2-4)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qr-plugin-'));
+    try {
+      assert.equal(pluginFor({ major: 7, minor: 2, micro: 22 }, dir), undefined, 'none built');
+      writeFileSync(path.join(dir, 'hits-api1.so'), '');
+      writeFileSync(path.join(dir, 'hits-api2.so'), '');
+      assert.equal(pluginFor({ major: 7, minor: 2, micro: 22 }, dir), path.join(dir, 'hits-api1.so'));
+      assert.equal(pluginFor({ major: 8, minor: 1, micro: 0 }, dir), path.join(dir, 'hits-api1.so'));
+      assert.equal(pluginFor({ major: 8, minor: 2, micro: 0 }, dir), path.join(dir, 'hits-api2.so'));
+      assert.equal(pluginFor({ major: 10, minor: 0, micro: 2 }, dir), path.join(dir, 'hits-api2.so'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
