@@ -68,8 +68,9 @@ export interface CustomRequests {
   hitHistory: [{ breakpointId: number; from?: number; to?: number }, {
     hits: HistoryHit[]; complete: boolean;
     /**
-     * How they were found: `plugin`, a second QEMU replaying in the background with the adapter's TCG plugin (a
-     * breakpoint without condition or log message; the session's replay stays where it is), or `gdb`, a stop at each.
+     * How they were found: `plugin`, a second QEMU replaying in the background with the adapter's TCG plugin (the
+     * session's replay stays where it is); `plugin+gdb`, found so, and gdb taken to each to evaluate a condition or a
+     * log message there; `gdb`, a gdb stop at each (a watchpoint, a guest with a disk, or no plugin).
      */
     method: HitHistoryMethod;
   }];
@@ -86,7 +87,7 @@ export interface CustomRequests {
 }
 
 /** One hit of a breakpoint in the recording. */
-export type HitHistoryMethod = 'plugin' | 'gdb';
+export type HitHistoryMethod = 'plugin' | 'plugin+gdb' | 'gdb';
 
 export interface HistoryHit {
   icount: number;
@@ -154,8 +155,12 @@ export type CustomResponseBody<K extends CustomRequestName> = CustomRequests[K][
 export interface CustomEvents {
   replayState: ReplayState;
   snapshotsChanged: { snapshots: SnapshotInfo[] };
-  /** Hits found so far by a `hitHistory` request or a retroactive logpoint pass, in icount order, batched. */
-  hitHistory: { breakpointId: number; hits: HistoryHit[]; done?: boolean };
+  /**
+   * Hits found so far by a `hitHistory` request or a retroactive logpoint pass, in icount order, batched. `restart`:
+   * the hits sent before for this breakpoint are withdrawn, the search starts over (a background pass that turned out
+   * not to be exact in this guest; see `hitHistory`'s `method`).
+   */
+  hitHistory: { breakpointId: number; hits: HistoryHit[]; done?: boolean; restart?: boolean };
 }
 
 export type CustomEventName = keyof CustomEvents;

@@ -138,6 +138,11 @@ export class RecordingHistory {
         },
         progress: report,
         note: (text) => this.host.sendEvent(new OutputEvent(`${text}\n`, 'console')),
+        restart: () => {
+          hits.length = 0;
+          stream.drop();
+          this.host.sendEvent(new Event('hitHistory', { breakpointId: id, hits: [], restart: true }));
+        },
       });
       stream.flush();
       this.host.sendEvent(new Event('hitHistory', { breakpointId: id, hits: [], done: true }));
@@ -164,6 +169,7 @@ export class RecordingHistory {
       let count = 0;
       await engine.hitHistory({
         breakpoints: entries.map((e) => e.gdbNumber), from: 0, to, readsAtHits: true,
+        note: (text) => this.host.sendEvent(new OutputEvent(`${text}\n`, 'console')),
         skip: new Map(entries.filter((e) => (e.hitCount ?? 1) > 1).map((e) => [e.gdbNumber, e.hitCount! - 1])),
         cancelled: () => pass.cancelled,
         onHit: async (stop) => {
@@ -304,6 +310,10 @@ class HitStream {
   add(hit: HistoryHit): void {
     this.batch.push(hit);
     if (this.batch.length >= BATCH_HITS || Date.now() - this.last >= BATCH_MS) this.flush();
+  }
+  /** Forgets what was not sent yet. */
+  drop(): void {
+    this.batch = [];
   }
   flush(): void {
     this.last = Date.now();

@@ -43,13 +43,15 @@ export function stoppedEvent(stop: Stop, entry: BreakpointEntry | undefined, bre
 
 /** A logpoint's message: each `{expression}` replaced by its value (or the error, in angle brackets). */
 export async function formatLogMessage(template: string, evaluate: (expression: string) => Promise<string>): Promise<string> {
+  // All asked at once: gdb answers in order, and a logpoint pass over thousands of hits saves a round trip each.
+  const parts = [...template.matchAll(/\{([^}]+)\}/g)];
+  const values = await Promise.all(parts.map((m) => evaluate(m[1]).catch((e: unknown) => `<${errorMessage(e)}>`)));
   let out = '';
   let last = 0;
-  for (const m of template.matchAll(/\{([^}]+)\}/g)) {
-    out += template.slice(last, m.index);
-    out += await evaluate(m[1]).catch((e: unknown) => `<${errorMessage(e)}>`);
+  parts.forEach((m, i) => {
+    out += template.slice(last, m.index) + values[i];
     last = m.index + m[0].length;
-  }
+  });
   return out + template.slice(last);
 }
 

@@ -245,6 +245,11 @@ export class Execution extends EventEmitter<ExecutionEvents> {
     }
   }
 
+  /** Whether a pause was asked for during the run now ending (read before classify, which clears it). */
+  get pausing(): boolean {
+    return this.pauseRequested;
+  }
+
   /** Interrupts a run (DAP pause). Safe to call when not running. */
   async pause(): Promise<void> {
     if (!this.runningNow) return;

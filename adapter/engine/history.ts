@@ -8,7 +8,7 @@
  * Each pass holds the target (Execution.exclusive) and counts as a pass (Execution.duringPass: requests wait for it);
  * the user's position is shown throughout (Position.shownIcount) and restored by one seek at the end.
  */
-import { breakDelete, enabledBreakpointLocations, stackInfoFrame } from '../gdb/mi';
+import { breakDelete, enabledBreakpointLocations, evaluateExpression, stackInfoFrame, type MiFrame } from '../gdb/mi';
 import { breakAfter, breakDisable, breakEnable, breakList, breakWatch } from '../gdb/mi-breakpoints';
 import { dataListRegisterValues } from '../gdb/mi-variables';
 import type { Execution, Stop } from './execution';
@@ -49,8 +49,42 @@ export interface HitScan {
   readsAtHits?: boolean;
   /** Where a background pass is, now and then (its hits may be far apart). */
   progress?(icount: number): void;
+  /** The hits reported so far are withdrawn: the search starts over (a background pass that was not exact). */
+  restart?(): void;
   /** How the hits are found when that is worth saying (gdb instead of the background replay, and why). */
   note?(text: string): void;
+}
+
+/** A hit found by a background pass: where it is, and what the pass's caller wants read there. */
+export interface KnownHit {
+  icount: number;
+  /** The instruction's address (the replay must stand at it: checked). */
+  pc: bigint;
+  gdbBreakpoint: string;
+  /** The breakpoint's condition, evaluated by gdb at the hit (the hit counts only when true). */
+  condition?: string;
+}
+
+export interface HitVisit {
+  /** Where the hits start (the range's start). */
+  from: number;
+  /** The next hit in icount order, once known; undefined after the last. */
+  next(): Promise<KnownHit | undefined>;
+  /** Per breakpoint: how many of its first hits (whose condition holds) to leave out. */
+  skip?: ReadonlyMap<string, number>;
+  /** Called at each hit kept, the replay standing there. */
+  onHit(stop: Stop): Promise<void> | void;
+  cancelled(): boolean;
+}
+
+/**
+ * The replay was not where a background pass said a hit is: that pass is not exact in this guest. `done`: the icount
+ * of the last hit reported before, and how many hits of each breakpoint were counted (kept or left out) up to it.
+ */
+export class HitNotThere extends Error {
+  constructor(message: string, readonly done: { icount: number; seen: ReadonlyMap<string, number> }) {
+    super(message);
+  }
 }
 
 export interface WriteSearch {
@@ -134,6 +168,83 @@ export class RecordingPasses {
       if (icount === from && atFrom) continue;
       await take(stop);
     }
+  }
+
+  /**
+   * Goes to each hit a background pass found (hitsByPlugin.ts), in order, with no gdb breakpoint inserted (QEMU's
+   * replay breakpoint at the hit's icount: the replay runs at full speed between hits), and calls onHit there. Gives
+   * way to the user as `hits` does. Resolves true when every hit was visited, false when cancelled; throws HitNotThere
+   * when the replay is not at the hit's address (after the hits before it were reported).
+   */
+  async visit(v: HitVisit): Promise<boolean> {
+    const seen = new Map<string, number>();
+    let done = -1;
+    const notThere = (why: string) => new HitNotThere(why, { icount: done, seen: new Map(seen) });
+    const next = async (): Promise<KnownHit | undefined> => {
+      try {
+        return await v.next();
+      } catch (err) {
+        throw notThere(`the background replay failed (${err instanceof Error ? err.message : String(err)})`);
+      }
+    };
+    // The pass begins before the first hit is known (the background replay starts meanwhile): nothing else, such as
+    // the placement of a snapshot when the user is idle, takes the replay in between.
+    let hit: KnownHit | undefined;
+    let started = false;
+    for (;;) {
+      if (started && !hit) return true;
+      const outcome = await this.around(() => this.withOnly(new Set(), false, async (): Promise<'done' | 'cancelled' | 'yield'> => {
+        let jump = true;   // a stretch starts with a seek to its first hit; then runs from hit to hit
+        if (!started) {
+          // While the background replay starts: to the start of the range, from where the first hit is a run away
+          // unless a snapshot is closer to it.
+          const [first] = await Promise.all([next(), this.pos.qmpSeek(v.from, true)]);
+          hit = first;
+          started = true;
+          jump = hit !== undefined && await this.snapshotBefore(hit.icount) > v.from;
+        }
+        while (hit) {
+          if (v.cancelled()) return 'cancelled';
+          if (this.exec.userWaiting) return 'yield';
+          const target = hit;
+          let frame: MiFrame | undefined;
+          if (jump || this.pos.lastIcount > target.icount) {
+            await this.pos.qmpSeek(target.icount, true);
+          } else if (this.pos.lastIcount < target.icount) {
+            const { record, icount } = await this.pos.runTo(target.icount);
+            if (icount !== target.icount) {
+              if (v.cancelled()) return 'cancelled';
+              if (this.exec.userWaiting) return 'yield';
+              throw notThere(`the replay stopped at icount ${icount} on its way to a hit at ${target.icount}`);
+            }
+            frame = record.frame;   // gdb's stop says where: no question more per hit
+          }
+          jump = false;
+          if (!frame?.addr) frame = await stackInfoFrame(this.exec.gdb);
+          if (!frame?.addr || BigInt(frame.addr) !== target.pc) {
+            throw notThere(`at icount ${target.icount} the pc is ${frame?.addr ?? 'unknown'}, not the hit's 0x${target.pc.toString(16)}`);
+          }
+          if (!target.condition || await this.holds(target.condition)) {
+            const n = (seen.get(target.gdbBreakpoint) ?? 0) + 1;
+            seen.set(target.gdbBreakpoint, n);
+            if (n > (v.skip?.get(target.gdbBreakpoint) ?? 0)) {
+              await v.onHit({ reason: 'breakpoint', icount: target.icount, gdbBreakpoint: target.gdbBreakpoint, frame });
+            }
+          }
+          done = target.icount;
+          hit = await next();
+        }
+        return 'done';
+      }));
+      if (outcome !== 'yield') return outcome === 'done';
+      await this.exec.userQuiet(USER_GRACE_MS);
+    }
+  }
+
+  /** A breakpoint condition at the current stop, as gdb decides it: true unless it evaluates to zero (an error stops). */
+  private async holds(condition: string): Promise<boolean> {
+    const value = await evaluateExpression(this.exec.gdb, `(${condition}) != 0`).catch(() => '1');
+    return value !== '0';
   }
 
   /**
@@ -263,8 +374,11 @@ export class RecordingPasses {
       try {
         return await work(here);
       } finally {
-        // Back where the user is, even after a failure (unless QEMU is gone: then the session ends anyway).
-        await this.pos.qmpSeek(here, true).catch(() => undefined);
+        // Back where the user is, even after a failure (unless QEMU is gone: then the session ends anyway); not when
+        // the replay never left (a pass with nothing to visit).
+        if (!this.pos.icountKnown || this.pos.lastIcount !== here) {
+          await this.pos.qmpSeek(here, true).catch(() => undefined);
+        }
       }
     });
   }

@@ -6,12 +6,17 @@ import type { Gdb } from '../gdb/gdb';
 import type { MiFrame } from '../gdb/mi';
 import { breakList, type MiCodePlace } from '../gdb/mi-breakpoints';
 
-export type CodeAddresses = Map<bigint, { gdbBreakpoint: string; frame: MiFrame }>;
+/** What a hit at an address is: the breakpoint (gdb's number), its place, its condition if it has one. */
+export interface CodePlace {
+  gdbBreakpoint: string;
+  frame: MiFrame;
+  condition?: string;
+}
 
-/**
- * Every enabled location of gdb's breakpoints `numbers`; undefined when one of them needs gdb at its hits (a
- * condition) or is not on code (a watchpoint), or is not known to gdb.
- */
+/** Address → the breakpoints there (two logpoints may share an instruction). */
+export type CodeAddresses = Map<bigint, CodePlace[]>;
+
+/** Every enabled location of gdb's breakpoints `numbers`; undefined when one is not on code (a watchpoint) or unknown. */
 export async function codeAddresses(gdb: Gdb, numbers: readonly string[]): Promise<CodeAddresses | undefined> {
   const wanted = new Set(numbers);
   const found = new Set<string>();
@@ -20,11 +25,15 @@ export async function codeAddresses(gdb: Gdb, numbers: readonly string[]): Promi
     const number = bkpt.number ?? '';
     if (!wanted.has(number)) continue;
     found.add(number);
-    if (bkpt.cond || (bkpt.type !== 'breakpoint' && bkpt.type !== 'hw breakpoint')) return undefined;
+    if (bkpt.type !== 'breakpoint' && bkpt.type !== 'hw breakpoint') return undefined;
     const places: MiCodePlace[] = bkpt.locations.length ? bkpt.locations.filter((l) => l.enabled !== 'n') : [bkpt];
     for (const p of places) {
       if (!p.addr?.startsWith('0x')) continue;
-      at.set(BigInt(p.addr), { gdbBreakpoint: number, frame: { addr: p.addr, func: p.func, file: p.file, fullname: p.fullname, line: p.line } });
+      const place: CodePlace = { gdbBreakpoint: number, frame: { addr: p.addr, func: p.func, file: p.file, fullname: p.fullname, line: p.line },
+        ...(bkpt.cond ? { condition: bkpt.cond } : {}) };
+      const there = at.get(BigInt(p.addr));
+      if (there) there.push(place);
+      else at.set(BigInt(p.addr), [place]);
     }
   }
   return found.size === wanted.size ? at : undefined;

@@ -31,8 +31,8 @@ export interface BackgroundReplay {
 }
 
 export interface PluginScan {
-  /** Each instruction address of the breakpoints: the breakpoint (gdb's number) and the place a hit there reports. */
-  at: ReadonlyMap<bigint, { gdbBreakpoint: string; frame: MiFrame }>;
+  /** Each instruction address of the breakpoints: the breakpoints there (gdb's numbers) and the place a hit reports. */
+  at: ReadonlyMap<bigint, ReadonlyArray<{ gdbBreakpoint: string; frame: MiFrame }>>;
   /** Hits at icounts in [from, to). */
   from: number;
   to: number;
@@ -41,6 +41,11 @@ export interface PluginScan {
   onHit(stop: Stop): Promise<void> | void;
   /** Where the background replay is (for progress), every ~250 ms. */
   progress?(icount: number): void;
+  /**
+   * How many hits reported are still waiting for the caller (gdb visiting them): above BACKLOG_HIGH the background
+   * replay pauses until they are down to BACKLOG_LOW, leaving the machine's cores to the replay that visits them.
+   */
+  backlog?(): number;
   cancelled(): boolean;
 }
 
@@ -52,19 +57,25 @@ export function pluginFor(version: Pick<QemuVersion, 'major' | 'minor' | 'micro'
   return existsSync(file) ? file : undefined;
 }
 
-/** dist/qemu-plugin beside the adapter's bundle (dist/adapter.js), or from the sources (adapter/engine). */
-function pluginDir(): string | undefined {
+/**
+ * dist/qemu-plugin beside the adapter's bundle (dist/adapter.js), or from the sources (adapter/engine).
+ * `QEMU_REPLAY_PLUGIN_DIR` in the adapter's environment names another folder; empty, no plugin: gdb finds every hit.
+ */
+function pluginDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.QEMU_REPLAY_PLUGIN_DIR !== undefined) return env.QEMU_REPLAY_PLUGIN_DIR || undefined;
   const here = typeof __dirname === 'string' ? __dirname : undefined;
-  const candidates = [process.env.QEMU_REPLAY_PLUGIN_DIR, here && path.join(here, 'qemu-plugin'), here && path.resolve(here, '../../dist/qemu-plugin')];
-  return candidates.find((d): d is string => !!d && existsSync(d));
+  return [here && path.join(here, 'qemu-plugin'), here && path.resolve(here, '../../dist/qemu-plugin')].find((d): d is string => !!d && existsSync(d));
 }
 
 /** QEMU options that open a disk image or flash file: a second QEMU would open it too (its lock, its writes). */
 const DISK_OPTIONS = /^-(drive|blockdev|hd[a-d]|cdrom|fd[ab]|pflash|mtdblock|sd|snapshot|bios)$/;
 /** The most addresses the plugin takes (its pc= arguments). */
 const MAX_ADDRESSES = 256;
-const POLL_MS = 100;
+/** How often the plugin's output is read: the first hits soon after the start (a logpoint's first lines). */
+const POLL_MS = 25;
 const PROGRESS_MS = 250;
+const BACKLOG_HIGH = 200;
+const BACKLOG_LOW = 50;
 
 export class HitsByPlugin {
   private dir: Promise<string> | undefined;
@@ -122,8 +133,10 @@ export class HitsByPlugin {
       } catch (err) {
         throw new Error(`the background replay did not start: ${err instanceof QemuStartError ? `${err.message}: ${err.stderr.trim()}` : String(err)}`);
       }
+      // Its own pauses (the backlog) stop QEMU too: only a STOP it did not ask for ends the pass.
+      let pausing = false;
       const stopped = new Promise<void>((resolve) => {
-        const onEvent = (e: QmpEvent): void => { if (e.event === 'STOP') { qemu.qmp.off('event', onEvent); resolve(); } };
+        const onEvent = (e: QmpEvent): void => { if (e.event === 'STOP' && !pausing) { qemu.qmp.off('event', onEvent); resolve(); } };
         qemu.qmp.on('event', onEvent);
       });
       const exited = new Promise<void>((resolve) => qemu.once('exit', () => resolve()));
@@ -133,12 +146,12 @@ export class HitsByPlugin {
       const seen = new Map<string, number>();
       const take = async (icount: number, pc: bigint): Promise<void> => {
         if (icount < scan.from || icount >= scan.to) return;
-        const where = scan.at.get(pc);
-        if (!where) return;
-        const n = (seen.get(where.gdbBreakpoint) ?? 0) + 1;
-        seen.set(where.gdbBreakpoint, n);
-        if (n <= (scan.skip?.get(where.gdbBreakpoint) ?? 0)) return;
-        await scan.onHit({ reason: 'breakpoint', icount, gdbBreakpoint: where.gdbBreakpoint, frame: where.frame });
+        for (const where of scan.at.get(pc) ?? []) {
+          const n = (seen.get(where.gdbBreakpoint) ?? 0) + 1;
+          seen.set(where.gdbBreakpoint, n);
+          if (n <= (scan.skip?.get(where.gdbBreakpoint) ?? 0)) continue;
+          await scan.onHit({ reason: 'breakpoint', icount, gdbBreakpoint: where.gdbBreakpoint, frame: where.frame });
+        }
       };
       let finished = false;
       void Promise.race([stopped, exited]).then(() => { finished = true; });
@@ -147,6 +160,16 @@ export class HitsByPlugin {
         while (!finished && !scan.cancelled()) {
           await new Promise((r) => setTimeout(r, POLL_MS));
           for (const h of await reader.read()) if ('icount' in h) await take(h.icount, h.pc);
+          const backlog = scan.backlog?.() ?? 0;
+          if (!pausing && backlog > BACKLOG_HIGH && !finished) {
+            pausing = true;
+            await qemu.qmp.call('stop', undefined);
+            // It may have reached the end of the range as it was paused (its STOP then ignored): then it is over.
+            if ((await qemu.qmp.call('query-replay', undefined)).icount >= scan.to) finished = true;
+          } else if (pausing && backlog < BACKLOG_LOW && !finished) {
+            await qemu.qmp.call('cont', undefined);
+            pausing = false;
+          }
           if (scan.progress && Date.now() - lastProgress >= PROGRESS_MS && !finished) {
             lastProgress = Date.now();
             const at = await qemu.qmp.call('query-replay', undefined).catch(() => undefined);
@@ -163,9 +186,7 @@ export class HitsByPlugin {
           if ('end' in h) end = h.end;
           else await take(h.icount, h.pc);
         }
-        if (end !== where) {
-          throw new Error(`the plugin counted ${end ?? 'no'} instructions where QEMU's icount is ${where}: not exact in this guest`);
-        }
+        if (end !== where) throw new CountMismatch(`the plugin counted ${end ?? 'no'} instructions where QEMU's icount is ${where}: not exact in this guest`);
         return complete;
       } finally {
         await reader.close();
@@ -177,6 +198,9 @@ export class HitsByPlugin {
     }
   }
 }
+
+/** The plugin's count differs from QEMU's icount at the end: the hits' icounts cannot be trusted. */
+export class CountMismatch extends Error {}
 
 type PluginLine = { icount: number; pc: bigint } | { end: number };
 

@@ -64,6 +64,25 @@ export class Position {
   }
 
   /**
+   * A forward run to `target` with no gdb breakpoint or watchpoint in place (a pass that disabled them): only QEMU's
+   * replay breakpoint or a pause can end it, so without a pause the replay is at `target` and QEMU is not asked.
+   * Resolves with the stop record and where the run ended.
+   */
+  async runTo(target: number): Promise<{ record: MiStopRecord; icount: number }> {
+    if (target !== this.armedBreak) {
+      this.armedBreak = undefined;
+      await this.qmp!.call('replay-break', { icount: target });
+      this.armedBreak = target;
+    }
+    const record = await this.gdbRun('-exec-continue', false);
+    if (this.exec.pausing) return { record, icount: await this.refreshIcount() };
+    this.armedBreak = undefined;
+    this.lastIcount = target;
+    this.icountKnown = true;
+    return { record, icount: target };
+  }
+
+  /**
    * QMP drives the run; gdb is not spoken to until it is over, then its caches are dropped. `quiet`: a move the user
    * does not see (a pass over the recording that comes back): the serial output it passes is not shown.
    */

@@ -14,13 +14,13 @@
 import { EventEmitter } from 'node:events';
 import type { ArchitectureName, HitHistoryMethod, ReplayMode, ReplayState, SnapshotInfo, IcountBreakpointResult } from '../../common/protocol';
 import { hasQuirk, type QemuVersion } from '../qemu/version';
-import { errorMessage, errors } from '../errors';
+import { errors } from '../errors';
 import { breakDelete, breakInsert, isReadable, stackInfoFrame, type MiStopRecord } from '../gdb/mi';
 import type { QmpClient } from '../qemu/qmp';
 import { Execution, GdbRunCommand, Stop } from './execution';
 import { SnapshotPlacement } from './placement';
 import { FoundWrite, HitScan, RecordingPasses, RegisterSearch, WriteSearch } from './history';
-import { codeAddresses } from './hitAddresses';
+import { HitHistory } from './hitHistory';
 import { HitsByPlugin, pluginFor, type BackgroundReplay } from './hitsByPlugin';
 import { Position } from './position';
 import { ReverseOperations } from './reverse';
@@ -83,6 +83,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   private readonly reverse: ReverseOperations;
   private readonly passes: RecordingPasses;
   private readonly pluginHits: HitsByPlugin | undefined;
+  private readonly hitSearch: HitHistory;
 
   constructor(readonly exec: Execution, readonly qmp: QmpClient | undefined, readonly options: EngineOptions) {
     super();
@@ -97,6 +98,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     this.pluginHits = options.background && options.mode === 'play'
       ? new HitsByPlugin(options.background, pluginFor(options.qemuVersion), (work) => exec.exclusive(work))
       : undefined;
+    this.hitSearch = new HitHistory(exec, this.passes, this.pluginHits);
     exec.on('running', () => this.emit('running'));
   }
 
@@ -249,30 +251,12 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
 
   // ---- the whole recording: passes that come back to the position (history.ts) -------------------------------
 
-  /**
-   * Every hit of some breakpoints in [from, to); false when cancelled. Without anything to read at the hits (no
-   * condition, no log message), a background replay counts them (hitsByPlugin.ts) while this one stays where the
-   * user is; otherwise, or when that cannot be used or be exact, gdb stops at each (history.ts).
-   */
-  async hitHistory(scan: HitScan): Promise<{ complete: boolean; method: HitHistoryMethod }> {
+  /** Every hit of some breakpoints in [from, to); complete: false when cancelled. The ways: hitHistory.ts. */
+  hitHistory(scan: HitScan): Promise<{ complete: boolean; method: HitHistoryMethod }> {
     this.requireReplay('Hit history');
     checkIcount(scan.from, 'The start of the range', this.end);
     checkIcount(scan.to, 'The end of the range', undefined);
-    const to = Math.min(scan.to, this.end ?? scan.to);
-    if (this.pluginHits && !scan.readsAtHits && scan.from < to) {
-      const at = await codeAddresses(this.exec.gdb, scan.breakpoints);
-      const why = at ? this.pluginHits.unusable(at.size) : 'the breakpoint has a condition, or is a watchpoint';
-      if (!why) {
-        try {
-          return { complete: await this.pluginHits.hits({ ...scan, at: at!, to }), method: 'plugin' };
-        } catch (err) {
-          scan.note?.(`Hit history: ${errorMessage(err)}; searching again with gdb.`);
-        }
-      } else {
-        scan.note?.(`Hit history with gdb (a stop per hit): ${why}.`);
-      }
-    }
-    return { complete: await this.passes.hits(scan), method: 'gdb' };
+    return this.hitSearch.run(scan, Math.min(scan.to, this.end ?? scan.to));
   }
 
   /** The last write before the position, or the next after it, of what `search.watch` names; moves there. */

@@ -201,7 +201,7 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
         const failed = await Promise.race([
           spawnError,
           exited.then(() => new QemuStartError(`QEMU exited during start-up (${this.describeExit()})`, this.stderrText)),
-          delay(25).then(() => undefined),
+          delay(5).then(() => undefined),   // the socket appears ~50 ms after the start: a first pass waits for it (hitsByPlugin.ts)
         ]);
         if (failed) throw failed;
         // The socket file appears at bind(), a moment before QEMU listens on it: wait until it accepts.

@@ -193,6 +193,7 @@ export class HistoryStore implements vscode.Disposable {
     }
     const fresh = !h.sections.has(body.breakpointId);
     const section = this.section(h, body.breakpointId);
+    if (body.restart) section.hits.length = 0;
     mergeHits(section.hits, body.hits);
     if (body.hits.some((hit) => hit.message !== undefined)) section.logpoint = true;
     // A pass the adapter started by itself (a logpoint set in a replay) ends with `done`; a requested one with its

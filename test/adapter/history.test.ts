@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { describe, test } from 'node:test';
-import type { HistoryHit } from '../../common/protocol';
+import type { HistoryHit, HitHistoryMethod } from '../../common/protocol';
 import {
   GUEST_SOURCE, guestModel, icount, ReplayDebugClient, replayFixture, tagLine, topFrame,
 } from './support';
@@ -49,6 +49,73 @@ function collectHits(dc: ReplayDebugClient, breakpointId: number): { hits: Histo
     dc.on('hitHistory', on);
   });
   return c;
+}
+
+/**
+ * The passes that stop gdb at each hit: with the plugin, found in the background and visited with QEMU's replay
+ * breakpoint (`plugin+gdb`: a condition, here always true, is evaluated there); without it, gdb breakpoints (`gdb`).
+ * (A background pass alone is cancelled in the kernel test: this recording is over before a cancel could arrive.)
+ */
+function passTests(session: ReturnType<typeof replayFixture>, method: HitHistoryMethod): void {
+  test(`hit history (${method}): cancelled by its request id, it answers complete: false and the position stays`, async () => {
+    const { dc } = session;
+    const [bp] = await setLine(dc, [{ line: tagLine('fib-loop'), condition: 'n < 100' }]);
+    try {
+      await dc.seek({ icount: 1000 });
+      const first = dc.expectEvent('hitHistory', { filter: (b) => b.breakpointId === bp.id && b.hits.length > 0 });
+      // The request's seq: the client numbers its requests 1, 2, 3, … (ProtocolClient.sequence is the next one).
+      const requestId = (dc as unknown as { sequence: number }).sequence;
+      const pending = dc.response('hitHistory', { breakpointId: bp.id });
+      await first;
+      await dc.response('cancel', { requestId });
+      const r = await pending;
+      assert.equal(r.success, true);
+      const body = r.body as { hits: HistoryHit[]; complete: boolean; method: HitHistoryMethod };
+      assert.equal(body.complete, false);
+      assert.equal(body.method, method);
+      assert.ok(body.hits.length >= 1 && body.hits.length < 396, `${body.hits.length} hits before the cancel`);
+      assert.equal(await icount(dc), 1000);
+    } finally {
+      await setLine(dc, []);
+    }
+  });
+
+  test(`a hit pass (${method}) gives way to the user: a request sent meanwhile is answered before the pass ends, at the position, and no hit is lost`, async () => {
+    const { dc } = session;
+    const [bp] = await setLine(dc, [{ line: tagLine('fib-loop'), condition: 'n < 100' }]);
+    try {
+      await dc.seek({ icount: 2000 });
+      const top = await topFrame(dc);
+      const whole = await dc.custom('hitHistory', { breakpointId: bp.id! });
+      assert.ok(whole.hits.length > 300);
+      assert.equal(whole.method, method);
+      const batch = () => dc.expectEvent('hitHistory', { filter: (b) => b.breakpointId === bp.id && b.hits.length > 0 });
+      let next = batch();
+      let historyDone = false;
+      const pending = dc.custom('hitHistory', { breakpointId: bp.id! }).then((r) => { historyDone = true; return r; });
+      await next;
+      // Asked while the pass runs: answered from the user's position, while the pass is still going.
+      const during = await dc.stackTraceRequest({ threadId: 1 });
+      const evaluated = await dc.evaluateRequest({ expression: 'counter', frameId: top.id, context: 'hover' });
+      assert.equal(historyDone, false, 'the requests did not wait for the whole pass');
+      assert.equal(during.body.stackFrames[0].instructionPointerReference, top.instructionPointerReference);
+      assert.equal(during.body.stackFrames[0].line, top.line);
+      assert.ok(evaluated.body.result !== '');
+      // More interruptions, each after the pass has gone on again and found more: wherever they land (between hits,
+      // during a run, right after a hit), no hit is lost or counted twice.
+      for (let k = 0; k < 4 && !historyDone; k++) {
+        next = batch();
+        await Promise.race([next, pending]);
+        if (!historyDone) assert.equal((await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].line, top.line);
+      }
+      const r = await pending;
+      assert.equal(r.complete, true);
+      assert.deepEqual(r.hits, whole.hits, 'the same hits as a pass nobody interrupted');
+      assert.equal(await icount(dc), 2000);
+    } finally {
+      await setLine(dc, []);
+    }
+  });
 }
 
 describe('the whole recording at a glance (aarch64)', () => {
@@ -99,7 +166,7 @@ describe('the whole recording at a glance (aarch64)', () => {
       assert.deepEqual(oracle.map((s) => Number(s.values[0])), Array.from({ length: 13 }, (_, k) => 3 * (k + 1)));
       const r = await dc.custom('hitHistory', { breakpointId: bp.id! });
       assert.deepEqual(r.hits.map((h) => h.icount), oracle.map((o) => o.icount));
-      assert.equal(r.method, 'gdb', 'a condition is evaluated by gdb at each hit');
+      assert.equal(r.method, 'plugin+gdb', 'found by the background replay; the condition evaluated by gdb at each');
       // The other breakpoints are in place afterwards. (gdb's ignore count of the hit-count breakpoint was used up by
       // the first forward run, as it is by any run in the session: only the other two are compared.)
       const others = (stops: OracleStop[]) => stops.filter((s) => s.line !== tagLine('work-fib')).map((s) => s.icount);
@@ -141,66 +208,7 @@ describe('the whole recording at a glance (aarch64)', () => {
     }
   });
 
-  // The next two are about gdb's pass (a stop per hit: a condition, here always true, keeps the hits in gdb); the
-  // background replay's cancel is tested on the kernel, whose recording lasts long enough to cancel it.
-  test('hit history: cancelled by its request id, it answers complete: false and the position stays', async () => {
-    const { dc } = session;
-    const [bp] = await setLine(dc, [{ line: tagLine('fib-loop'), condition: 'n < 100' }]);
-    try {
-      await dc.seek({ icount: 1000 });
-      const first = dc.expectEvent('hitHistory', { filter: (b) => b.breakpointId === bp.id && b.hits.length > 0 });
-      // The request's seq: the client numbers its requests 1, 2, 3, … (ProtocolClient.sequence is the next one).
-      const requestId = (dc as unknown as { sequence: number }).sequence;
-      const pending = dc.response('hitHistory', { breakpointId: bp.id });
-      await first;
-      await dc.response('cancel', { requestId });
-      const r = await pending;
-      assert.equal(r.success, true);
-      const body = r.body as { hits: HistoryHit[]; complete: boolean };
-      assert.equal(body.complete, false);
-      assert.ok(body.hits.length >= 1 && body.hits.length < 396, `${body.hits.length} hits before the cancel`);
-      assert.equal(await icount(dc), 1000);
-    } finally {
-      await setLine(dc, []);
-    }
-  });
-
-  test('a hit pass gives way to the user: a request sent meanwhile is answered before the pass ends, at the position, and no hit is lost', async () => {
-    const { dc } = session;
-    const [bp] = await setLine(dc, [{ line: tagLine('fib-loop'), condition: 'n < 100' }]);
-    try {
-      await dc.seek({ icount: 2000 });
-      const top = await topFrame(dc);
-      const whole = await dc.custom('hitHistory', { breakpointId: bp.id! });
-      assert.ok(whole.hits.length > 300);
-      assert.equal(whole.method, 'gdb');
-      const batch = () => dc.expectEvent('hitHistory', { filter: (b) => b.breakpointId === bp.id && b.hits.length > 0 });
-      let next = batch();
-      let historyDone = false;
-      const pending = dc.custom('hitHistory', { breakpointId: bp.id! }).then((r) => { historyDone = true; return r; });
-      await next;
-      // Asked while the pass runs: answered from the user's position, while the pass is still going.
-      const during = await dc.stackTraceRequest({ threadId: 1 });
-      const evaluated = await dc.evaluateRequest({ expression: 'counter', frameId: top.id, context: 'hover' });
-      assert.equal(historyDone, false, 'the requests did not wait for the whole pass');
-      assert.equal(during.body.stackFrames[0].instructionPointerReference, top.instructionPointerReference);
-      assert.equal(during.body.stackFrames[0].line, top.line);
-      assert.ok(evaluated.body.result !== '');
-      // More interruptions, each after the pass has gone on again and found more: wherever they land (between hits,
-      // during a run, right after a hit), no hit is lost or counted twice.
-      for (let k = 0; k < 4 && !historyDone; k++) {
-        next = batch();
-        await Promise.race([next, pending]);
-        if (!historyDone) assert.equal((await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].line, top.line);
-      }
-      const r = await pending;
-      assert.equal(r.complete, true);
-      assert.deepEqual(r.hits, whole.hits, 'the same hits as a pass nobody interrupted');
-      assert.equal(await icount(dc), 2000);
-    } finally {
-      await setLine(dc, []);
-    }
-  });
+  passTests(session, 'plugin+gdb');
 
   test('a logpoint set in a replay prints every earlier hit, stamped and in order, then the later ones as the replay runs', async () => {
     const { dc } = session;
@@ -422,6 +430,25 @@ describe('the whole recording at a glance (aarch64)', () => {
       }
     } finally {
       await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    }
+  });
+});
+
+describe('the whole recording at a glance without the plugin (aarch64): gdb stops at each hit', () => {
+  // An empty QEMU_REPLAY_PLUGIN_DIR in the adapter's environment: the way to turn the plugin off.
+  const session = replayFixture('aarch64', { adapterEnv: { ...process.env, QEMU_REPLAY_PLUGIN_DIR: '' } });
+  passTests(session, 'gdb');
+
+  test('without the plugin, a plain breakpoint\'s hits are gdb\'s, the same as the background replay finds', async () => {
+    const { dc } = session;
+    const [bp] = await setLine(dc, [{ line: tagLine('mix-xor') }]);
+    try {
+      const oracle = await forwardStops(dc);
+      const r = await dc.custom('hitHistory', { breakpointId: bp.id! });
+      assert.equal(r.method, 'gdb');
+      assert.deepEqual(r.hits.map((h) => h.icount), oracle.map((o) => o.icount));
+    } finally {
+      await setLine(dc, []);
     }
   });
 });

@@ -78,8 +78,8 @@ export async function record(arch: Arch, extra: Record<string, unknown> = {}): P
 }
 
 /** Starts a replay session stopped at entry; `entry` is the body of that stop. */
-export async function replay(recording: string, extra: Record<string, unknown> = {}): Promise<{ dc: ReplayDebugClient; entry: StoppedBody }> {
-  const dc = await startClient();
+export async function replay(recording: string, extra: Record<string, unknown> = {}, adapterEnv?: NodeJS.ProcessEnv): Promise<{ dc: ReplayDebugClient; entry: StoppedBody }> {
+  const dc = await startClient(adapterEnv);
   try {
     const entry = await dc.stopAfter(() => launchSession(dc, { mode: 'replay', recording, program: extra.program ?? undefined, ...extra }));
     return { dc, entry };
@@ -255,6 +255,8 @@ export interface FixtureOptions {
   record?: () => Promise<string>;
   /** Called as soon as the session stopped at entry, before anything else is asked (to listen for its output). */
   started?: (dc: ReplayDebugClient) => void;
+  /** The adapter process's environment instead of the test's. */
+  adapterEnv?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -265,7 +267,7 @@ export function replayFixture(arch: Arch, options: FixtureOptions = {}): ReplayF
   const launch = { program: guestElf(arch), ...options.launch };
   let launched = false;
   const start = async (args: Record<string, unknown>) => {
-    ({ dc: f.dc, entry: f.entry } = await replay(f.recording, args));
+    ({ dc: f.dc, entry: f.entry } = await replay(f.recording, args, options.adapterEnv));
     launched = true;
     options.started?.(f.dc);
   };
