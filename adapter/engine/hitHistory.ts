@@ -47,6 +47,13 @@ export class HitHistory {
 
   /** `plugin+gdb`: the background replay finds the hits, the session's replay goes to each (see above). */
   private async visiting(scan: HitScan, at: CodeAddresses, to: number): Promise<{ complete: boolean; method: HitHistoryMethod }> {
+    // Before the visit holds the target: the copy of the snapshot image waits for the target too.
+    try {
+      await this.plugin!.prepare();
+    } catch (err) {
+      scan.note?.(`Hit history: ${errorMessage(err)}; searching with gdb instead.`);
+      return { complete: await this.passes.hits(scan), method: 'gdb' };
+    }
     const queue = new HitQueue();
     let stopFinding = false;
     const finding = this.plugin!.hits({

@@ -14,7 +14,7 @@
  * and no disk of the user's (the background QEMU would open it too). The caller asks `unusable()` first.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { MiFrame } from '../gdb/mi';
@@ -115,13 +115,22 @@ export class HitsByPlugin {
     if (dir) await rm(dir, { recursive: true, force: true });
   }
 
-  private async run(scan: PluginScan): Promise<boolean> {
-    const dir = await (this.dir ??= mkdtemp(path.join(os.tmpdir(), 'qemu-replay-hits-')));
-    const image = await (this.image ??= this.whileImageQuiet(async () => {
+  /**
+   * The private copy of the snapshot image, made once (while the session saves no snapshot: it holds the target for
+   * that, so a caller already holding it must call this first, as a visiting pass does).
+   */
+  async prepare(): Promise<string> {
+    const dir = await (this.dir ??= privateDir());
+    return await (this.image ??= this.whileImageQuiet(async () => {
       const copy = path.join(dir, 'snapshots.qcow2');
       await copyFile(this.source.cmd.snapshotImage, copy);
       return copy;
     }).catch((err: unknown) => { this.image = undefined; throw err; }));
+  }
+
+  private async run(scan: PluginScan): Promise<boolean> {
+    const image = await this.prepare();
+    const dir = path.dirname(image);
     const out = path.join(dir, `hits-${++this.passes}.txt`);
     const pcs = [...scan.at.keys()].map((a) => `pc=0x${a.toString(16)}`).join(',');
     const qemu = new QemuProcess();
@@ -201,6 +210,31 @@ export class HitsByPlugin {
 
 /** The plugin's count differs from QEMU's icount at the end: the hits' icounts cannot be trusted. */
 export class CountMismatch extends Error {}
+
+const DIR_PREFIX = 'qemu-replay-hits-';
+
+/**
+ * The folder of this adapter's background passes (the snapshot image's copy: up to hundreds of MB), named with its
+ * pid; those of adapters that are gone (killed: no end to remove them) are removed first.
+ */
+export async function privateDir(): Promise<string> {
+  const tmp = os.tmpdir();
+  const names = await readdir(tmp).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (pid && pid !== process.pid && !alive(pid)) await rm(path.join(tmp, name), { recursive: true, force: true }).catch(() => undefined);
+  }
+  return await mkdtemp(path.join(tmp, `${DIR_PREFIX}${process.pid}-`));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 type PluginLine = { icount: number; pc: bigint } | { end: number };
 

@@ -3,13 +3,13 @@
  * refusal to replay a recording on another QEMU version, and where a QEMU installed outside /usr keeps its data.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { UserError } from '../../adapter/errors';
 import { checkReplayVersion, versionWarnings } from '../../adapter/qemu/compat';
-import { pluginFor } from '../../adapter/engine/hitsByPlugin';
+import { pluginFor, privateDir } from '../../adapter/engine/hitsByPlugin';
 import { qemuArgv, relocatedDataDir, type QemuCommand } from '../../adapter/qemu/process';
 import { compareVersions, hasQuirk, parseVersion, versionFromQmp, versionText, type QemuVersion } from '../../adapter/qemu/version';
 
@@ -130,6 +130,19 @@ describe('a QEMU installed outside /usr', () => {
       assert.equal(pluginFor({ major: 10, minor: 0, micro: 2 }, dir), path.join(dir, 'hits-api2.so'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the background passes\' folder is private to this adapter; one left by an adapter that is gone is removed', async () => {
+    const gone = mkdtempSync(path.join(os.tmpdir(), 'qemu-replay-hits-4194303-'));   // Linux's largest pid: no process here has it
+    writeFileSync(path.join(gone, 'snapshots.qcow2'), 'x');
+    const mine = await privateDir();
+    try {
+      assert.match(path.basename(mine), new RegExp(`^qemu-replay-hits-${process.pid}-`));
+      assert.equal(existsSync(gone), false);
+    } finally {
+      rmSync(mine, { recursive: true, force: true });
+      rmSync(gone, { recursive: true, force: true });
     }
   });
 });
