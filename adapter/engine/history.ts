@@ -224,15 +224,22 @@ export class RecordingPasses {
           if (!frame?.addr || BigInt(frame.addr) !== target.pc) {
             throw notThere(`at icount ${target.icount} the pc is ${frame?.addr ?? 'unknown'}, not the hit's 0x${target.pc.toString(16)}`);
           }
-          if (!target.condition || await this.holds(target.condition)) {
-            const n = (seen.get(target.gdbBreakpoint) ?? 0) + 1;
-            seen.set(target.gdbBreakpoint, n);
-            if (n > (v.skip?.get(target.gdbBreakpoint) ?? 0)) {
-              await v.onHit({ reason: 'breakpoint', icount: target.icount, gdbBreakpoint: target.gdbBreakpoint, frame });
+          // The next hit's replay breakpoint is armed (QMP) while gdb reads here.
+          const upcoming = next();
+          const arming = upcoming.then((h) => (h && h.icount > target.icount ? this.pos.armBreak(h.icount) : undefined), () => undefined);
+          try {
+            if (!target.condition || await this.holds(target.condition)) {
+              const n = (seen.get(target.gdbBreakpoint) ?? 0) + 1;
+              seen.set(target.gdbBreakpoint, n);
+              if (n > (v.skip?.get(target.gdbBreakpoint) ?? 0)) {
+                await v.onHit({ reason: 'breakpoint', icount: target.icount, gdbBreakpoint: target.gdbBreakpoint, frame });
+              }
             }
+          } finally {
+            await arming;
           }
           done = target.icount;
-          hit = await next();
+          hit = await upcoming;
         }
         return 'done';
       }));

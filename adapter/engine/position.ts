@@ -63,17 +63,21 @@ export class Position {
     return { record, icount };
   }
 
+  /** QEMU's replay breakpoint at `icount` (ahead of the position), unless it is armed there already. */
+  async armBreak(icount: number): Promise<void> {
+    if (icount === this.armedBreak) return;
+    this.armedBreak = undefined;
+    await this.qmp!.call('replay-break', { icount });
+    this.armedBreak = icount;
+  }
+
   /**
    * A forward run to `target` with no gdb breakpoint or watchpoint in place (a pass that disabled them): only QEMU's
    * replay breakpoint or a pause can end it, so without a pause the replay is at `target` and QEMU is not asked.
    * Resolves with the stop record and where the run ended.
    */
   async runTo(target: number): Promise<{ record: MiStopRecord; icount: number }> {
-    if (target !== this.armedBreak) {
-      this.armedBreak = undefined;
-      await this.qmp!.call('replay-break', { icount: target });
-      this.armedBreak = target;
-    }
+    await this.armBreak(target);
     const record = await this.gdbRun('-exec-continue', false);
     if (this.exec.pausing) return { record, icount: await this.refreshIcount() };
     this.armedBreak = undefined;
