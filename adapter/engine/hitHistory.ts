@@ -71,24 +71,25 @@ export class HitHistory {
       // Every hit it found was checked where it is; a count that differs at the end changes none of them.
       (err: unknown) => (err instanceof CountMismatch ? queue.end() : queue.fail(err)),
     );
+    let visited: boolean | HitNotThere;
     try {
-      const complete = await this.passes.visit({
+      visited = await this.passes.visit({
         from: scan.from, next: () => queue.next(), skip: scan.skip, onHit: (stop) => scan.onHit(stop), cancelled: () => scan.cancelled(),
       });
-      return { complete, method: 'plugin+gdb' };
     } catch (err) {
       if (!(err instanceof HitNotThere)) throw err;
-      stopFinding = true;
-      await finding;
-      // The hits reported are exact (each was checked where it is): gdb goes on after the last.
-      const from = Math.max(scan.from, err.done.icount + 1);
-      scan.note?.(`Hit history: ${errorMessage(err)}; going on with gdb from icount ${from}.`);
-      const skip = new Map([...scan.skip ?? []].map(([n, k]) => [n, Math.max(0, k - (err.done.seen.get(n) ?? 0))]));
-      return { complete: await this.passes.hits({ ...scan, from, skip }), method: 'gdb' };
+      visited = err;
     } finally {
       stopFinding = true;
       await finding;
     }
+    if (!(visited instanceof HitNotThere)) return { complete: visited, method: 'plugin+gdb' };
+    // The hits reported are exact (each was checked where it is): gdb goes on after the last.
+    const { done } = visited;
+    const from = Math.max(scan.from, done.icount + 1);
+    scan.note?.(`Hit history: ${errorMessage(visited)}; going on with gdb from icount ${from}.`);
+    const skip = new Map([...scan.skip ?? []].map(([n, k]) => [n, Math.max(0, k - (done.seen.get(n) ?? 0))]));
+    return { complete: await this.passes.hits({ ...scan, from, skip }), method: 'gdb' };
   }
 }
 

@@ -14,12 +14,13 @@
  * and no disk of the user's (the background QEMU would open it too). The caller asks `unusable()` first.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { MiFrame } from '../gdb/mi';
 import { escapeOpt, QemuProcess, QemuStartError, type QemuCommand } from '../qemu/process';
 import type { QmpEvent } from '../qemu/qmp';
+import { removeDirsOfGoneProcesses } from '../qemu/socketdir';
 import { compareVersions, type QemuVersion } from '../qemu/version';
 import type { Stop } from './execution';
 
@@ -218,22 +219,8 @@ const DIR_PREFIX = 'qemu-replay-hits-';
  * pid; those of adapters that are gone (killed: no end to remove them) are removed first.
  */
 export async function privateDir(): Promise<string> {
-  const tmp = os.tmpdir();
-  const names = await readdir(tmp).catch(() => [] as string[]);
-  for (const name of names) {
-    const pid = Number(new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !alive(pid)) await rm(path.join(tmp, name), { recursive: true, force: true }).catch(() => undefined);
-  }
-  return await mkdtemp(path.join(tmp, `${DIR_PREFIX}${process.pid}-`));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  await removeDirsOfGoneProcesses(os.tmpdir(), new RegExp(`^${DIR_PREFIX}(\\d+)-[A-Za-z0-9]{6}$`));
+  return await mkdtemp(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
 }
 
 type PluginLine = { icount: number; pc: bigint } | { end: number };

@@ -51,11 +51,7 @@ export class Position {
 
   /** One forward gdb run, with QEMU's replay breakpoint at `stopAt` (armed only if it is not already). */
   async runForward(command: GdbRunCommand, stopAt: number | undefined): Promise<{ record: MiStopRecord; icount: number }> {
-    if (stopAt !== undefined && stopAt !== this.armedBreak) {
-      this.armedBreak = undefined;
-      await this.qmp!.call('replay-break', { icount: stopAt });
-      this.armedBreak = stopAt;
-    }
+    if (stopAt !== undefined) await this.armBreak(stopAt);
     const record = await this.gdbRun(command, false);
     const icount = await this.refreshIcount();
     // QEMU disarms a replay breakpoint once reached.

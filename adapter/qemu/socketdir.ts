@@ -119,27 +119,35 @@ export async function createSocketDir(options: SocketDirOptions = {}): Promise<s
  * directories (not symlinks) of the same user, and only of dead adapters.
  */
 export async function removeAbandonedSocketDirs(options: SocketDirOptions = {}): Promise<void> {
-  const uid = process.getuid?.();
   for (const c of candidates(options)) {
     // A folder whose socket paths are too long is still looked into: it may hold directories of older versions.
     if (c.problem) continue; // not a folder of ours to look into
-    let names: string[];
+    await removeDirsOfGoneProcesses(c.dir, ABANDONED);
+  }
+}
+
+/**
+ * In `folder`, the directories whose name `pattern` matches with a pid (its first group) that no process has any
+ * more: a private folder its adapter could not remove (killed). Only real directories (not symlinks) of this user.
+ */
+export async function removeDirsOfGoneProcesses(folder: string, pattern: RegExp): Promise<void> {
+  const uid = process.getuid?.();
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = pattern.exec(name)?.[1];
+    if (pid === undefined || existsSync(`/proc/${pid}`)) continue;
+    const dir = path.join(folder, name);
     try {
-      names = readdirSync(c.dir);
+      const st = lstatSync(dir);
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      await rm(dir, { recursive: true, force: true });
     } catch {
-      continue;
-    }
-    for (const name of names) {
-      const pid = ABANDONED.exec(name)?.[1];
-      if (pid === undefined || existsSync(`/proc/${pid}`)) continue;
-      const dir = path.join(c.dir, name);
-      try {
-        const st = lstatSync(dir);
-        if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
-        await rm(dir, { recursive: true, force: true });
-      } catch {
-        /* gone meanwhile, or not removable: not ours to insist on */
-      }
+      /* gone meanwhile, or not removable: not ours to insist on */
     }
   }
 }
