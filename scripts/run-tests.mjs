@@ -47,6 +47,16 @@ function run(cmd, args, { env = process.env, quiet = false } = {}) {
 }
 
 let passed = 0, failed = 0, skipped = 0;
+/** Each failed group's failures, printed again just before the closing line: a CI log's tail then says what failed and why. */
+const recap = [];
+
+/** node:test's spec reporter closes a run that had failures with a "✖ failing tests:" section: that section, bounded. */
+function failingSection(name, out) {
+  const at = out.lastIndexOf('✖ failing tests:');
+  if (at < 0) return;
+  const lines = out.slice(at).split('\n');
+  recap.push(`--- ${name}\n${lines.slice(0, 80).join('\n')}${lines.length > 80 ? `\n… (${lines.length - 80} more lines above, in the ${name} output)` : ''}`);
+}
 const count = (out, word) =>
   [...out.matchAll(new RegExp(`^(?:ℹ|#) ${word} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
 
@@ -69,6 +79,7 @@ for (const g of groups) {
     ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { env });
   const p = count(out, 'pass'), f = count(out, 'fail'), s = count(out, 'skipped') + count(out, 'todo');
   passed += p; failed += f; skipped += s;
+  if (f) failingSection(g.name, out);
   if (code !== 0 && f === 0) { console.log(`${g.name}: test runner exited with ${code}`); failed += 1; }
   if (p + f === 0) { console.log(`${g.name}: no test ran`); failed += 1; }
 }
@@ -78,9 +89,13 @@ if ((!wanted.length || wanted.includes('vscode')) && existsSync(path.join(root, 
   const { code, out } = await run(process.execPath, ['test/vscode/run.mjs']);
   const m = /^vscode: (\d+) passed, (\d+) failed$/m.exec(out);
   if (m) { passed += Number(m[1]); failed += Number(m[2]); }
+  // The VS Code runner prints each failure as "✖ label" followed by its error.
+  const failures = out.split('\n').flatMap((line, i, all) => (line.startsWith('✖ ') ? [all.slice(i, i + 12).join('\n')] : []));
+  if (failures.length) recap.push(`--- vscode\n${failures.join('\n')}`);
   if (!m || Number(m[1]) === 0) { console.log('vscode: the suite reported no passing test'); failed += 1; }
   else if (code !== 0 && Number(m[2]) === 0) { console.log(`vscode: runner exited with ${code}`); failed += 1; }
 }
 
+if (recap.length) console.log(`\n=== failures (repeated from above)\n${recap.join('\n')}`);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);

@@ -292,6 +292,10 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
 
   test('reverse continue finds a hit just before where QEMU\'s search windows end (QEMU 7.2 skips it)', async () => {
     const { dc } = await replay(recording, { program: guestElf(arch), snapshotInterval: 0 });
+    const output = collectOutput(dc);
+    // The snapshots the soak left in the recording take part in QEMU's search windows: listed if this fails.
+    const listed = async () => (await dc.custom('listSnapshots').then((r) => r.snapshots, () => [])).map((x) => `${x.name}@${x.icount}`).join(' ');
+    const atStart = await listed();
     try {
       // A function called many times; its hits as the oracle sees them; snapshots at one hit and just after it.
       // QEMU searches [target+1, from), then seeks to target, which loads the snapshot there and runs nothing.
@@ -304,15 +308,15 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
       // Two after a hit: the adapter steps back one and checks it; QEMU's own search then starts one after the hit.
       for (const from of [target + 2, target + 3]) {
         await dc.seek({ icount: from });
-        await dc.reverseContinueToStop();
-        assert.equal(await icount(dc), target, `reverse continue from ${from}, no snapshot near`);
+        const stop = await dc.reverseContinueToStop();
+        assert.equal(await icount(dc), target, `reverse continue from ${from}, no snapshot near: ${JSON.stringify(stop)}`);
       }
       await dc.seek({ icount: target - 29 });
       await dc.custom('saveSnapshot', { name: 'before_hit' });
       for (const from of [target + 2, target + 3]) {
         await dc.seek({ icount: from });
-        await dc.reverseContinueToStop();
-        assert.equal(await icount(dc), target, `reverse continue from ${from}, a snapshot just before the hit`);
+        const stop = await dc.reverseContinueToStop();
+        assert.equal(await icount(dc), target, `reverse continue from ${from}, a snapshot just before the hit: ${JSON.stringify(stop)}`);
       }
       await dc.seek({ icount: target });
       await dc.custom('saveSnapshot', { name: 'at_hit' });
@@ -321,7 +325,7 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
       for (const from of [next, next - 5]) {
         await dc.seek({ icount: from });
         const stop = await dc.reverseContinueToStop();
-        assert.equal(await icount(dc), target, `reverse continue from ${from}`);
+        assert.equal(await icount(dc), target, `reverse continue from ${from}: ${JSON.stringify(stop)}`);
         assert.equal(stop.reason, 'function breakpoint');
         assert.equal(BigInt(await pc(dc)), address);
       }
@@ -329,6 +333,15 @@ describe(`soak: ${OPERATIONS} random operations on one replay, then ${SESSIONS} 
       await dc.custom('deleteSnapshot', { name: 'edge' });
       await dc.custom('deleteSnapshot', { name: 'at_hit' });
       await dc.custom('deleteSnapshot', { name: 'before_hit' });
+    } catch (err) {
+      // In the error itself: a CI log's recap of failures shows errors, not diagnostics.
+      if (err instanceof Error) {
+        const context = `\nafter the soak of seed ${SEED}; snapshots at the start: ${atStart}; now: ${await listed()}` +
+          `\nlast output: ${output.join('').split('\n').slice(-12).join('\n')}`;
+        err.message += context;
+        err.stack += context; // what the reporter prints
+      }
+      throw err;
     } finally {
       await dc.terminateRequest().catch(() => undefined);
       await dc.stop();
