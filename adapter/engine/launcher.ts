@@ -89,8 +89,8 @@ interface Prepared {
   architecture?: ArchitectureName;
   warnings: string[];
   /**
-   * Replay: whether the program changed since it was recorded (a warning, or undefined). Hashing a kernel's vmlinux
-   * the first time takes ~1 s: it runs while QEMU starts and gdb's symbol index is made, and is awaited at the end.
+   * Replay: whether the program changed since it was recorded (a warning, or undefined; see programChanged). It runs
+   * while QEMU starts and gdb's symbol index is made, and is awaited at the end.
    */
   programCheck?: Promise<string | undefined>;
 }
@@ -170,7 +170,7 @@ async function prepareRecord({ args, cwd, env, recordingDir, program }: Context)
     qemu: { path: qemuPath, version: await qemuVersion(qemuPath), argv: [] },
     architecture: arch.name, machine: cmd.machine, cpu: cmd.cpu, memory: cmd.memory, icountShift: cmd.icountShift,
     archArgs: cmd.archArgs, qemuArgs: cmd.userArgs,
-    program: program ? { path: program, sha256: await cachedSha256(program, env) } : undefined,
+    program: program ? { path: program, sha256: await cachedSha256(program, env), buildId: await readBuildId(program).catch(() => undefined) } : undefined,
     kernel: { originalPath: kernel, sha256: await cachedSha256(kernel, env) },
   };
   return { recording: pending, cmd, manifestBase, architecture: arch.name, warnings: [] };
@@ -187,10 +187,9 @@ async function prepareReplay({ args, env, recordingDir, program }: Context): Pro
   const running = parseVersion(await qemuVersion(qemuPath).catch(() => ''));
   const other = running ? checkReplayVersion(m.qemu.version, m.qemu.path, running, qemuPath) : undefined;
   if (other) warnings.push(other);
-  const recorded = m.program?.sha256;
-  const programCheck = program && recorded
-    ? cachedSha256(program, env).then(
-      (sha) => (sha !== recorded ? `${program} changed since it was recorded: symbols may not match what ran. Rebuild the same source, or record again.` : undefined),
+  const programCheck = program && m.program
+    ? programChanged(m.program, program, env).then(
+      (changed) => (changed ? `${program} changed since it was recorded: symbols may not match what ran. Rebuild the same source, or record again.` : undefined),
       () => undefined)
     : undefined;
   const cmd: QemuCommand = {
@@ -199,6 +198,20 @@ async function prepareReplay({ args, env, recordingDir, program }: Context): Pro
     userArgs: m.qemuArgs,
   };
   return { recording: opened, cmd, architecture: arch?.name, warnings, programCheck };
+}
+
+/**
+ * Whether `program` is not the ELF that was recorded. Both with a GNU build id: the ids decide (the linker derives
+ * it from the code and data; a debug build and its stripped copy share it, as gdb's separate debug files do), and
+ * the file is not hashed: a kernel's vmlinux takes ~1 s of CPU, which a first launch spends building gdb's index.
+ * Otherwise the sha256 (cached by size, mtime and inode).
+ */
+export async function programChanged(recorded: { sha256: string; buildId?: string }, program: string, env?: NodeJS.ProcessEnv): Promise<boolean> {
+  if (recorded.buildId) {
+    const id = await readBuildId(program).catch(() => undefined);
+    if (id) return id !== recorded.buildId;
+  }
+  return (await cachedSha256(program, env)) !== recorded.sha256;
 }
 
 /** QEMU started and QMP connected; its failures said in the user's terms. */

@@ -28,7 +28,11 @@ export interface RecordingManifest {
   icountShift: number | 'auto';
   archArgs: string[];
   qemuArgs: string[];
-  program?: { path: string; sha256: string };
+  /**
+   * The ELF with symbols: its sha256 and, when it has one, its GNU build id (a replay compares the build id, which
+   * takes a read of its notes, before hashing the whole file: ~1 s for a kernel's vmlinux).
+   */
+  program?: { path: string; sha256: string; buildId?: string };
   kernel: { originalPath: string; sha256: string };
   /** When snapshots.qcow2's `init` snapshot was taken ("seconds.nanoseconds"): ties the image to this recording. */
   initialSnapshot?: string;

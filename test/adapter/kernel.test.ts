@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanup, endSession, icount, record, replay, ReplayDebugClient, scopeVariables, StoppedBody, tempDir, topFrame } from './support';
 import type { HistoryHit } from '../../common/protocol';
+import { readBuildId } from '../../adapter/elf';
 
 const BOOT_ARGS = ['-append', 'console=ttyAMA0 nokaslr root=/dev/vda rootwait'];
 /** A function the boot calls many times from its first kernel threads on (notrace: one breakpoint location). */
@@ -122,10 +123,13 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
       Object.entries(times).map(([k, v]) => `${k} ${v.join('/')} ms`).join(', '));
   });
 
-  test('the recording has the kernel\'s architecture, its program and a boot that reached the record limit', () => {
-    const manifest = JSON.parse(readFileSync(`${recording}/recording.json`, 'utf8')) as { architecture: string; program?: { path: string }; endIcount: number };
+  test('the recording has the kernel\'s architecture, its program and a boot that reached the record limit', async () => {
+    const manifest = JSON.parse(readFileSync(`${recording}/recording.json`, 'utf8')) as { architecture: string; program?: { path: string; buildId?: string }; endIcount: number };
     assert.equal(manifest.architecture, 'aarch64');
     assert.equal(manifest.program?.path, kernel.vmlinux);
+    // A replay compares it instead of hashing the 272 MB vmlinux again.
+    assert.equal(manifest.program?.buildId, await readBuildId(kernel.vmlinux));
+    assert.match(manifest.program?.buildId ?? '', /^[0-9a-f]{40}$/);
     assert.ok(manifest.endIcount >= 2e8, `recorded ${manifest.endIcount} instructions`);
     assert.match(readFileSync(`${recording}/serial.txt`, 'utf8'), /Booting Linux on physical CPU/);
   });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readBuildId } from '../../adapter/elf';
+import { readBuildId, sha256File } from '../../adapter/elf';
+import { programChanged } from '../../adapter/engine/launcher';
 
 /** A minimal ELF64 (little-endian): the header, notes, and a section table with a null section and `notes`' sections. */
 function elfWithNotes(notes: Buffer[]): Buffer {
@@ -53,6 +54,29 @@ void test('build id: the GNU build-id note, after other notes; none without one 
     const raw = path.join(dir, 'raw');
     writeFileSync(raw, Buffer.alloc(4096));
     await assert.rejects(readBuildId(raw), /not an ELF file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('a replay\'s program check: build ids decide when both have one (no hash), the sha256 otherwise', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'qr-buildid-'));
+  const env = { ...process.env, QEMU_REPLAY_CACHE: path.join(dir, 'cache') };
+  try {
+    const id = 'aa1baf2841c8b47296c91289f85df12f6c8b8bf2';
+    const withId = path.join(dir, 'with');
+    writeFileSync(withId, elfWithNotes([note('GNU', 3, Buffer.from(id, 'hex'))]));
+    const sha = await sha256File(withId);
+    // The same build id with other bytes (a stripped copy, say): the same program; the hash is not consulted.
+    assert.equal(await programChanged({ sha256: 'not-this-file', buildId: id }, withId, env), false);
+    assert.equal(await programChanged({ sha256: sha, buildId: 'bb'.repeat(20) }, withId, env), true, 'another build id');
+    // No build id recorded (a recording made before build ids were kept), or none in the program: the sha256.
+    assert.equal(await programChanged({ sha256: sha }, withId, env), false);
+    assert.equal(await programChanged({ sha256: 'other' }, withId, env), true);
+    const without = path.join(dir, 'without');
+    writeFileSync(without, elfWithNotes([note('GNU', 1, Buffer.alloc(16))]));
+    assert.equal(await programChanged({ sha256: await sha256File(without), buildId: id }, without, env), false);
+    assert.equal(await programChanged({ sha256: sha, buildId: id }, without, env), true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
