@@ -37,6 +37,11 @@ export class SnapshotPlacement {
     private readonly changed: (list: SnapshotInfo[]) => void,
   ) {}
 
+  /** Where the user is (the position shown while the engine works elsewhere). */
+  private get userPosition(): number {
+    return this.pos.shownIcount ?? this.pos.lastIcount;
+  }
+
   private get end(): number | undefined {
     return this.options.endIcount;
   }
@@ -89,6 +94,18 @@ export class SnapshotPlacement {
     const stale = trail.filter((s) => s.icount < icount && !keep.has(s.name) && icount - s.icount < this.gridSpacing(trail));
     for (const s of stale) await store.delete(s.name);
     if (stale.length) this.changed(await store.list());
+  }
+
+  /**
+   * The replay is at `icount` and is about to leave it for a while and come back (reverse continue's check of QEMU
+   * 7.2's window edges): in a guest with sparse snapshots, when coming back would replay for longer than a snapshot
+   * costs (the nearest earlier one over a trail step behind), a snapshot here first, so the way back is one load.
+   * It stays, as the rungs do: the reverse steps that usually follow a reverse continue start from it.
+   */
+  async keepBeforeLeaving(icount: number): Promise<void> {
+    const list = this.snapshots ? await this.snapshots.list() : [];
+    if (!this.sparseGrid(list) || icount - latestSnapshotIcount(list, icount) <= this.trailStep(list)) return;
+    await this.saveAutomaticSnapshot(icount, NEAR_PREFIX);
   }
 
   /**
@@ -216,7 +233,7 @@ export class SnapshotPlacement {
     let disk = store.diskBytes();
     // The estimate of what a deletion frees is the snapshot's VM state; the image may give back less: measure again.
     for (let round = 0; disk !== undefined && disk + incoming > budget; round++) {
-      const victims = this.policy.evictions(list, { diskBytes: disk, incomingBytes: incoming, instructions, protect });
+      const victims = this.policy.evictions(list, { diskBytes: disk, incomingBytes: incoming, instructions, protect, position: this.userPosition });
       if (!victims.length || round === 8) return false;
       for (const victim of victims) await store.delete(victim.name);
       this.changed(list = await store.list());
@@ -228,7 +245,7 @@ export class SnapshotPlacement {
     if (disk !== undefined && disk > budget) {
       // Larger than expected: others make room, or it goes again.
       const keep = new Set([...protect, name]);
-      const victims = this.policy.evictions(list, { diskBytes: disk, instructions, protect: keep });
+      const victims = this.policy.evictions(list, { diskBytes: disk, instructions, protect: keep, position: this.userPosition });
       for (const victim of victims) await store.delete(victim.name);
       if ((store.diskBytes() ?? 0) > budget) await store.delete(name);
       list = await store.list();

@@ -278,6 +278,8 @@ export class ReverseOperations {
     if (!this.snapshots || !bps.some((b) => b.addr && !b.type.includes('watchpoint'))) return undefined;
     const ends = [from, ...(await this.snapshots.list()).map((s) => s.icount)].map((e) => e - 1);
     if (!ends.some((x) => x > landed && x < from)) return undefined;
+    // Back to `landed` afterwards is a seek: in a kernel, a replay as long as QEMU's own landing (~1 s at 1e8).
+    await this.placement.keepBeforeLeaving(landed);
     let last: Stop | undefined;
     for (;;) {
       const { record, icount } = await this.pos.runForward('-exec-continue', from);

@@ -76,3 +76,14 @@ void test('expected snapshot size: the largest of the recent ones', () => {
   assert.equal(SnapshotPolicy.expectedBytes([snap('init', 0, 1, 26), snap('auto-1', 1, 2, 45), snap('auto-2', 2, 3, 44)]), 45);
   assert.equal(SnapshotPolicy.expectedBytes([]), 0);
 });
+
+void test('budget with the position known: near-position snapshots go first, the furthest from it first; then the grid by gaps', () => {
+  const p = new SnapshotPolicy({ interval: 1000, budgetBytes: 100 });
+  const list = [snap('init', 0, 0, 20), snap('auto-1000', 1000, 0, 20), snap('auto-near-1100', 1100, 0, 20), snap('auto-near-1900', 1900, 0, 20), snap('auto-near-2600', 2600, 0, 20)];
+  // By gaps alone auto-near-1100 (1000..1900) would go; at 2700 the user works near 2600 and 1900: 1100 is furthest.
+  assert.deepEqual(p.evictions(list, { diskBytes: 100, incomingBytes: 20, position: 2700 }).map((s) => s.name), ['auto-near-1100']);
+  // At 1000, 2600 is furthest; then 1900.
+  assert.deepEqual(p.evictions(list, { diskBytes: 100, incomingBytes: 40, position: 1000 }).map((s) => s.name), ['auto-near-2600', 'auto-near-1900']);
+  // Protected near ones stay; with no near one left, the grid by gaps (auto-1000, between init and auto-near-1100).
+  assert.deepEqual(p.evictions(list, { diskBytes: 100, incomingBytes: 40, position: 2700, protect: new Set(['auto-near-1100', 'auto-near-1900', 'auto-near-2600']) }).map((s) => s.name), ['auto-1000']);
+});
