@@ -68,8 +68,11 @@ function pluginDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return [here && path.join(here, 'qemu-plugin'), here && path.resolve(here, '../../dist/qemu-plugin')].find((d): d is string => !!d && existsSync(d));
 }
 
-/** QEMU options that open a disk image or flash file: a second QEMU would open it too (its lock, its writes). */
-const DISK_OPTIONS = /^-(drive|blockdev|hd[a-d]|cdrom|fd[ab]|pflash|mtdblock|sd|snapshot|bios)$/;
+/**
+ * QEMU options that open a disk image or flash file: a second QEMU would open it too (its lock, its writes). Not
+ * `-bios` (a firmware file read once, like `-kernel`) nor `-snapshot` (which opens nothing itself).
+ */
+const DISK_OPTIONS = /^-(drive|blockdev|hd[a-d]|cdrom|fd[ab]|pflash|mtdblock|sd)$/;
 /** The most addresses the plugin takes (its pc= arguments). */
 const MAX_ADDRESSES = 256;
 /** How often the plugin's output is read: the first hits soon after the start (a logpoint's first lines). */

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { UserError } from '../../adapter/errors';
 import { checkReplayVersion, versionWarnings } from '../../adapter/qemu/compat';
-import { pluginFor, privateDir } from '../../adapter/engine/hitsByPlugin';
+import { HitsByPlugin, pluginFor, privateDir } from '../../adapter/engine/hitsByPlugin';
 import { qemuArgv, relocatedDataDir, type QemuCommand } from '../../adapter/qemu/process';
 import { compareVersions, hasQuirk, parseVersion, versionFromQmp, versionText, type QemuVersion } from '../../adapter/qemu/version';
 
@@ -131,6 +131,16 @@ describe('a QEMU installed outside /usr', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('the plugin is not used for a guest with a disk or flash a second QEMU would open; firmware and -snapshot are no obstacle', () => {
+    const base = { qemuPath: 'qemu-system-aarch64', machine: 'virt', memory: '128M', kernel: '/r/kernel', icountShift: 'auto' as const, rr: 'replay' as const, replayFile: '/r/replay.bin', snapshotImage: '/r/snapshots.qcow2', archArgs: [] };
+    const why = (userArgs: string[]) => new HitsByPlugin({ cmd: { ...base, userArgs } }, '/p/hits-api1.so', (work) => work()).unusable(1);
+    assert.equal(why([]), undefined);
+    assert.equal(why(['-bios', '/fw/u-boot.bin', '-snapshot']), undefined);
+    assert.match(why(['-drive', 'file=disk.img,if=virtio']) ?? '', /disk or flash \(-drive\)/);
+    assert.match(why(['-pflash', 'flash.img']) ?? '', /disk or flash \(-pflash\)/);
+    assert.match(new HitsByPlugin({ cmd: { ...base, userArgs: [] } }, undefined, (work) => work()).unusable(1) ?? '', /plugin is not built/);
   });
 
   test('the background passes\' folder is private to this adapter; one left by an adapter that is gone is removed', async () => {
