@@ -55,7 +55,7 @@ function failingSection(name, out) {
   const at = out.lastIndexOf('✖ failing tests:');
   if (at < 0) return;
   const lines = out.slice(at).split('\n');
-  recap.push(`--- ${name}\n${lines.slice(0, 80).join('\n')}${lines.length > 80 ? `\n… (${lines.length - 80} more lines above, in the ${name} output)` : ''}`);
+  recap.push(`--- ${name}\n${lines.slice(0, 80).join('\n')}${lines.length > 80 ? `\n… (${lines.length - 80} more lines: the end of the ${name} output above)` : ''}`);
 }
 const count = (out, word) =>
   [...out.matchAll(new RegExp(`^(?:ℹ|#) ${word} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
