@@ -86,9 +86,10 @@ export interface CustomRequests {
   guestOutput: [Record<string, never>, { lines: GuestOutputLine[] }];
 }
 
-/** One hit of a breakpoint in the recording. */
+/** How `hitHistory` found the hits (see its response's `method`). */
 export type HitHistoryMethod = 'plugin' | 'plugin+gdb' | 'gdb';
 
+/** One hit of a breakpoint in the recording. */
 export interface HistoryHit {
   icount: number;
   /** The program counter, `0x…`. */

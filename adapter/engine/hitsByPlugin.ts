@@ -233,6 +233,8 @@ class HitReader {
   private file: FileHandle | undefined;
   private offset = 0;
   private partial = '';
+  /** Read into every 25 ms while the pass runs: allocated once. */
+  private readonly buffer = Buffer.alloc(1 << 16);
 
   constructor(private readonly filename: string) {}
 
@@ -242,7 +244,7 @@ class HitReader {
       this.file = await open(this.filename, 'r');
     }
     const lines: PluginLine[] = [];
-    const buffer = Buffer.alloc(1 << 16);
+    const buffer = this.buffer;
     for (;;) {
       const { bytesRead } = await this.file.read(buffer, 0, buffer.length, this.offset);
       if (bytesRead === 0) break;
