@@ -31,6 +31,11 @@ export type LogpointEntry = Entry & { logMessage: string };
 
 let nextId = 1;
 
+/** A DAP breakpoint id not given to any breakpoint yet (for an answer before the breakpoint is set: lateSymbols.ts). */
+export function newBreakpointId(): number {
+  return nextId++;
+}
+
 export class Breakpoints {
   private readonly byGdb = new Map<string, Entry>();
   private readonly bySource = new Map<string, Entry[]>();
@@ -51,6 +56,15 @@ export class Breakpoints {
   byDapId(id: number): Entry | undefined {
     for (const e of this.byGdb.values()) if (e.dapId === id) return e;
     return undefined;
+  }
+
+  /**
+   * The breakpoint answered as `from` is known to the client as `to` (set later than it was asked for: its first
+   * answer gave `to`); stops report it as `to` from now on.
+   */
+  renumber(from: number, to: number): void {
+    for (const e of this.byGdb.values()) if (e.dapId === from) e.dapId = to;
+    for (const [icount, id] of this.icountFunctionIds) if (id === from) this.icountFunctionIds.set(icount, to);
   }
 
   /** The icount of the icount breakpoint (`icount:N` in the Breakpoints view) with this DAP id. */

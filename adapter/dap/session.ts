@@ -8,6 +8,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { GdbRunCommand, Stop } from '../engine/execution';
 import type { ReplayEngine } from '../engine/replayEngine';
 import { errorMessage, errors, UserError } from '../errors';
+import { newBreakpointId } from './breakpoints';
 import { CustomRequestHost, handleCustomRequest } from './customRequests';
 import { cpuThreads, firstCpu, loadedSources, splitFrameId, stackTrace } from './frames';
 import { SessionBase } from './sessionBase';
@@ -28,7 +29,8 @@ export class QemuReplaySession extends SessionBase {
   private run(response: DebugProtocol.Response, op: (engine: ReplayEngine) => Promise<Stop>, announce = false): void {
     // Requests are handled in order: a run must not start before breakpoint changes received before it are in
     // place (VS Code sends setBreakpoints then continue without waiting for the answer).
-    const settled = this.breakpointUpdates.settled();
+    // So must it wait for symbols that load later (lateSymbols.ts): the configuration's breakpoints are set then.
+    const settled = this.breakpointUpdates.settled() ?? (this.lateSymbols?.pending ? this.lateSymbols.done : undefined);
     if (settled) {
       void settled.then(() => this.run(response, op, announce));
       return;
@@ -109,7 +111,9 @@ export class QemuReplaySession extends SessionBase {
     this.handle(response, async () => {
       const { exec } = this.need();
       exec.assertStopped('read the stack');
-      return await stackTrace(exec.gdb, args);
+      const trace = await stackTrace(exec.gdb, args);
+      if (!args.startFrame) this.lateSymbols?.stackShown(trace.stackFrames[0]?.name);
+      return trace;
     });
   }
 
@@ -178,12 +182,13 @@ export class QemuReplaySession extends SessionBase {
       const { breakpoints } = this.need();
       const path = args.source.path;
       if (!path) return { breakpoints: (args.breakpoints ?? []).map(() => new Breakpoint(false)) };
+      const bps = args.breakpoints ?? [];
       let here = 0;
-      const result = await this.withTargetStopped(async () => {
-        const set = await breakpoints.setSource(path, args.breakpoints ?? []);
+      const result = await this.whenSymbols(`source:${path}`, bps.length, () => this.withTargetStopped(async () => {
+        const set = await breakpoints.setSource(path, bps);
         here = this.need().engine.state().icount; // where a run interrupted for the change stood
         return set;
-      });
+      }));
       // A logpoint set in a replay also shows its earlier hits (after the session has started: before, every hit
       // is still ahead).
       const added = breakpoints.takeNewLogpoints();
@@ -195,18 +200,41 @@ export class QemuReplaySession extends SessionBase {
   protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
     this.handle(response, async () => {
       const { breakpoints } = this.need();
-      const result = await this.withTargetStopped(() => breakpoints.setFunctions(args.breakpoints));
-      this.sendState();
-      return { breakpoints: result };
+      const set = async (): Promise<DebugProtocol.Breakpoint[]> => {
+        const result = await this.withTargetStopped(() => breakpoints.setFunctions(args.breakpoints));
+        this.sendState();
+        return result;
+      };
+      return { breakpoints: await this.whenSymbols('function', args.breakpoints.length, set) };
     });
   }
 
   protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
-    this.handle(response, async () => ({ breakpoints: await this.withTargetStopped(() => this.need().breakpoints.setInstructions(args.breakpoints)) }));
+    this.handle(response, async () => {
+      const set = () => this.withTargetStopped(() => this.need().breakpoints.setInstructions(args.breakpoints));
+      return { breakpoints: await this.whenSymbols('instruction', args.breakpoints.length, set) };
+    });
   }
 
   protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
-    this.handle(response, async () => ({ breakpoints: await this.withTargetStopped(() => this.need().breakpoints.setData(args.breakpoints)) }));
+    this.handle(response, async () => {
+      const set = () => this.withTargetStopped(() => this.need().breakpoints.setData(args.breakpoints));
+      return { breakpoints: await this.whenSymbols('data', args.breakpoints.length, set) };
+    });
+  }
+
+  /**
+   * Sets breakpoints (`set`), or, for a request of the configuration while the program's symbols load
+   * (lateSymbols.ts), answers `count` unverified ones now and sets them once the symbols are loaded. Any other
+   * breakpoint request meanwhile waits for that.
+   */
+  private async whenSymbols(key: string, count: number, set: () => Promise<DebugProtocol.Breakpoint[]>): Promise<DebugProtocol.Breakpoint[]> {
+    const late = this.lateSymbols;
+    if (late?.deferring && !this.configured) {
+      return late.defer(key, Array.from({ length: count }, () => ({ id: newBreakpointId(), verified: false, message: late.waitingMessage })), set);
+    }
+    if (late?.pending) await late.done;
+    return await set();
   }
 
   /**

@@ -4,7 +4,7 @@
  * requests that run the guest or read it are in session.ts, which extends this class.
  */
 import {
-  Event, InitializedEvent, LoggingDebugSession, OutputEvent, TerminatedEvent,
+  BreakpointEvent, Event, InitializedEvent, InvalidatedEvent, LoggingDebugSession, OutputEvent, TerminatedEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ReplayState } from '../../common/protocol';
@@ -23,8 +23,10 @@ import { CAPABILITIES, stepBackEvent } from './capabilities';
 import { ConsoleCommands } from './console';
 import { failureMessage, watchEmulator } from './faults';
 import { RecordingHistory } from './history';
+import { stackTrace } from './frames';
 import { IdleWork } from './idleWork';
 import { Inspector } from './inspect';
+import { type DeferredBreakpoints, LateSymbols } from './lateSymbols';
 import { Recorder } from './recorder';
 import { ReplaySerial } from './replaySerial';
 import { formatLogMessage, hitBreakpoint, stoppedEvent } from './stops';
@@ -63,6 +65,8 @@ export abstract class SessionBase extends LoggingDebugSession {
   protected suspendOnDetach = false;
   /** configurationDone has come: the session has started (logpoints set from now on have earlier hits). */
   protected configured = false;
+  /** A first launch with a large program: its symbols load after the first stop (see lateSymbols.ts). */
+  protected lateSymbols: LateSymbols | undefined;
   /** The client shows DAP progress events (initialize's `supportsProgressReporting`). */
   private clientShowsProgress = false;
   /** Passes over the whole recording: hit history, earlier logpoint hits, last write, compare (history.ts). */
@@ -88,8 +92,10 @@ export abstract class SessionBase extends LoggingDebugSession {
   protected handle<R extends DebugProtocol.Response>(response: R, work: () => Promise<R['body'] | void> | R['body'] | void, pass = false): void {
     const exec = this.exec;
     if (!pass) exec?.userRequestStarted();
+    // Requests that need the program's symbols wait while they load (lateSymbols.ts).
+    const symbols = this.lateSymbols?.gate(response.command, this.configured);
     // Nothing may talk to gdb while QMP drives a seek: every request waits for it to finish.
-    Promise.resolve(exec?.whenQuiet()).then(work).then(
+    Promise.resolve(symbols).then(() => exec?.whenQuiet()).then(work).then(
       (body) => {
         if (body !== undefined) response.body = body;
         this.sendResponse(response);
@@ -170,6 +176,7 @@ export abstract class SessionBase extends LoggingDebugSession {
         qemuVersion: emulator.qemuVersion, architecture: emulator.architecture,
         background: replay ? emulator.started : undefined,
       });
+      if (emulator.symbolsLater && emulator.program) this.lateSymbols = this.loadSymbolsLater(emulator.program, emulator.symbolsLater);
       if (!(rec instanceof PendingRecording)) this.serial = new ReplaySerial(new SerialTimeline(rec.serial, rec.log.charWriteIcounts), (text) => this.log(text, 'stdout'), rec.manifest.endIcount);
       if (raw.trace === true) {
         emulator.gdb.on('trace', (dir, line) => this.log(`gdb ${dir} ${line}\n`));
@@ -185,6 +192,42 @@ export abstract class SessionBase extends LoggingDebugSession {
       this.log(`${replay ? 'Replaying' : 'Recording'} ${engine.options.recording}${replay ? ` (icount 0 to ${engine.end})` : ''}\n`);
       this.sendEvent(new InitializedEvent());
     });
+  }
+
+  /**
+   * The program's symbols, loaded once gdb's index of them is made (a first launch with a large program); then the
+   * breakpoints of the configuration are set and reported, and a stack shown meanwhile is shown again if the symbols
+   * change it.
+   */
+  private loadSymbolsLater(program: string, later: NonNullable<Emulator['symbolsLater']>): LateSymbols {
+    const load = async (): Promise<void> => {
+      const indexCache = await later.indexed;
+      try {
+        await this.need().exec.exclusive(() => later.load(indexCache));
+      } catch (err) {
+        if (!this.ending) this.log(`Could not load the symbols of ${program}: ${errorMessage(err)}. Instruction-level debugging works; for source-level debugging, start the session again.\n`, 'important');
+      }
+    };
+    return new LateSymbols(program, load, (deferred, shownTopFrame) => this.afterLateSymbols(deferred, shownTopFrame));
+  }
+
+  private async afterLateSymbols(deferred: DeferredBreakpoints[], shownTopFrame: string | undefined): Promise<void> {
+    if (this.ending) return;
+    const { breakpoints, exec } = this.need();
+    for (const d of deferred) {
+      const set = await d.set().catch((err: unknown) => d.placeholders.map((p) => ({ ...p, message: errorMessage(err) })));
+      set.forEach((bp, i) => {
+        const id = d.placeholders[i]?.id;
+        if (id === undefined) return;
+        if (bp.id !== undefined && bp.id !== id) breakpoints.renumber(bp.id, id);
+        this.sendEvent(new BreakpointEvent('changed', { ...bp, id }));
+      });
+    }
+    breakpoints.takeNewLogpoints(); // set during the configuration: every hit is still ahead
+    if (shownTopFrame !== undefined && !exec.running) {
+      const top = await stackTrace(exec.gdb, { threadId: 1, levels: 1 }).then((t) => t.stackFrames[0]?.name ?? '', () => shownTopFrame);
+      if (top !== shownTopFrame) this.sendEvent(new InvalidatedEvent(['stacks']));
+    }
   }
 
   /** Attach to a QEMU the user started; time travel when it replays (see docs/console.md and adapter/engine/attach.ts). */
@@ -246,11 +289,13 @@ export abstract class SessionBase extends LoggingDebugSession {
       const { engine, exec } = this.need();
       this.configured = true;
       if (engine.options.mode === 'record' && this.emulator) this.recorder?.start(engine, exec, this.emulator.recordLimit);
+      // A run waits for symbols that load later (the breakpoints are set then); the stop where the guest starts does not.
+      const symbols = this.lateSymbols?.done;
       if (this.stopOnEntry) {
         const entry = this.emulator?.entry;
-        this.runAndReport(async () => (entry !== undefined ? await engine.runToEntry(entry) : undefined) ?? { reason: 'entry', icount: engine.state().icount });
+        this.runAndReport(async () => (entry !== undefined ? await engine.runToEntry(entry, symbols) : undefined) ?? { reason: 'entry', icount: engine.state().icount });
       } else {
-        setImmediate(() => this.runAndReport(() => engine.forward('-exec-continue')));
+        setImmediate(() => this.runAndReport(async () => { await symbols; return await engine.forward('-exec-continue'); }));
       }
     });
   }

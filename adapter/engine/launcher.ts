@@ -12,7 +12,7 @@ import { selectArchitecture } from '../image';
 import { errors } from '../errors';
 import { Gdb, GdbError } from '../gdb/gdb';
 import { targetSelectRemote } from '../gdb/mi';
-import { configureGdb } from '../gdb/setup';
+import { configureGdb, loadSymbols } from '../gdb/setup';
 import { architectureByName } from '../qemu/architectures';
 import { launchShapeProblems } from '../../common/validateConfig';
 import { checkReplayVersion, versionWarnings } from '../qemu/compat';
@@ -38,6 +38,12 @@ export interface Emulator {
   manifestBase?: Parameters<PendingRecording['finalize']>[0];
   /** How QEMU was started: a replay's background passes run the same command (hitsByPlugin.ts). */
   started: BackgroundReplay;
+  /**
+   * A replay's first launch with a large program whose symbol index gdb has not made yet (a kernel's vmlinux: ~2 s
+   * of indexing): gdb connected without the symbols, and the session loads them once the index is made (`load`, with
+   * the index cache folder `indexed` gives), so that the first stop does not wait for gdb's indexing.
+   */
+  symbolsLater?: { indexed: Promise<string | undefined>; load: (indexCache: string | undefined) => Promise<void> };
 }
 
 type Checked = Required<Pick<LaunchArguments, 'mode' | 'recording'>> & LaunchArguments;
@@ -114,8 +120,8 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
   const { recording, cmd, manifestBase, architecture, warnings, programCheck } = args.mode === 'record' ? await prepareRecord(ctx) : await prepareReplay(ctx);
 
   const symbols = program ?? (args.mode === 'replay' ? existingProgram(recording as OpenedRecording) : undefined);
-  // Meanwhile QEMU and gdb start: the symbol index of a large ELF (see indexCache).
-  const index = symbols ? indexCache(gdbPath, symbols, env).catch(() => undefined) : Promise.resolve(undefined);
+  // Meanwhile QEMU and gdb start: the symbol index of a large ELF (see symbolIndex).
+  const index = symbols ? symbolIndex(gdbPath, symbols, env).catch(() => NO_INDEX) : Promise.resolve(NO_INDEX);
   const qemu = new QemuProcess();
   qemu.on('stderr', (d) => log(d));
   const gdb = new Gdb();
@@ -131,12 +137,19 @@ export async function launch(raw: unknown, log: (msg: string) => void): Promise<
     else if (!(recording instanceof PendingRecording) && recording.manifest.initialSnapshot && initial !== recording.manifest.initialSnapshot) {
       throw errors.snapshotsFromOtherRecording(recording.file('snapshots'), initial, recording.manifest.initialSnapshot);
     }
-    await startGdb(gdb, gdbPath, qemu, ctx, symbols, await index);
+    // A replay while gdb indexes the symbols for the first time: connect without them, load them when the index is
+    // there. (A recording waits: its guest runs from the start, and a time limit counts from there.)
+    const { building, folder } = await index;
+    const later = building && args.mode === 'replay';
+    await startGdb(gdb, gdbPath, qemu, ctx, later ? undefined : symbols, later ? undefined : await folder);
+    const symbolsLater = later && symbols
+      ? { indexed: folder, load: (indexCache: string | undefined) => loadSymbols(gdb, symbols, indexCache) }
+      : undefined;
     const changed = await programCheck;
     if (changed) warnings.push(changed);
     const entry = symbols ? (await readElfHeader(symbols).catch(() => undefined))?.entry : undefined;
     return { mode: args.mode, qemu, gdb, recording, warnings, program: symbols, entry, recordLimit: args.recordLimit, manifestBase,
-      qemuVersion: running, architecture, started: { cmd, cwd, env } };
+      qemuVersion: running, architecture, started: { cmd, cwd, env }, symbolsLater };
   } catch (err) {
     await gdb.stop().catch(() => undefined);
     await qemu.kill();
@@ -249,23 +262,30 @@ async function startGdb(gdb: Gdb, gdbPath: string, qemu: QemuProcess, { args, cw
   }
 }
 
+/** gdb's index of the symbols: whether it is still being made (`building`), and the cache folder holding it then. */
+interface SymbolIndex {
+  building: boolean;
+  folder: Promise<string | undefined>;
+}
+const NO_INDEX: SymbolIndex = { building: false, folder: Promise.resolve(undefined) };
+
 /**
- * The folder of gdb's index cache holding `symbols`' index, made first if need be; undefined for a small ELF, one
+ * The folder of gdb's index cache holding `symbols`' index, made first if need be; no folder for a small ELF, one
  * without a build id (gdb names its index files by it), or when the cache cannot be used. Without an index, gdb 13
  * reads a large ELF's DWARF lazily and some requests then take very long: on Debian's 272 MB vmlinux the first
  * -stack-list-variables in __schedule did not answer within 30 s (41 ms with the index). A separate gdb writes the
  * index (~2.5 s of CPU for that vmlinux, once; the session's own gdb would block for seconds after loading the
  * symbols while writing it), while QEMU starts; later launches load it in ~0.4 s.
  */
-async function indexCache(gdbPath: string, symbols: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  if (statSync(symbols).size < INDEX_WORTH_BYTES) return undefined;
+async function symbolIndex(gdbPath: string, symbols: string, env: NodeJS.ProcessEnv): Promise<SymbolIndex> {
+  if (statSync(symbols).size < INDEX_WORTH_BYTES) return NO_INDEX;
   const dir = cacheSubdir('gdb-index', env);
   const buildId = await readBuildId(symbols).catch(() => undefined);
   // gdb takes the rest of the line as the folder, quotes included: no quoting (and no folder with a newline).
-  if (!dir || !buildId || /[\r\n]/.test(dir)) return undefined;
+  if (!dir || !buildId || /[\r\n]/.test(dir)) return NO_INDEX;
   const file = path.join(dir, `${buildId}.gdb-index`);
-  if (existsSync(file)) return dir;
-  await new Promise<void>((resolve) => {
+  if (existsSync(file)) return { building: false, folder: Promise.resolve(dir) };
+  const made = new Promise<void>((resolve) => {
     // The cache is set up before gdb reads the file (-iex), and the file is one argument (--se=), whatever its name.
     const child = spawn(gdbPath, ['-nx', '-batch', '-iex', 'maint set internal-error corefile no',
       '-iex', `set index-cache directory ${dir}`, '-iex', 'set index-cache enabled on', `--se=${symbols}`],
@@ -273,7 +293,7 @@ async function indexCache(gdbPath: string, symbols: string, env: NodeJS.ProcessE
     child.on('error', () => resolve());
     child.on('exit', () => resolve());
   });
-  return existsSync(file) ? dir : undefined;
+  return { building: true, folder: made.then(() => (existsSync(file) ? dir : undefined)) };
 }
 
 /** Below this, gdb reads the symbols as fast without an index. */

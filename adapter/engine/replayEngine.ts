@@ -195,9 +195,10 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
    * elsewhere, so run to the program's entry point and stop in `_start`. Skipped when the CPU starts there. Never
    * runs away: an entry that is not mapped yet (a kernel's vmlinux entry is a virtual address and the CPU starts
    * with the MMU off at a physical one) is not looked for, and a replay looks for it within ENTRY_SEARCH
-   * instructions only; either way it stops at the start of the recording and says why (`note`).
+   * instructions only; either way it stops at the start of the recording and says why (`note`). `beforeRun`: what
+   * the run waits for (symbols that load later, lateSymbols.ts).
    */
-  async runToEntry(entry: bigint): Promise<Stop | undefined> {
+  async runToEntry(entry: bigint, beforeRun?: Promise<unknown>): Promise<Stop | undefined> {
     const gdb = this.exec.gdb;
     const pc = (await stackInfoFrame(gdb))?.addr;
     if (!pc || BigInt(pc) === entry) return undefined;
@@ -208,6 +209,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     });
     const mapped = await isReadable(gdb, at);
     if (!mapped) return atStart('is not mapped when the guest starts (a kernel\'s vmlinux entry is a virtual address, and the CPU starts with the MMU off)');
+    await beforeRun; // the breakpoints that may stop it before the entry are in place
     const inserted = await breakInsert(gdb, `*${at}`, { temporary: true });
     if (!this.replaying) return { ...(await this.forward('-exec-continue')), reason: 'entry' };
     const start = this.pos.lastIcount;

@@ -27,14 +27,22 @@ export function cliQuote(text: string): string {
   return `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\r\n]/g, ' ')}"`;
 }
 
-/** Configures a started gdb; the caller then connects it (targetSelectRemote). */
-export async function configureGdb(gdb: Gdb, setup: GdbSetup): Promise<void> {
-  if (setup.indexCache) {
+/**
+ * Loads the program's symbols, with the index in `indexCache` when there is one (launcher.ts symbolIndex). Before gdb
+ * connects, or after (a first launch with a large program loads them after the first stop).
+ */
+export async function loadSymbols(gdb: Gdb, symbols: string, indexCache: string | undefined): Promise<void> {
+  if (indexCache) {
     // gdb takes the rest of the line as the folder, quotes included: the caller checked it has no newline.
-    await gdb.console(`set index-cache directory ${setup.indexCache}`);
+    await gdb.console(`set index-cache directory ${indexCache}`);
     await gdb.console('set index-cache enabled on').catch(() => gdb.console('set index-cache on')); // gdb < 13
   }
-  if (setup.symbols) await fileExecAndSymbols(gdb, setup.symbols);
+  await fileExecAndSymbols(gdb, symbols);
+}
+
+/** Configures a started gdb; the caller then connects it (targetSelectRemote). */
+export async function configureGdb(gdb: Gdb, setup: GdbSetup): Promise<void> {
+  if (setup.symbols) await loadSymbols(gdb, setup.symbols, setup.indexCache);
   for (const [from, to] of Object.entries(setup.sourceMap ?? {})) {
     // gdb rewrites the paths it reports and matches breakpoints against the rewritten ones.
     await gdb.console(`set substitute-path ${cliQuote(from)} ${cliQuote(to)}`);

@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanup, endSession, icount, record, replay, ReplayDebugClient, scopeVariables, StoppedBody, tempDir, topFrame } from './support';
+import { cleanup, endSession, icount, record, replay, ReplayDebugClient, scopeVariables, startClient, StoppedBody, tempDir, topFrame } from './support';
 import type { HistoryHit } from '../../common/protocol';
 import { readBuildId } from '../../adapter/elf';
 
@@ -99,6 +99,9 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
   let dc: ReplayDebugClient;
   let entry: StoppedBody;
   let launchMs: number;
+  /** The breakpoint set in the launch's configuration (on HOT): its answer, and the breakpoint event that set it. */
+  let configBreakpoint: DebugProtocol.Breakpoint | undefined;
+  let configSet: Promise<DebugProtocol.Breakpoint>;
   let bpAddress: bigint;
   const hits: Place[] = [];
   const times: Record<string, number[]> = {};
@@ -110,9 +113,26 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
     recording = await record('aarch64', { program: kernel.vmlinux, kernel: kernel.image, qemuArgs: BOOT_ARGS, recordLimit: { instructions: 2e8 } });
     seconds.recordWithSymbols = (Date.now() - t) / 1000;
     t = Date.now();
-    ({ dc, entry } = await replay(recording, { program: kernel.vmlinux, env: { QEMU_REPLAY_CACHE: cache } }));
-    launchMs = Date.now() - t;
+    // A first launch (gdb has not indexed vmlinux yet), with a function breakpoint in its configuration.
+    dc = await startClient();
     dc.defaultTimeout = 60_000;
+    const configured = dc.expectEvent('breakpoint', { filter: (e) => e.breakpoint.id === configBreakpoint?.id });
+    try {
+      entry = await dc.stopAfter(async () => {
+        const initialized = dc.expectEvent('initialized');
+        await dc.initializeRequest();
+        await dc.launch({ mode: 'replay', recording, program: kernel.vmlinux, env: { QEMU_REPLAY_CACHE: cache } });
+        await initialized;
+        configBreakpoint = (await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: HOT }] })).body.breakpoints[0];
+        await dc.configurationDoneRequest();
+      });
+    } catch (err) {
+      await dc.stop(); // a failed launch must not leave the adapter running
+      throw err;
+    }
+    launchMs = Date.now() - t;
+    configSet = configured.then((e) => e.breakpoint);
+    configSet.catch(() => undefined); // awaited by its test; no unhandled rejection if an earlier one fails
   });
   after(async () => {
     if (dc) await endSession(dc, recording);
@@ -141,6 +161,25 @@ describe('a Linux kernel with symbols (Image + vmlinux)', () => {
     // vmlinux's entry is a virtual address the CPU never runs at with the MMU off: the stop is at the start.
     assert.equal(at.icount, 0, `stopped at icount ${at.icount}, pc 0x${at.pc.toString(16)}`);
     assert.equal(at.pc, 0x40000000n, 'QEMU\'s boot stub at the start of RAM');
+  });
+
+  test('the first launch does not wait for gdb to index vmlinux: the configuration\'s breakpoint is answered unverified, set once the symbols are loaded (same id), and hit', async () => {
+    assert.equal(configBreakpoint?.verified, false, 'answered before the symbols were loaded');
+    assert.match(configBreakpoint.message ?? '', /^Loading the symbols of .*vmlinux: gdb indexes them on the first launch/);
+    const set = await configSet;
+    assert.equal(set.verified, true, set.message);
+    assert.equal(BigInt(set.instructionReference!), kernelSymbol(kernel.vmlinux, HOT));
+    assert.match(set.source?.path ?? '', /kernel\/sched\/core\.c$/);
+    const stop = await dc.continueToStop();
+    assert.equal(stop.reason, 'function breakpoint', stop.description);
+    assert.deepEqual(stop.hitBreakpointIds, [configBreakpoint.id]);
+    const at = await place(dc);
+    assert.equal(at.pc, BigInt(set.instructionReference!));
+    assert.equal(at.frames[0].name, HOT);
+    assert.match(at.frames[0].source?.path ?? '', /core\.c$/);
+    // Back to the start for the oracle below.
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    assert.equal(stoppedIcount(await dc.seek({ icount: 0 })), 0);
   });
 
   test(`a function breakpoint on ${HOT}, set at the start (MMU off), is verified and hits; the forward oracle: the first ${HITS} hits`, async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Gdb } from '../../adapter/gdb/gdb';
-import { cliQuote, configureGdb } from '../../adapter/gdb/setup';
+import { cliQuote, configureGdb, loadSymbols } from '../../adapter/gdb/setup';
 
 function fakeGdb(): { gdb: Gdb; sent: string[] } {
   const sent: string[] = [];
@@ -36,4 +36,14 @@ void test('CLI arguments stay one argument: quotes and backslashes escaped, line
   assert.equal(cliQuote('a b'), '"a b"');
   assert.equal(cliQuote('C:\\src\\"q"'), '"C:\\\\src\\\\\\"q\\""');
   assert.equal(cliQuote('x\ny\rz'), '"x y z"');
+});
+
+void test('symbols loaded after the connection (a first launch with a large program): the index cache first, as before it', async () => {
+  const { gdb, sent } = fakeGdb();
+  await loadSymbols(gdb, '/k/vmlinux', '/c/gdb-index');
+  await loadSymbols(gdb, '/k/other', undefined);
+  assert.deepEqual(sent, [
+    'set index-cache directory /c/gdb-index', 'set index-cache enabled on', '-file-exec-and-symbols "/k/vmlinux"',
+    '-file-exec-and-symbols "/k/other"',
+  ]);
 });
