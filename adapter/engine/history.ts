@@ -8,12 +8,12 @@
  * Each pass holds the target (Execution.exclusive) and counts as a pass (Execution.duringPass: requests wait for it);
  * the user's position is shown throughout (Position.shownIcount) and restored by one seek at the end.
  */
-import { breakDelete, enabledBreakpointLocations, evaluateExpression, stackInfoFrame, type MiFrame } from '../gdb/mi';
+import { breakDelete, enabledBreakpointLocations, stackInfoFrame, type MiFrame } from '../gdb/mi';
 import { breakAfter, breakDisable, breakEnable, breakList, breakWatch } from '../gdb/mi-breakpoints';
 import { dataListRegisterValues } from '../gdb/mi-variables';
 import type { Execution, Stop } from './execution';
 import type { Position } from './position';
-import { breakpointAt } from './reverse';
+import { breakpointAt, conditionHolds } from './reverse';
 import { lastStopBefore } from './reverseByReplay';
 
 /** How long the user must have been quiet before a pass that gave way goes on (VS Code's requests come in bursts). */
@@ -228,7 +228,7 @@ export class RecordingPasses {
           const upcoming = next();
           const arming = upcoming.then((h) => (h && h.icount > target.icount ? this.pos.armBreak(h.icount) : undefined), () => undefined);
           try {
-            if (!target.condition || await this.holds(target.condition)) {
+            if (!target.condition || await conditionHolds(this.exec.gdb, target.condition)) {
               const n = (seen.get(target.gdbBreakpoint) ?? 0) + 1;
               seen.set(target.gdbBreakpoint, n);
               if (n > (v.skip?.get(target.gdbBreakpoint) ?? 0)) {
@@ -246,12 +246,6 @@ export class RecordingPasses {
       if (outcome !== 'yield') return outcome === 'done';
       await this.exec.userQuiet(USER_GRACE_MS);
     }
-  }
-
-  /** A breakpoint condition at the current stop, as gdb decides it: true unless it evaluates to zero (an error stops). */
-  private async holds(condition: string): Promise<boolean> {
-    const value = await evaluateExpression(this.exec.gdb, `(${condition}) != 0`).catch(() => '1');
-    return value !== '0';
   }
 
   /**

@@ -303,15 +303,23 @@ export class ReverseOperations {
 
 }
 
+/**
+ * A breakpoint condition at the current stop, decided as gdb decides it when it runs: it holds unless it is zero (of
+ * any type: a null pointer, a char '\0'), and one gdb cannot evaluate holds (gdb stops there, saying why). So the
+ * hits the engine checks itself (reverse continue's one instruction back and QEMU 7.2's window edges, a pass's
+ * hits) are the ones a forward continue stops at.
+ */
+export async function conditionHolds(gdb: Gdb, condition: string): Promise<boolean> {
+  const value = await evaluateExpression(gdb, `(${condition}) != 0`).catch(() => '1');
+  return value !== '0';
+}
+
 /** The number of the breakpoint among `bps` that stops at `pc` (its condition true there), if any. */
 export async function breakpointAt(gdb: Gdb, pc: string | undefined, bps: readonly MiBreakpointLocation[]): Promise<string | undefined> {
   if (!pc) return undefined;
   for (const bp of bps) {
     if (!bp.addr || bp.type.includes('watchpoint') || BigInt(bp.addr) !== BigInt(pc)) continue;
-    if (bp.cond) {
-      const v = await evaluateExpression(gdb, bp.cond).catch(() => undefined);
-      if (v === undefined || v === '0' || v === 'false') continue;
-    }
+    if (bp.cond && !(await conditionHolds(gdb, bp.cond))) continue;
     return bp.number;
   }
   return undefined;

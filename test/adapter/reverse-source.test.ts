@@ -101,6 +101,46 @@ describe('source-level reverse steps agree with gdb', () => {
     assert.equal((await topFrame(dc)).name, 'work');
   });
 
+  test('conditions hold where a forward continue stops: a zero char does not, one gdb cannot evaluate does; reverse continue from one instruction after a hit agrees', async () => {
+    const line = tagLine('counter-increment');
+    const set = async (condition?: string) => {
+      const r = await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [{ line, condition }] });
+      assert.equal(r.body.breakpoints[0].verified, true, r.body.breakpoints[0].message);
+    };
+    // Where the third hit is, and one instruction after it (the reverse continue checks that instruction itself).
+    await dc.seek({ icount: 0 });
+    await set();
+    for (let i = 0; i < 3; i++) await dc.continueToStop();
+    const hit = await icount(dc);
+    await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+    const after = await icount(dc);
+    assert.equal(after, hit + 1);
+
+    // A char that is zero ("0 '\\000'" in gdb's words): gdb never stops, forward to the end of the recording...
+    const zeroChar = '(char)(round - round)';
+    await set(zeroChar);
+    await dc.seek({ icount: 0 });
+    const forward = await dc.continueToStop();
+    assert.match(forward.description ?? '', /^End of the recording/, 'a forward continue does not stop at the breakpoint');
+    // ...and a reverse continue from just after a hit does not stop there either: back to the start.
+    await dc.seek({ icount: after });
+    const back = await dc.reverseContinueToStop();
+    assert.equal(await icount(dc), 0, back.description);
+
+    // A condition gdb cannot evaluate (no memory there): gdb stops at the first hit, and so does reverse continue.
+    const unreadable = '*(volatile int *) 0xfffffffffff0 == 1';
+    await set(unreadable);
+    await dc.seek({ icount: 0 });
+    const first = await dc.continueToStop();
+    assert.equal(first.reason, 'breakpoint', first.description);
+    assert.equal((await topFrame(dc)).line, line);
+    await dc.seek({ icount: after });
+    const again = await dc.reverseContinueToStop();
+    assert.equal(again.reason, 'breakpoint', again.description);
+    assert.equal(await icount(dc), hit);
+    await dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: [] });
+  });
+
   test('reverse continue to a data breakpoint finds the last write of the variable', async () => {
     // Oracle: forward, the icount of every write to checksum (the watchpoint fires after the writing instruction).
     await dc.seek({ icount: 0 });
