@@ -7,6 +7,7 @@ import {
   breakDelete, breakInsert, enabledBreakpointLocations, evaluateExpression, lineRowStart, stackInfoDepth, stackInfoFrame,
   type MiBreakpointLocation,
 } from '../gdb/mi';
+import { breakInsertAt } from '../gdb/mi-breakpoints';
 import type { ArchitectureName } from '../../common/protocol';
 import type { Gdb } from '../gdb/gdb';
 import type { QmpClient } from '../qemu/qmp';
@@ -130,6 +131,15 @@ export class ReverseOperations {
         return id;
       },
       deleteBreakpoint: (id) => breakDelete(this.exec.gdb, id),
+      atFirstLine: async (func, pc) => {
+        const bp = await breakInsertAt(this.exec.gdb, func).catch(() => undefined);
+        if (!bp?.number) return false;
+        try {
+          return [bp, ...bp.locations].some((l) => l.addr?.startsWith('0x') === true && BigInt(l.addr) === BigInt(pc));
+        } finally {
+          await breakDelete(this.exec.gdb, bp.number).catch(() => undefined);
+        }
+      },
     };
   }
 
