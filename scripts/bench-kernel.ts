@@ -62,19 +62,30 @@ const TARGETS = {
     'step back (line)': { cold: 1000, warm: 400 },
     'reverse step out': { cold: 1000, warm: 400 },
     'reverse continue (previous hit)': { cold: 1500, warm: 600 },
+    'reverse continue (previous hit), breakpoints set again': { cold: 1500, warm: 600 },
   },
   diskPerGiga: DEFAULT_BUDGET_PER_GIGA_INSTRUCTIONS,
 } as const;
 type OpName = keyof typeof TARGETS.ops;
 type Mode = 'cold' | 'warm';
 
-/** Each reverse operation through the adapter and as gdb's own command (the baseline). */
-const OPS: Array<{ op: OpName; ours: (dc: DebugClient) => Promise<unknown>; gdb: string }> = [
+/**
+ * Each reverse operation through the adapter and as gdb's own command (the baseline). `before`: sent after the two
+ * continues and before the think time. A reverse continue right after continues goes back by what they showed
+ * (adapter/engine/forwardHits.ts: a seek); with the breakpoint set again (a new gdb breakpoint) it searches as QEMU
+ * does, the case of a user who changed breakpoints since.
+ */
+const OPS: Array<{ op: OpName; ours: (dc: DebugClient) => Promise<unknown>; gdb: string; before?: (dc: DebugClient) => Promise<unknown> }> = [
   { op: 'step back (instruction)', ours: (dc) => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }), gdb: '-exec-step-instruction --reverse' },
   { op: 'step back (line)', ours: (dc) => dc.stepBackRequest({ threadId: 1 }), gdb: '-exec-next --reverse' },
   { op: 'reverse step out', ours: (dc) => dc.customRequest('reverseStepOut', { threadId: 1 }), gdb: '-exec-finish --reverse' },
   { op: 'reverse continue (previous hit)', ours: (dc) => dc.reverseContinueRequest({ threadId: 1 }), gdb: '-exec-continue --reverse' },
+  {
+    op: 'reverse continue (previous hit), breakpoints set again', ours: (dc) => dc.reverseContinueRequest({ threadId: 1 }), gdb: '-exec-continue --reverse',
+    before: (dc) => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: HOT }] }),
+  },
 ];
+const isReverseContinue = (op: OpName): boolean => op.startsWith('reverse continue');
 
 type Row = {
   op: string; depth?: number; ours?: number[]; base?: number[]; target?: number; met?: boolean; note?: string;
@@ -195,7 +206,7 @@ async function twoHits(dc: DebugClient, place: number): Promise<{ a: number; b: 
 function check(op: OpName, who: string, hits: { a: number; b: number }, at: number): void {
   const where = `${who}: ${op} from the hit at ${hits.b}`;
   if (op === 'step back (instruction)' && at !== hits.b - 1) problem(`${where} landed at ${at}, not ${hits.b - 1}`);
-  if (op === 'reverse continue (previous hit)' && at !== hits.a) problem(`${where} landed at ${at}, not at the previous hit ${hits.a}`);
+  if (isReverseContinue(op) && at !== hits.a) problem(`${where} landed at ${at}, not at the previous hit ${hits.a}`);
   if (at >= hits.b) problem(`${where} landed at ${at}, not before it`);
 }
 
@@ -223,8 +234,9 @@ async function ours(kernel: Kernel, dir: string, cache: string, end: number): Pr
     for (const mode of ['cold', 'warm'] as Mode[]) {
       log(`ours at depth ${depth.toExponential()}, ${mode}: ${n} places ${(spacing / 1e6).toFixed(1)}e6 apart`);
       for (let k = 0; k < n; k++) {
-        const { op, ours: run } = OPS[k % OPS.length];
+        const { op, ours: run, before } = OPS[k % OPS.length];
         const hits = await twoHits(dc, Math.round(depth + (k + (mode === 'warm' ? 0.5 : 0)) * spacing));
+        await before?.(dc);
         if (mode === 'warm') await sleep(THINK);
         const sent = now();
         const snapshots = list;
@@ -232,7 +244,7 @@ async function ours(kernel: Kernel, dir: string, cache: string, end: number): Pr
         const during = changes.filter((t) => t > sent && t <= sent + ms).length;
         const at = await icount(dc);
         check(op, 'ours', hits, at);
-        if (op === 'reverse continue (previous hit)') gaps.push(hits.b - at);
+        if (isReverseContinue(op)) gaps.push(hits.b - at);
         const key = `${op}|${mode}`;
         times.set(key, [...(times.get(key) ?? []), ms]);
         if (during) busy.set(key, (busy.get(key) ?? 0) + 1);
@@ -246,7 +258,7 @@ async function ours(kernel: Kernel, dir: string, cache: string, end: number): Pr
       for (const mode of ['cold', 'warm'] as Mode[]) {
         const key = `${op}|${mode}`;
         const notes = [
-          op === 'reverse continue (previous hit)' ? `previous hit ${(median(gaps) / 1e6).toFixed(2)}e6 back (median)` : '',
+          isReverseContinue(op) ? `previous hit ${(median(gaps) / 1e6).toFixed(2)}e6 back (median)` : '',
           busy.get(key) ? `snapshots saved or deleted during ${busy.get(key)} of ${REPS}` : '',
         ].filter(Boolean);
         rows.push({ op: `${op}, ${mode}`, depth, ours: times.get(key), target: TARGETS.ops[op][mode], note: notes.join('; ') || undefined, behind: behind.get(key) });
@@ -334,7 +346,7 @@ async function baseline(kernel: Kernel, dir: string, end: number): Promise<void>
           log(`  ${fmt(xs[xs.length - 1])}`);
         }
         // No idle work without qemu-replay: cold and warm are the same for the baseline.
-        for (const r of rows.filter((x) => x.depth === depth && x.op.startsWith(`${op},`))) r.base = xs;
+        for (const r of rows.filter((x) => x.depth === depth && (x.op === `${op}, cold` || x.op === `${op}, warm`))) r.base = xs;
       }
     }
   } finally {

@@ -23,6 +23,7 @@ import { FoundWrite, HitScan, RecordingPasses, RegisterSearch, WriteSearch } fro
 import { HitHistory } from './hitHistory';
 import { HitsByPlugin, pluginFor, type BackgroundReplay } from './hitsByPlugin';
 import { Position } from './position';
+import { breakpointSignature, ForwardHits } from './forwardHits';
 import { ReverseOperations } from './reverse';
 import { INITIAL_SNAPSHOT, latestSnapshotIcount, SnapshotPolicy, SnapshotStore, validateSnapshotName } from './snapshots';
 
@@ -84,6 +85,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
   private readonly passes: RecordingPasses;
   private readonly pluginHits: HitsByPlugin | undefined;
   private readonly hitSearch: HitHistory;
+  /** What forward continues showed: where a reverse continue goes without searching (forwardHits.ts). */
+  private readonly forwardHits = new ForwardHits();
 
   constructor(readonly exec: Execution, readonly qmp: QmpClient | undefined, readonly options: EngineOptions) {
     super();
@@ -92,7 +95,7 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
     this.pos = new Position(exec, qmp, options.mode === 'play', (from, to) => this.emit('progress', from, to));
     this.placement = new SnapshotPlacement(exec, qmp, options, this.snapshots, this.policy, this.pos, (list) => this.emit('snapshotsChanged', list));
     this.reverse = new ReverseOperations(exec, qmp, this.snapshots, this.pos, this.placement, () => this.icountBreakpoints,
-      { version: options.qemuVersion, architecture: options.architecture });
+      { version: options.qemuVersion, architecture: options.architecture }, this.forwardHits);
     this.passes = new RecordingPasses(exec, this.pos, () => this.end ?? 0,
       async (icount) => (this.snapshots ? latestSnapshotIcount(await this.snapshots.list(), icount) : 0));
     this.pluginHits = options.background && options.mode === 'play'
@@ -156,6 +159,8 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
       }
       const startedAt = from;
       let steppedOver = false;
+      // The breakpoints this continue runs with: where it stops is a fact for reverse continue (forwardHits.ts).
+      const signature = this.replaying && command === '-exec-continue' ? await this.breakpointSignature() : undefined;
       for (;;) {
         const target = this.replaying ? this.icountBreakpoints.find((b) => b > from) : undefined;
         let snapPoint: number | undefined;
@@ -181,13 +186,22 @@ export class ReplayEngine extends EventEmitter<EngineEvents> {
         // soak test, seed 860691: seek to 14402, continue stayed at 14402). gdb has now stopped there: run again.
         // Only a replay's icount is exact (recording: coarse; a QEMU without record/replay: always 0).
         if (this.replaying && stop.reason === 'breakpoint' && icount === startedAt && !steppedOver) {
+          if (stop.gdbBreakpoint) this.forwardHits.hit(icount, stop.gdbBreakpoint, signature);
           steppedOver = true;
           from = icount;
           continue;
         }
+        if (signature !== undefined) {
+          if (stop.reason === 'breakpoint' && stop.gdbBreakpoint) this.forwardHits.hit(icount, stop.gdbBreakpoint, signature);
+          if (stop.reason === 'breakpoint' || stop.reason === 'icount breakpoint' || stop.reason === 'end') this.forwardHits.ranClear(startedAt, icount, signature);
+        }
         return stop;
       }
     });
+  }
+
+  private async breakpointSignature(): Promise<string | undefined> {
+    return await breakpointSignature(this.exec.gdb, this.icountBreakpoints).catch(() => undefined);
   }
 
   /**

@@ -16,6 +16,7 @@ import { lastStopBefore } from './reverseByReplay';
 import type { Execution, GdbRunCommand, Stop } from './execution';
 import type { SnapshotPlacement } from './placement';
 import type { Position } from './position';
+import { breakpointSignature, ForwardHits } from './forwardHits';
 import { FrameAt, ReverseNextHost, frameAt, reverseNextByReplay } from './reverseNext';
 import { latestSnapshotIcount, type SnapshotStore } from './snapshots';
 import type { StepGranularity } from './replayEngine';
@@ -38,6 +39,8 @@ export class ReverseOperations {
     private readonly icountBreakpoints: () => readonly number[],
     /** The QEMU's version and the guest's architecture: which traps to steer around (version.ts). */
     private readonly qemu: { version?: QemuVersion; architecture?: ArchitectureName } = {},
+    /** What forward continues showed (forwardHits.ts). */
+    private readonly forwardHits = new ForwardHits(),
   ) {}
 
   private has(id: QuirkId): boolean {
@@ -229,29 +232,44 @@ export class ReverseOperations {
     return this.exec.exclusive(async () => {
       const from = await this.pos.refreshIcount();
       if (from === 0) return atStart();
-      const behind = [...this.icountBreakpoints()].reverse().find((b) => b < from);
-      const gdbBreakpoints = await this.enabledGdbBreakpoints();
-      if (gdbBreakpoints.length === 0) {
-        // Nothing for gdb to find: a seek is exact and cheaper than replaying every window back to the start.
-        const target = behind ?? 0;
-        await this.pos.qmpSeek(target);
-        return behind !== undefined ? { reason: 'icount breakpoint', icount: target } : atStart();
-      }
-      if (this.byReplay) {
-        await this.placement.nearSnapshotFirst(from);
-        return await this.reverseContinueByReplay(from, behind, gdbBreakpoints);
-      }
-      await this.placement.nearSnapshotFirst(from);
-      if (!this.has('reverseContinueSkipsPrevious')) return await this.reverseContinueFrom(from, behind, gdbBreakpoints);
-      // QEMU 7.2 misses a hit at exactly icount-1 when reverse-continue starts from a breakpoint: check it first.
-      const back = await this.pos.gdbRun('-exec-step-instruction', true);
-      const prev = await this.pos.refreshIcount();
-      if (behind === prev) return { reason: 'icount breakpoint', icount: prev, frame: back.frame };
-      const hit = await this.breakpointAt(back.frame?.addr, gdbBreakpoints);
-      if (hit) return { reason: 'breakpoint', icount: prev, gdbBreakpoint: hit, frame: back.frame };
-      if (prev === 0) return atStart();
-      return await this.reverseContinueFrom(prev, behind, gdbBreakpoints);
+      const signature = await breakpointSignature(this.exec.gdb, this.icountBreakpoints()).catch(() => undefined);
+      const stop = await this.reverseContinueSearch(from, signature);
+      if (stop.reason === 'breakpoint' && stop.gdbBreakpoint) this.forwardHits.hit(stop.icount, stop.gdbBreakpoint, signature);
+      return stop;
     });
+  }
+
+  private async reverseContinueSearch(from: number, signature: string | undefined): Promise<Stop> {
+    const behind = [...this.icountBreakpoints()].reverse().find((b) => b < from);
+    // A continue from a hit stopped here with these breakpoints: that hit is the previous one (forwardHits.ts).
+    const known = this.forwardHits.previousHit(from, signature);
+    if (known && !(behind !== undefined && behind >= known.icount)) {
+      // As a seek would: a long replay to it leaves a snapshot a little before it, for the steps back that follow.
+      await this.placement.trailBeforeSeek(known.icount);
+      await this.pos.qmpSeek(known.icount);
+      return { reason: 'breakpoint', icount: known.icount, gdbBreakpoint: known.breakpoint, frame: await stackInfoFrame(this.exec.gdb) };
+    }
+    const gdbBreakpoints = await this.enabledGdbBreakpoints();
+    if (gdbBreakpoints.length === 0) {
+      // Nothing for gdb to find: a seek is exact and cheaper than replaying every window back to the start.
+      const target = behind ?? 0;
+      await this.pos.qmpSeek(target);
+      return behind !== undefined ? { reason: 'icount breakpoint', icount: target } : atStart();
+    }
+    if (this.byReplay) {
+      await this.placement.nearSnapshotFirst(from);
+      return await this.reverseContinueByReplay(from, behind, gdbBreakpoints);
+    }
+    await this.placement.nearSnapshotFirst(from);
+    if (!this.has('reverseContinueSkipsPrevious')) return await this.reverseContinueFrom(from, behind, gdbBreakpoints);
+    // QEMU 7.2 misses a hit at exactly icount-1 when reverse-continue starts from a breakpoint: check it first.
+    const back = await this.pos.gdbRun('-exec-step-instruction', true);
+    const prev = await this.pos.refreshIcount();
+    if (behind === prev) return { reason: 'icount breakpoint', icount: prev, frame: back.frame };
+    const hit = await this.breakpointAt(back.frame?.addr, gdbBreakpoints);
+    if (hit) return { reason: 'breakpoint', icount: prev, gdbBreakpoint: hit, frame: back.frame };
+    if (prev === 0) return atStart();
+    return await this.reverseContinueFrom(prev, behind, gdbBreakpoints);
   }
 
   /** gdb's reverse continue from `from` (the position), then the hits QEMU may have skipped, and icount breakpoints. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Arch, icount, pc, ReplayDebugClient, replayFixture } from './support';
+import { Arch, GUEST_SOURCE, icount, pc, ReplayDebugClient, replayFixture, tagLine, topFrame } from './support';
 
 async function stepi(dc: ReplayDebugClient): Promise<void> {
   await dc.stopAfter(() => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
@@ -120,6 +120,51 @@ for (const arch of ['aarch64', 'riscv64'] as Arch[]) {
       const again = await dc.stopAfter(() => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
       assert.equal(await icount(dc), 0, 'no step back before icount 0');
       assert.match(again.text ?? '', /start of the recording/);
+    });
+
+    test('reverse continue right after continues goes back to the previous hit, and follows the breakpoints changed since', async () => {
+      const { dc } = session;
+      const counterLine = tagLine('counter-increment');
+      const checksumLine = tagLine('checksum-write');
+      const set = (bps: Array<{ line: number; condition?: string }>) => dc.setBreakpointsRequest({ source: { path: GUEST_SOURCE }, breakpoints: bps });
+      const where = async () => ({ icount: await icount(dc), line: (await topFrame(dc)).line, pc: await pc(dc) });
+      await dc.seek({ icount: 0 });
+      await set([{ line: counterLine }]);
+      // The oracle: forward hits of the counter line (one per round).
+      const hits = [];
+      for (let i = 0; i < 4; i++) {
+        await dc.continueToStop();
+        hits.push(await where());
+      }
+      const [, a, b, c] = hits;
+      await dc.seek({ icount: b.icount });
+      const counterAtB = (await dc.evaluateRequest({ expression: 'counter', context: 'watch', frameId: (await topFrame(dc)).id })).body.result;
+      assert.match(counterAtB, /^\d+$/);
+      // Continue from a hit, continue again: back to the hit before, exactly (what the continues showed).
+      await dc.seek({ icount: a.icount });
+      await dc.continueToStop();
+      await dc.continueToStop();
+      assert.deepEqual(await where(), c);
+      const back = await dc.reverseContinueToStop();
+      assert.equal(back.reason, 'breakpoint', back.description);
+      assert.deepEqual(await where(), b);
+      // A breakpoint added since on a line the guest runs between two hits: reverse continue stops there.
+      await dc.continueToStop();
+      assert.deepEqual(await where(), c);
+      await set([{ line: counterLine }, { line: checksumLine }]);
+      await dc.reverseContinueToStop();
+      const between = await where();
+      assert.equal(between.line, checksumLine);
+      assert.ok(between.icount > b.icount && between.icount < c.icount, `${between.icount} between ${b.icount} and ${c.icount}`);
+      // A condition that no longer holds at the hit before: reverse continue goes past it.
+      await set([{ line: counterLine }]);
+      await dc.seek({ icount: b.icount });
+      await dc.continueToStop();
+      assert.deepEqual(await where(), c);
+      await set([{ line: counterLine, condition: `counter != ${counterAtB}` }]);
+      await dc.reverseContinueToStop();
+      assert.deepEqual(await where(), a, 'past b, where the condition does not hold');
+      await set([]);
     });
 
     test('icount breakpoints: three hit in order, a seek back before the first, and they hit again', async () => {
