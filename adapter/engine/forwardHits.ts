@@ -11,7 +11,7 @@
  * pass hits silently).
  */
 import type { Gdb } from '../gdb/gdb';
-import { breakList } from '../gdb/mi-breakpoints';
+import { breakList, type MiBreakpoint } from '../gdb/mi-breakpoints';
 
 /** Facts kept at most (each a few numbers); the oldest go first. */
 const MAX_FACTS = 4096;
@@ -71,7 +71,12 @@ function trim(map: Map<number, unknown>): void {
  * condition, enabled locations) and the icount breakpoints. Undefined when a watchpoint or a hit count is set.
  */
 export async function breakpointSignature(gdb: Gdb, icountBreakpoints: readonly number[]): Promise<string | undefined> {
-  const enabled = (await breakList(gdb)).filter((b) => b.enabled !== 'n');
+  return signatureOf(await breakList(gdb), icountBreakpoints);
+}
+
+/** breakpointSignature of a breakpoint list already read (`breakList`). */
+export function signatureOf(list: readonly MiBreakpoint[], icountBreakpoints: readonly number[]): string | undefined {
+  const enabled = list.filter((b) => b.enabled !== 'n');
   if (enabled.some((b) => b.type?.includes('watchpoint') || (b.ignore !== undefined && b.ignore !== '0'))) return undefined;
   const code = enabled.map((b) => [b.number, b.type, b.cond ?? '', b.addr ?? '',
     b.locations.filter((l) => l.enabled !== 'n').map((l) => l.addr ?? '')]);

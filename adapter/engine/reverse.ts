@@ -4,10 +4,10 @@
  * edge is skipped by QEMU: the engine looks there itself).
  */
 import {
-  breakDelete, breakInsert, enabledBreakpointLocations, evaluateExpression, lineRowStart, stackInfoDepth, stackInfoFrame,
+  breakDelete, breakInsert, enabledBreakpointLocations, enabledLocationsOf, evaluateExpression, lineRowStart, stackInfoDepth, stackInfoFrame,
   type MiBreakpointLocation,
 } from '../gdb/mi';
-import { breakInsertAt } from '../gdb/mi-breakpoints';
+import { breakInsertAt, breakList } from '../gdb/mi-breakpoints';
 import type { ArchitectureName } from '../../common/protocol';
 import type { Gdb } from '../gdb/gdb';
 import type { QmpClient } from '../qemu/qmp';
@@ -16,7 +16,7 @@ import { lastStopBefore } from './reverseByReplay';
 import type { Execution, GdbRunCommand, Stop } from './execution';
 import type { SnapshotPlacement } from './placement';
 import type { Position } from './position';
-import { breakpointSignature, ForwardHits } from './forwardHits';
+import { ForwardHits, signatureOf } from './forwardHits';
 import { FrameAt, ReverseNextHost, frameAt, reverseNextByReplay } from './reverseNext';
 import { latestSnapshotIcount, type SnapshotStore } from './snapshots';
 import type { StepGranularity } from './replayEngine';
@@ -232,14 +232,16 @@ export class ReverseOperations {
     return this.exec.exclusive(async () => {
       const from = await this.pos.refreshIcount();
       if (from === 0) return atStart();
-      const signature = await breakpointSignature(this.exec.gdb, this.icountBreakpoints()).catch(() => undefined);
-      const stop = await this.reverseContinueSearch(from, signature);
+      // One read of gdb's breakpoints: what forward continues showed for them, and what QEMU's search looks for.
+      const list = await breakList(this.exec.gdb);
+      const signature = signatureOf(list, this.icountBreakpoints());
+      const stop = await this.reverseContinueSearch(from, signature, enabledLocationsOf(list));
       if (stop.reason === 'breakpoint' && stop.gdbBreakpoint) this.forwardHits.hit(stop.icount, stop.gdbBreakpoint, signature);
       return stop;
     });
   }
 
-  private async reverseContinueSearch(from: number, signature: string | undefined): Promise<Stop> {
+  private async reverseContinueSearch(from: number, signature: string | undefined, gdbBreakpoints: MiBreakpointLocation[]): Promise<Stop> {
     const behind = [...this.icountBreakpoints()].reverse().find((b) => b < from);
     // A continue from a hit stopped here with these breakpoints: that hit is the previous one (forwardHits.ts).
     const known = this.forwardHits.previousHit(from, signature);
@@ -249,7 +251,6 @@ export class ReverseOperations {
       await this.pos.qmpSeek(known.icount);
       return { reason: 'breakpoint', icount: known.icount, gdbBreakpoint: known.breakpoint, frame: await stackInfoFrame(this.exec.gdb) };
     }
-    const gdbBreakpoints = await this.enabledGdbBreakpoints();
     if (gdbBreakpoints.length === 0) {
       // Nothing for gdb to find: a seek is exact and cheaper than replaying every window back to the start.
       const target = behind ?? 0;

@@ -5,7 +5,7 @@
  * registers) and mi-data.ts (memory, disassembly, symbols, completion).
  */
 import { miQuote, type Gdb } from './gdb';
-import { breakInsertAt, breakList } from './mi-breakpoints';
+import { breakInsertAt, breakList, type MiBreakpoint } from './mi-breakpoints';
 import { miString, miTuple, type MiTuple } from './miParser';
 
 /** A frame as gdb/MI reports it (`frame={level,addr,func,file,fullname,line,arch}`). */
@@ -134,8 +134,13 @@ export async function breakDelete(gdb: Gdb, number: string): Promise<void> {
  * Breakpoints.withoutPatchableEntries) and is left out.
  */
 export async function enabledBreakpointLocations(gdb: Gdb): Promise<MiBreakpointLocation[]> {
+  return enabledLocationsOf(await breakList(gdb));
+}
+
+/** enabledBreakpointLocations of a breakpoint list already read (`breakList`). */
+export function enabledLocationsOf(list: readonly MiBreakpoint[]): MiBreakpointLocation[] {
   const out: MiBreakpointLocation[] = [];
-  for (const bkpt of await breakList(gdb)) {
+  for (const bkpt of list) {
     if (bkpt.enabled !== 'y') continue;
     const enabled = bkpt.locations.filter((l) => l.enabled !== 'n');
     const addrs = [bkpt.addr, ...enabled.map((l) => l.addr)].filter((a): a is string => !!a && a.startsWith('0x'));
